@@ -1,0 +1,35 @@
+import { z } from 'zod';
+
+// Every setting Tally reads from the environment, in one place. The README's configuration table
+// lists the same variables.
+
+const blankAsUnset = (value: unknown) => (value === '' ? undefined : value);
+
+const Settings = z.object({
+  /** A PostgreSQL server (postgres://user:pass@host:5432/db). Unset: embedded PGlite in `TALLY_DATA_DIR`. */
+  DATABASE_URL: z.preprocess(blankAsUnset, z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional()),
+  /** Folder for the embedded database, relative to the working directory unless absolute. */
+  TALLY_DATA_DIR: z.preprocess(blankAsUnset, z.string().default('tally-data')),
+  PORT: z.preprocess(blankAsUnset, z.coerce.number().int().min(0).max(65535).default(4000)),
+  HOST: z.preprocess(blankAsUnset, z.string().default('127.0.0.1')),
+  LOG_LEVEL: z.preprocess(blankAsUnset, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+});
+
+export type Config = {
+  databaseUrl: string | undefined;
+  dataDir: string;
+  port: number;
+  host: string;
+  logLevel: z.infer<typeof Settings>['LOG_LEVEL'];
+};
+
+/** Reads the configuration; a bad value stops the process with a message naming the variable. */
+export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = Settings.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`invalid configuration: ${problems.join('; ')}`);
+  }
+  const s = parsed.data;
+  return { databaseUrl: s.DATABASE_URL, dataDir: s.TALLY_DATA_DIR, port: s.PORT, host: s.HOST, logLevel: s.LOG_LEVEL };
+}

@@ -1,0 +1,118 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { sql, type SQL } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import * as schema from './db/index.ts';
+import { seedReferenceData } from './reference-data.ts';
+
+// The one way to reach the ledger: a drizzle database over embedded PGlite (no DATABASE_URL) or a
+// PostgreSQL server through postgres.js. Both run the same migrations and the same queries.
+
+export type Schema = typeof schema;
+export type Database = PgDatabase<PgQueryResultHKT, Schema>;
+
+export type DatabaseHandle = {
+  db: Database;
+  kind: 'pglite' | 'postgres';
+  /** Where the data lives, for logs: the data folder, or the server URL without its password. */
+  location: string;
+  close(): Promise<void>;
+};
+
+const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url));
+const casing = 'snake_case' as const;
+
+export type OpenOptions = {
+  /** A postgres:// URL; when absent, PGlite is used. */
+  url?: string | undefined;
+  /** PGlite data folder; when absent too, PGlite runs in memory (tests). */
+  dataDir?: string | undefined;
+};
+
+export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle> {
+  if (options.url) {
+    const client = postgres(options.url, { onnotice: () => {}, max: 10 });
+    await client`select 1`;
+    return {
+      db: drizzlePostgres({ client, schema, casing }) as unknown as Database,
+      kind: 'postgres',
+      location: redactUrl(options.url),
+      close: () => client.end({ timeout: 5 }),
+    };
+  }
+  let dataDir: string | undefined;
+  if (options.dataDir) {
+    dataDir = resolve(options.dataDir);
+    mkdirSync(dataDir, { recursive: true });
+  }
+  const client = await PGlite.create({ dataDir, extensions: { btree_gist, pg_trgm } });
+  return {
+    db: drizzlePglite({ client, schema, casing }) as unknown as Database,
+    kind: 'pglite',
+    location: dataDir ?? 'memory',
+    close: () => client.close(),
+  };
+}
+
+// Any number of Tally processes may start against one server; this lock lets one migrate at a time.
+const MIGRATION_LOCK = 7_265_817_001;
+
+/** Applies pending migrations and seeds reference data. Running it again changes nothing. */
+export async function migrateDatabase(handle: DatabaseHandle, options: OpenOptions): Promise<void> {
+  if (handle.kind === 'postgres') {
+    // Session-level advisory locks belong to one connection, so migrate over a dedicated one.
+    const client = postgres(options.url!, { onnotice: () => {}, max: 1 });
+    try {
+      await client`select pg_advisory_lock(${MIGRATION_LOCK})`;
+      await migratePostgres(drizzlePostgres({ client, casing }), { migrationsFolder });
+      await client`select pg_advisory_unlock(${MIGRATION_LOCK})`;
+    } finally {
+      await client.end({ timeout: 5 });
+    }
+  } else {
+    await migratePglite(handle.db as never, { migrationsFolder });
+  }
+  await seedReferenceData(handle.db);
+}
+
+type Journal = { entries: { tag: string; when: number }[] };
+
+/** Whether every migration in schema/migrations has been applied (what /health reports). */
+export async function migrationStatus(db: Database): Promise<{ applied: number; expected: number; current: boolean }> {
+  const journal = JSON.parse(readFileSync(resolve(migrationsFolder, 'meta/_journal.json'), 'utf8')) as Journal;
+  const expected = journal.entries.length;
+  const [table] = await rows<{ exists: boolean }>(db, sql`select to_regclass('drizzle.__drizzle_migrations') is not null as exists`);
+  if (!table?.exists) return { applied: 0, expected, current: false };
+  const [latest] = await rows<{ applied: number; newest: string | null }>(
+    db,
+    sql`select count(*)::int as applied, max(created_at)::text as newest from drizzle.__drizzle_migrations`,
+  );
+  const newestExpected = Math.max(...journal.entries.map((e) => e.when));
+  const applied = latest?.applied ?? 0;
+  return { applied, expected, current: applied >= expected && Number(latest?.newest) >= newestExpected };
+}
+
+/** Runs raw SQL and returns its rows, whichever driver is underneath. */
+export async function rows<T>(db: Database, query: SQL): Promise<T[]> {
+  const result = (await db.execute(query)) as unknown;
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}
+
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres';
+  }
+}

@@ -1,0 +1,39 @@
+import { sql } from 'drizzle-orm';
+import { bigint, check, pgTable, text, timestamp, varchar } from 'drizzle-orm/pg-core';
+import { apiKeyRole } from './enums.ts';
+
+/** A government, registry operator, exchange or research group that publishes or reads data. */
+export const organizations = pgTable('organizations', {
+  id: bigint({ mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  slug: text().notNull().unique(),
+  name: text().notNull(),
+  nameJa: text(),
+  /** ISO 3166-1 alpha-2 of a government's own country, so its uploads can be matched to its Party. */
+  country: varchar({ length: 2 }),
+  createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+}, (t) => [
+  check('organizations_slug_format', sql`${t.slug} ~ '^[a-z0-9][a-z0-9-]*$'`),
+  check('organizations_country_format', sql`${t.country} ~ '^[A-Z]{2}$'`),
+]);
+
+/**
+ * API keys. Only a SHA-256 hash of the key is stored; the prefix finds the row without revealing the key.
+ * Publishers write for exactly one organization, so a publisher key without one is refused.
+ */
+export const apiKeys = pgTable('api_keys', {
+  id: bigint({ mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  organizationId: bigint({ mode: 'number' }).references(() => organizations.id),
+  role: apiKeyRole().notNull(),
+  name: text().notNull(),
+  keyPrefix: text().notNull().unique(),
+  keyHash: text().notNull().unique(),
+  createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  lastUsedAt: timestamp({ withTimezone: true }),
+  revokedAt: timestamp({ withTimezone: true }),
+}, (t) => [
+  check('api_keys_publisher_has_organization', sql`${t.role} <> 'publisher' or ${t.organizationId} is not null`),
+  check('api_keys_hash_is_sha256', sql`${t.keyHash} ~ '^[0-9a-f]{64}$'`),
+]);
+
+export type Organization = typeof organizations.$inferSelect;
+export type ApiKey = typeof apiKeys.$inferSelect;

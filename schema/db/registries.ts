@@ -1,0 +1,18 @@
+import { pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { registryKind, serialScheme } from './enums.ts';
+
+/**
+ * The registries Tally reads. The slug is the key every ledger row carries (`verra`, `gold-standard`,
+ * `j-credit`…); rows are seeded from schema/taxonomy/data/registries.json at start-up.
+ */
+export const registries = pgTable('registries', {
+  id: text().primaryKey(),
+  name: text().notNull(),
+  nameJa: text().notNull(),
+  kind: registryKind().notNull(),
+  serialScheme: serialScheme().notNull(),
+  url: text(),
+  createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+});
+
+export type Registry = typeof registries.$inferSelect;
