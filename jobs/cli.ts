@@ -1,0 +1,73 @@
+import type { Server } from 'node:http';
+import { createApp } from '../api/app.ts';
+import { readConfig, type Config } from '../schema/config.ts';
+import { migrateDatabase, openDatabase, type DatabaseHandle } from '../schema/database.ts';
+import { log } from '../schema/log.ts';
+
+// `tally <command>`: the one entry point for people and for npm scripts (`npm start` is `tally serve`).
+
+const usage = `usage: tally <command>
+
+commands:
+  serve     apply migrations, then serve the API on HOST:PORT (npm start)
+  migrate   apply pending database migrations and exit
+  help      show this message
+
+The database is DATABASE_URL when set, else the embedded one in TALLY_DATA_DIR.`;
+
+type Command = (config: Config, args: string[]) => Promise<void>;
+
+async function openMigrated(config: Config): Promise<DatabaseHandle> {
+  const options = { url: config.databaseUrl, dataDir: config.dataDir };
+  const handle = await openDatabase(options);
+  await migrateDatabase(handle, options);
+  return handle;
+}
+
+const commands: Record<string, Command> = {
+  async migrate(config) {
+    const handle = await openMigrated(config);
+    log.info({ database: handle.kind, location: handle.location }, 'migrations applied');
+    await handle.close();
+  },
+
+  async serve(config) {
+    const handle = await openMigrated(config);
+    const app = createApp(handle);
+    const server: Server = await new Promise((resolveServer, reject) => {
+      const s = app.listen(config.port, config.host, () => resolveServer(s));
+      s.once('error', reject);
+    });
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    log.info({ database: handle.kind, location: handle.location, url: `http://${config.host}:${port}` }, 'Tally is serving');
+    const stop = async (signal: string) => {
+      log.info({ signal }, 'shutting down');
+      server.close();
+      await handle.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void stop('SIGINT'));
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+  },
+
+  async help() {
+    console.log(usage);
+  },
+};
+
+async function main(argv: string[]): Promise<void> {
+  const [name = 'help', ...args] = argv;
+  const command = commands[name];
+  if (!command) {
+    console.error(`tally: unknown command "${name}"\n\n${usage}`);
+    process.exitCode = 2;
+    return;
+  }
+  await command(readConfig(), args);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  log.error({ err: error }, (error as Error).message);
+  process.exitCode = 1;
+});
