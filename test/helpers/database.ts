@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+import postgres from 'postgres';
+import { migrateDatabase, openDatabase, type DatabaseHandle, type OpenOptions } from '../../schema/database.ts';
+
+// Tests run against the embedded database by default, and against a PostgreSQL server when
+// TEST_DATABASE_URL is set (CI runs both). On a server each test file gets a database of its own,
+// created here and dropped afterwards, so files can run in parallel.
+
+export type TestDatabase = {
+  handle: DatabaseHandle;
+  options: OpenOptions;
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+};
+
+export async function openTestDatabase(options: { migrate?: boolean } = {}): Promise<TestDatabase> {
+  const serverUrl = process.env.TEST_DATABASE_URL;
+  let open: OpenOptions = {};
+  let drop = async () => {};
+  if (serverUrl) {
+    const name = `tally_test_${randomBytes(6).toString('hex')}`;
+    const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+    await admin.unsafe(`create database ${name}`);
+    const url = new URL(serverUrl);
+    url.pathname = `/${name}`;
+    open = { url: url.toString() };
+    drop = async () => {
+      await admin.unsafe(`drop database if exists ${name} with (force)`);
+      await admin.end({ timeout: 5 });
+    };
+  }
+  const handle = await openDatabase(open);
+  const db: TestDatabase = {
+    handle,
+    options: open,
+    migrate: () => migrateDatabase(handle, open),
+    async close() {
+      await handle.close();
+      await drop();
+    },
+  };
+  if (options.migrate !== false) await db.migrate();
+  return db;
+}
+
+/** The SQLSTATE of a failed statement, through drizzle's wrapping: 23505 unique, 23503 foreign key, 23514 check. */
+export async function sqlState(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    let e: unknown = error;
+    while (e && typeof e === 'object') {
+      const code = (e as { code?: unknown }).code;
+      if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+      e = (e as { cause?: unknown }).cause;
+    }
+    throw error;
+  }
+  throw new Error('expected the statement to fail, and it succeeded');
+}
