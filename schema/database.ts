@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -86,9 +87,11 @@ export async function migrateDatabase(handle: DatabaseHandle, options: OpenOptio
 
 type Journal = { entries: { tag: string; when: number }[] };
 
+// The migrations this code expects, read once: /health asks on every probe.
+const journal = JSON.parse(readFileSync(resolve(migrationsFolder, 'meta/_journal.json'), 'utf8')) as Journal;
+
 /** Whether every migration in schema/migrations has been applied (what /health reports). */
 export async function migrationStatus(db: Database): Promise<{ applied: number; expected: number; current: boolean }> {
-  const journal = JSON.parse(readFileSync(resolve(migrationsFolder, 'meta/_journal.json'), 'utf8')) as Journal;
   const expected = journal.entries.length;
   const [table] = await rows<{ exists: boolean }>(db, sql`select to_regclass('drizzle.__drizzle_migrations') is not null as exists`);
   if (!table?.exists) return { applied: 0, expected, current: false };
@@ -105,6 +108,25 @@ export async function migrationStatus(db: Database): Promise<{ applied: number; 
 export async function rows<T>(db: Database, query: SQL): Promise<T[]> {
   const result = (await db.execute(query)) as unknown;
   return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}
+
+/**
+ * A new, empty database on a server, for a test file or a benchmark, and the way to drop it.
+ * `serverUrl` names any database on that server; the new one gets a random name with `prefix`.
+ */
+export async function createScratchDatabase(serverUrl: string, prefix: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      await admin.unsafe(`drop database if exists ${name} with (force)`);
+      await admin.end({ timeout: 5 });
+    },
+  };
 }
 
 function redactUrl(url: string): string {

@@ -1,7 +1,8 @@
 import { pino } from 'pino';
+import { readConfig } from './config.ts';
 
-/** The one logger: JSON lines on stdout. Level from LOG_LEVEL (see schema/config.ts). */
+/** The one logger: JSON lines on stdout, at LOG_LEVEL. */
 export const log = pino({
-  level: process.env.LOG_LEVEL || 'info',
+  level: readConfig().logLevel,
   base: { service: 'tally' },
 });

@@ -3,7 +3,7 @@ import protocolCategories from './data/protocol-categories.json' with { type: 'j
 import protocolTable from './data/protocols.json' with { type: 'json' };
 import protocolTypes from './data/protocol-project-types.json' with { type: 'json' };
 import projectTypeTable from './data/project-types.json' with { type: 'json' };
-import { isTerm } from './vocabularies.ts';
+import { isTerm, vocabularies, type Term } from './vocabularies.ts';
 
 // Methodology / protocol strings → normalized protocol ids → category, project type and
 // reduction/removal (DESIGN §4). Starts from CarbonPlan's table of 1,036 known spellings, then
@@ -53,8 +53,22 @@ for (const [id, entry] of Object.entries(protocolsById)) {
   }
 }
 
+// J-Credit methodology codes of the current generation: EN-S-001 (省エネ), EN-R-002 (再エネ), IN-, AG-,
+// WA-, FO-. They become protocol ids `j-credit-en-s-001`; the category comes from the J-Credit category
+// the prefix names (vocabulary `jCreditCategory`). Legacy 国内クレジット and J-VER codes (001-A, R001)
+// stay unmatched until their programmes' method lists are loaded.
+const J_CREDIT_CODE = /\b(EN-S|EN-R|IN|AG|WA|FO)-(\d{3})\b/g;
+const J_CREDIT_PROTOCOL = /^j-credit-(en-s|en-r|in|ag|wa|fo)-\d{3}$/;
+
+/** The J-Credit category (省エネ, 再エネ…) of a J-Credit methodology code such as `EN-S-001`. */
+export function jCreditCategoryOf(code: string): Term | undefined {
+  const prefix = code.trim().toUpperCase().match(/^(EN-S|EN-R|IN|AG|WA|FO)-\d{3}$/)?.[1];
+  return vocabularies.jCreditCategory?.terms.find((t) => (t.methodologyPrefixes as string[]).includes(prefix ?? ''));
+}
+
 /** A protocol's category: CarbonPlan's, else ours where CarbonPlan left it empty or unknown. */
 function categoryOf(id: string): string | undefined {
+  if (J_CREDIT_PROTOCOL.test(id)) return jCreditCategoryOf(id.slice('j-credit-'.length))?.category as string | undefined;
   const category = protocolsById[id]?.category;
   return category && category !== 'unknown' ? category : categoryByProtocol[id];
 }
@@ -84,6 +98,8 @@ function matchPart(part: string): string[] {
 
   const codes = [...part.matchAll(CODE)].map((m) => codeToId(m[0])).filter((id) => id in protocolsById);
   if (codes.length > 0) return [...new Set(codes)];
+  const jCredit = [...part.matchAll(J_CREDIT_CODE)].map((m) => `j-credit-${m[1]!.toLowerCase()}-${m[2]}`);
+  if (jCredit.length > 0) return [...new Set(jCredit)];
 
   const withoutVersion = fold(part.replace(VERSION_SUFFIX, ''));
   const unversioned = byFolded.get(withoutVersion);

@@ -1,6 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import postgres from 'postgres';
-import { migrateDatabase, openDatabase, type DatabaseHandle, type OpenOptions } from '../../schema/database.ts';
+import { createScratchDatabase, migrateDatabase, openDatabase, type DatabaseHandle, type OpenOptions } from '../../schema/database.ts';
 
 // Tests run against the embedded database by default, and against a PostgreSQL server when
 // TEST_DATABASE_URL is set (CI runs both). On a server each test file gets a database of its own,
@@ -15,20 +13,8 @@ export type TestDatabase = {
 
 export async function openTestDatabase(options: { migrate?: boolean } = {}): Promise<TestDatabase> {
   const serverUrl = process.env.TEST_DATABASE_URL;
-  let open: OpenOptions = {};
-  let drop = async () => {};
-  if (serverUrl) {
-    const name = `tally_test_${randomBytes(6).toString('hex')}`;
-    const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`create database ${name}`);
-    const url = new URL(serverUrl);
-    url.pathname = `/${name}`;
-    open = { url: url.toString() };
-    drop = async () => {
-      await admin.unsafe(`drop database if exists ${name} with (force)`);
-      await admin.end({ timeout: 5 });
-    };
-  }
+  const scratch = serverUrl ? await createScratchDatabase(serverUrl, 'tally_test') : undefined;
+  const open: OpenOptions = scratch ? { url: scratch.url } : {};
   const handle = await openDatabase(open);
   const db: TestDatabase = {
     handle,
@@ -36,7 +22,7 @@ export async function openTestDatabase(options: { migrate?: boolean } = {}): Pro
     migrate: () => migrateDatabase(handle, open),
     async close() {
       await handle.close();
-      await drop();
+      await scratch?.drop();
     },
   };
   if (options.migrate !== false) await db.migrate();

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { enumVocabularies } from '../../schema/db/enums.ts';
 import registryList from '../../schema/taxonomy/data/registries.json' with { type: 'json' };
 import {
-  classifyMethodology, classifyProject, countries, isTerm, labelOf, projectType, projectTypeKeys, resolveCountry,
+  classifyMethodology, classifyProject, countries, isTerm, jCreditCategoryOf, labelOf, projectType, projectTypeKeys, resolveCountry,
   termFromCadt, vocabularies, type VocabularyName,
 } from '../../schema/taxonomy/index.ts';
 import { readCsv } from '../helpers/csv.ts';
@@ -160,5 +160,27 @@ describe('methodology classification', () => {
     const share = unmatched / strings.size;
     console.log(`methodology strings in samples: ${strings.size}, unmatched ${unmatched} (${(share * 100).toFixed(1)}%): ${misses.join(' | ')}`);
     expect(share).toBeLessThan(0.1);
+  });
+
+  it('when a J-Credit project names its methodology, then the code maps to its J-Credit category and the common category', () => {
+    const rows = readCsv(new URL('../fixtures/j-credit/registration-list-sample.csv', import.meta.url));
+    const methodologyColumn = Object.keys(rows[0]!).find((k) => k.startsWith('適用方法論'))!;
+    const current = rows.filter((r) => r['分類']!.startsWith('【J-クレジット】'));
+    expect(current.length).toBe(12);
+    for (const row of current) {
+      const text = row[methodologyColumn]!;
+      const code = text.match(/(EN-S|EN-R|IN|AG|WA|FO)-\d{3}/)![0];
+      const result = classifyMethodology(text);
+      expect(result.protocols, text).toContain(`j-credit-${code.toLowerCase()}`);
+      expect(result.category, text).toBe(jCreditCategoryOf(code)!.category);
+    }
+    expect(jCreditCategoryOf('EN-S-001')?.ja).toBe('省エネ');
+    expect(jCreditCategoryOf('FO-002')?.ja).toBe('森林');
+    // Legacy 国内クレジット and J-VER method numbers are kept as unmatched, not dropped.
+    const legacy = rows.filter((r) => !r['分類']!.startsWith('【J-クレジット】'));
+    for (const row of legacy) {
+      const result = classifyMethodology(row[methodologyColumn]);
+      expect(result.protocols.length + result.unmatched.length, row[methodologyColumn]).toBeGreaterThan(0);
+    }
   });
 });
