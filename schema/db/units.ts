@@ -54,7 +54,7 @@ export const issuances = pgTable('issuances', {
 
 /**
  * A serial range and its state as the registry reports it (DESIGN §3, §5). Serials are compared only
- * inside one number space: `verra` for Verra's registry-wide numbering, `<registry>:<project>:<vintage>:<batch>`
+ * inside one number space: `verra:VER` for Verra's registry-wide numbering (`verra:APX`, `verra:MER` for its legacy registries), `<registry>:<project>:<vintage>:<batch>`
  * for registries that restart numbering per issuance, `cdm:<party>:<unit type>` for Kyoto serials.
  * `blockKey` is the registry's identity for the record: its own id where it has one, else the serial range.
  */

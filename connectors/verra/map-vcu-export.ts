@@ -1,0 +1,86 @@
+import type { CanonicalInput } from '../../schema/canonical.ts';
+import type { FileFormat, Mapped } from '../types.ts';
+import { rowReader, tokenizationMarker } from '../runtime/row.ts';
+import { parseVerraSerial } from './serial.ts';
+
+// Verra's VCU search export (registry.verra.org, "VCUs" → Export CSV): one row per serial block.
+// Quirks (reference/registries.md §1.3, offsetsdb.md §2.1):
+// - an empty `Retirement/Cancellation Date` means the block is still held; a date means retired OR
+//   cancelled, and this export does not say which: we record `retired` and keep the raw columns;
+// - issuance is rolling: `Total Vintage Quantity` repeats on every row of a project-vintage, so the
+//   issuance is (project, vintage, total) with the earliest `Issuance Date` (OffsetsDB's rule), and
+//   `Quantity Issued` is never summed into it;
+// - a block's vintage year is the year its vintage starts (the serial says the same);
+// - quantities are formatted ("1,454,054"); dates are ISO, or DD/MM/YYYY in older downloads.
+
+export const vcuExport: FileFormat = {
+  id: 'verra-vcu-export',
+  registry: 'verra',
+  stream: 'vcu-blocks',
+  description: 'Verra VCU export (one row per serial block)',
+  requiredHeaders: ['Issuance Date', 'Vintage Start', 'Vintage End', 'ID', 'Total Vintage Quantity', 'Quantity Issued', 'Serial Number', 'Retirement/Cancellation Date'],
+  dayFirst: true,
+  map(row, locator): Mapped {
+    const r = rowReader(row, locator, { dayFirst: true });
+    const projectId = r.required('ID', r.text('ID'));
+    const name = r.required('Name', r.text('Name'));
+    const quantity = r.quantity('Quantity Issued');
+    const serial = r.serial('Serial Number', parseVerraSerial, quantity);
+    const vintageStart = r.date('Vintage Start');
+    const vintageEnd = r.date('Vintage End');
+    const totalVintage = r.quantity('Total Vintage Quantity');
+    const issuedOn = r.date('Issuance Date');
+    const closedOn = r.date('Retirement/Cancellation Date');
+    if (serial?.projectId && projectId && serial.projectId !== projectId.replace(/^0+/, '')) {
+      r.fail('Serial Number', 'serial-project-mismatch', `the serial names project ${serial.projectId} but the row is project ${projectId}`);
+    }
+    if (r.errors.length > 0 || !projectId || !name || !quantity || !serial || !totalVintage) return { records: [], errors: r.errors };
+
+    const issuanceKey = `${vintageStart ?? ''}/${vintageEnd ?? ''}/${totalVintage}`;
+    const beneficiary = r.text('Retirement Beneficiary');
+    const details = r.text('Retirement Details');
+    const records: CanonicalInput[] = [
+      {
+        type: 'project',
+        registry: 'verra',
+        registryProjectId: projectId,
+        name,
+        country: r.text('Country/Area'),
+        methodology: r.text('Methodology'),
+        registryUrl: `https://registry.verra.org/app/projectDetail/VCS/${projectId}`,
+      },
+      {
+        type: 'issuance',
+        registry: 'verra',
+        registryProjectId: projectId,
+        issuanceKey,
+        vintageStart,
+        vintageEnd,
+        vintageYear: vintageStart ? Number(vintageStart.slice(0, 4)) : serial.vintageYear,
+        issuedOn,
+        quantity: totalVintage,
+        creditType: 'vcu',
+      },
+      {
+        type: 'block',
+        registry: 'verra',
+        registryProjectId: projectId,
+        blockKey: serial.raw,
+        issuanceKey,
+        serial: { numberSpace: serial.numberSpace, start: serial.start, end: serial.end, raw: serial.raw },
+        quantity,
+        vintageStart,
+        vintageEnd,
+        vintageYear: vintageStart ? Number(vintageStart.slice(0, 4)) : serial.vintageYear,
+        creditType: 'vcu',
+        status: closedOn ? 'retired' : 'held',
+        statusDate: closedOn,
+        retirementBeneficiary: beneficiary,
+        retirementReason: r.text('Retirement Reason'),
+        retirementDetails: details,
+        tokenizationMarker: closedOn ? tokenizationMarker(beneficiary, details) : undefined,
+      },
+    ];
+    return { records, errors: [] };
+  },
+};

@@ -1,0 +1,106 @@
+import { createHash } from 'node:crypto';
+import { eq, sql } from 'drizzle-orm';
+import { batches } from '../schema/db/index.ts';
+import { rows, type Database } from '../schema/database.ts';
+
+// Batches are the unit of atomicity and the links of a tamper-evident chain (DESIGN §3):
+// digest = sha256(previous batch's digest + this batch's records digest). Sealing takes a
+// transaction-scoped advisory lock, so concurrent batches line up one after another.
+
+const CHAIN_LOCK = 7_265_817_002;
+
+export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** JSON with object keys sorted at every level: the same content always hashes the same. */
+export function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+export type BatchStart = {
+  kind: 'sync' | 'upload';
+  connector: string;
+  registryId?: string | undefined;
+  source: string;
+  ownerOrganizationId?: number | undefined;
+  isPrivate?: boolean | undefined;
+  apiKeyId?: number | undefined;
+};
+
+/** Records a running batch, committed at once, so that a batch that later fails is still on record. */
+export async function startBatch(db: Database, start: BatchStart): Promise<number> {
+  const [row] = await db.insert(batches).values({
+    kind: start.kind,
+    connector: start.connector,
+    registryId: start.registryId,
+    source: start.source,
+    ownerOrganizationId: start.ownerOrganizationId,
+    isPrivate: start.isPrivate ?? false,
+    apiKeyId: start.apiKeyId,
+  }).returning({ id: batches.id });
+  return row!.id;
+}
+
+export type BatchOutcome = { counts: Record<string, number>; errors: unknown[] };
+
+/** Seals a batch inside the transaction that wrote its records: chains its digest to the last sealed batch. */
+export async function sealBatch(tx: Database, batchId: number, recordsDigest: string, outcome: BatchOutcome): Promise<{ digest: string; previousBatchId: number | null }> {
+  await tx.execute(sql`select pg_advisory_xact_lock(${CHAIN_LOCK})`);
+  const [tip] = await rows<{ id: string | number; digest: string }>(tx, sql`select b.id, b.digest from batches b
+    where b.status = 'committed'
+      and not exists (select 1 from batches c where c.previous_batch_id = b.id and c.status = 'committed')`);
+  const previousBatchId = tip ? Number(tip.id) : null;
+  const digest = sha256(`${tip?.digest ?? ''}${recordsDigest}`);
+  await tx.update(batches).set({
+    status: 'committed',
+    finishedAt: new Date(),
+    counts: outcome.counts,
+    errors: outcome.errors,
+    recordsDigest,
+    previousBatchId,
+    digest,
+  }).where(eq(batches.id, batchId));
+  return { digest, previousBatchId };
+}
+
+/** Marks a batch failed with its reason; its records were rolled back with the transaction. */
+export async function failBatch(db: Database, batchId: number, reason: string, outcome: BatchOutcome): Promise<void> {
+  await db.update(batches).set({
+    status: 'failed',
+    finishedAt: new Date(),
+    counts: outcome.counts,
+    errors: [{ locator: 'batch', code: 'batch-failed', message: reason }, ...outcome.errors.slice(0, 999)],
+  }).where(eq(batches.id, batchId));
+}
+
+/**
+ * Checks the chain from its genesis: each committed batch's digest is sha256(previous digest +
+ * records digest), and every raw record's payload still hashes to its stored content hash.
+ */
+export async function verifyChain(db: Database): Promise<{ ok: boolean; batches: number; problems: string[] }> {
+  const chain = await rows<{ id: string | number; previous_batch_id: string | number | null; records_digest: string; digest: string }>(db,
+    sql`select id, previous_batch_id, records_digest, digest from batches where status = 'committed' order by id`);
+  const byId = new Map(chain.map((b) => [Number(b.id), b]));
+  const problems: string[] = [];
+  for (const b of chain) {
+    const previous = b.previous_batch_id === null ? undefined : byId.get(Number(b.previous_batch_id));
+    if (b.previous_batch_id !== null && !previous) problems.push(`batch ${b.id}: previous batch ${b.previous_batch_id} is missing`);
+    if (sha256(`${previous?.digest ?? ''}${b.records_digest}`) !== b.digest) problems.push(`batch ${b.id}: digest does not match its records and its predecessor`);
+  }
+  // Page through raw records by id, so verifying a large ledger does not hold it in memory.
+  for (let after = 0; ;) {
+    const page = await rows<{ id: string | number; content_hash: string; payload: unknown }>(db,
+      sql`select id, content_hash, payload from raw_records where id > ${after} order by id limit 5000`);
+    if (page.length === 0) break;
+    for (const r of page) {
+      const payload = typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload;
+      if (sha256(stableJson(payload)) !== r.content_hash) problems.push(`raw record ${r.id}: payload does not match its content hash`);
+    }
+    after = Number(page.at(-1)!.id);
+  }
+  return { ok: problems.length === 0, batches: chain.length, problems };
+}

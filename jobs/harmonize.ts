@@ -1,0 +1,124 @@
+import type { BlockRecord, EventRecord, IssuanceRecord, ProjectRecord } from '../schema/canonical.ts';
+import { classifyProject, resolveCountry } from '../schema/taxonomy/index.ts';
+import type { RowError } from '../connectors/types.ts';
+
+// Canonical records → ledger rows, with the common taxonomy applied (DESIGN §4): ISO country,
+// protocols, category, project type, reduction/removal. A value the taxonomy cannot place is kept
+// as a warning on the batch, never dropped silently.
+
+export type Ownership = { ownerOrganizationId: number | null; isPrivate: boolean };
+
+export function projectRow(record: ProjectRecord, ownership: Ownership, batchId: number, locator: string, warnings: RowError[]) {
+  const country = resolveCountry(record.country);
+  if (record.country && !country) {
+    warnings.push({ locator, field: 'country', code: 'unknown-country', message: `${locator}: country "${record.country}" matches no ISO 3166 country; stored without one` });
+  }
+  const classification = classifyProject({ registry: record.registry, registryProjectId: record.registryProjectId, methodology: record.methodology });
+  return {
+    registryId: record.registry,
+    registryProjectId: record.registryProjectId,
+    name: record.name,
+    nameJa: record.nameJa ?? null,
+    proponent: record.proponent ?? null,
+    country: country?.code ?? null,
+    region: record.region ?? null,
+    projectType: classification.projectType,
+    category: record.methodology || classification.projectType ? classification.category : null,
+    reductionRemoval: classification.reductionRemoval,
+    methodologies: classification.protocols,
+    methodologyRaw: record.methodology ?? null,
+    methodologyUnmatched: classification.unmatched,
+    status: record.status ?? null,
+    statusRaw: record.statusRaw ?? null,
+    creditingPeriodStart: record.creditingPeriodStart ?? null,
+    creditingPeriodEnd: record.creditingPeriodEnd ?? null,
+    registeredOn: record.registeredOn ?? null,
+    estimatedAnnualQuantity: record.estimatedAnnualQuantity ?? null,
+    eligibility: record.eligibility,
+    coBenefits: record.coBenefits,
+    latitude: record.latitude ?? null,
+    longitude: record.longitude ?? null,
+    registryUrl: record.registryUrl ?? null,
+    ...ownership,
+    firstBatchId: batchId,
+    lastBatchId: batchId,
+  };
+}
+
+export function issuanceRow(record: IssuanceRecord, projectId: number, ownership: Ownership, batchId: number) {
+  return {
+    registryId: record.registry,
+    projectId,
+    issuanceKey: record.issuanceKey,
+    vintageStart: record.vintageStart ?? null,
+    vintageEnd: record.vintageEnd ?? null,
+    vintageYear: record.vintageYear ?? null,
+    issuedOn: record.issuedOn ?? null,
+    quantity: record.quantity,
+    creditType: record.creditType ?? null,
+    numberSpace: record.serial?.numberSpace ?? null,
+    serialStart: record.serial?.start ?? null,
+    serialEnd: record.serial?.end ?? null,
+    serialRaw: record.serial?.raw ?? null,
+    bufferQuantity: record.bufferQuantity ?? null,
+    shareOfProceedsQuantity: record.shareOfProceedsQuantity ?? null,
+    omgeQuantity: record.omgeQuantity ?? null,
+    caReserveQuantity: record.caReserveQuantity ?? null,
+    ...ownership,
+    firstBatchId: batchId,
+    lastBatchId: batchId,
+  };
+}
+
+export function blockRow(record: BlockRecord, projectId: number, issuanceId: number | null, ownership: Ownership, batchId: number) {
+  return {
+    registryId: record.registry,
+    projectId,
+    issuanceId,
+    blockKey: record.blockKey,
+    numberSpace: record.serial?.numberSpace ?? null,
+    serialStart: record.serial?.start ?? null,
+    serialEnd: record.serial?.end ?? null,
+    serialRaw: record.serial?.raw ?? null,
+    quantity: record.quantity,
+    vintageStart: record.vintageStart ?? null,
+    vintageEnd: record.vintageEnd ?? null,
+    vintageYear: record.vintageYear ?? null,
+    creditType: record.creditType ?? null,
+    unitType: record.unitType ?? null,
+    status: record.status,
+    statusDate: record.statusDate ?? null,
+    retirementBeneficiary: record.retirementBeneficiary ?? null,
+    retirementReason: record.retirementReason ?? null,
+    retirementPurpose: record.retirementPurpose ?? null,
+    retirementDetails: record.retirementDetails ?? null,
+    accountHolder: record.accountHolder ?? null,
+    eligibility: record.eligibility,
+    article6Authorization: record.article6Authorization ?? null,
+    caDeclaration: record.caDeclaration ?? null,
+    caStatus: record.caStatus ?? null,
+    tokenizationMarker: record.tokenizationMarker ?? null,
+    ...ownership,
+    firstBatchId: batchId,
+    lastBatchId: batchId,
+  };
+}
+
+export function eventRow(record: EventRecord, ids: { projectId: number; issuanceId: number | null; blockId: number | null; rawRecordId: number }, ownership: Ownership, batchId: number) {
+  return {
+    registryId: record.registry,
+    projectId: ids.projectId,
+    issuanceId: ids.issuanceId,
+    blockId: ids.blockId,
+    kind: record.kind,
+    eventKey: record.eventKey,
+    occurredOn: record.occurredOn ?? null,
+    quantity: record.quantity,
+    vintageYear: record.vintageYear ?? null,
+    counterpartyRegistryId: record.counterpartyRegistry ?? null,
+    details: record.details,
+    rawRecordId: ids.rawRecordId,
+    batchId,
+    ...ownership,
+  };
+}

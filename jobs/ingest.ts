@@ -1,0 +1,318 @@
+import { createHash } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import type { z } from 'zod';
+import { CanonicalRecord, type BlockRecord, type EventRecord, type IssuanceRecord, type ProjectRecord } from '../schema/canonical.ts';
+import { events, issuances, projects, rawRecords, recordLineage, unitBlocks } from '../schema/db/index.ts';
+import { rows, type Database } from '../schema/database.ts';
+import type { Mapped, RawRecord, RowError } from '../connectors/types.ts';
+import { failBatch, sealBatch, sha256, stableJson, startBatch } from './batches.ts';
+import { blockRow, eventRow, issuanceRow, projectRow, type Ownership } from './harmonize.ts';
+import { writeRows, type WriteSpec } from './ledger-writer.ts';
+
+// The ingest job (DESIGN §2): one source run as one batch. Raw records are stored with their hashes,
+// mapped to canonical records and validated, the taxonomy is applied, the ledger is upserted, events
+// are appended, and the batch is sealed with its chained digest, all in one transaction: a batch that
+// fails or is interrupted leaves nothing behind but its own failed record. Ingesting the same input
+// again writes nothing and reports everything unchanged.
+
+export type IngestInput = {
+  kind: 'sync' | 'upload';
+  /** The file format or API connector that reads the source. */
+  connector: string;
+  registry?: string | undefined;
+  /** A file name or URL, for the batch record and lineage. */
+  source: string;
+  records: AsyncIterable<RawRecord>;
+  map(raw: RawRecord): Mapped;
+  /** Runs after the last record is read, before sealing; throws to fail the batch (reconciliation). */
+  afterRead?(received: number): void | Promise<void>;
+};
+
+export type IngestOptions = {
+  ownerOrganizationId?: number | undefined;
+  isPrivate?: boolean | undefined;
+  apiKeyId?: number | undefined;
+  /** Reject the whole batch when any row has an error (Article 6 uploads), instead of committing the good rows. */
+  rejectOnRowErrors?: boolean;
+  chunkSize?: number;
+  onProgress?(progress: { rowsRead: number }): void;
+};
+
+type Tally = { new: number; changed: number; unchanged: number };
+const tally = (): Tally => ({ new: 0, changed: 0, unchanged: 0 });
+
+export type IngestSummary = {
+  batchId: number;
+  status: 'committed' | 'failed';
+  digest: string | null;
+  rowsRead: number;
+  rowsRejected: number;
+  rawRecords: { new: number; seen: number };
+  projects: Tally;
+  issuances: Tally;
+  blocks: Tally;
+  events: { new: number; existing: number };
+  /** Row-level errors (rows rejected) and warnings (rows kept, a value not understood). */
+  errors: RowError[];
+  warnings: RowError[];
+  failure?: string;
+};
+
+export class BatchRejected extends Error {
+  constructor(readonly summary: IngestSummary) {
+    super(summary.failure);
+  }
+}
+
+const MAX_STORED_ERRORS = 1000;
+
+const specs = {
+  raw: { table: rawRecords, key: ['ownerOrganizationId', 'registryId', 'stream', 'contentHash'] },
+  project: {
+    table: projects,
+    key: ['registryId', 'registryProjectId'],
+    merge: Object.fromEntries(['name', 'nameJa', 'proponent', 'country', 'region', 'projectType', 'category', 'reductionRemoval',
+      'methodologies', 'methodologyRaw', 'methodologyUnmatched', 'status', 'statusRaw', 'creditingPeriodStart', 'creditingPeriodEnd',
+      'registeredOn', 'estimatedAnnualQuantity', 'eligibility', 'coBenefits', 'latitude', 'longitude', 'registryUrl'].map((c) => [c, 'coalesce'])),
+    insertDefaults: { status: `'unknown'::project_status` },
+  },
+  issuance: {
+    table: issuances,
+    key: ['projectId', 'issuanceKey'],
+    merge: {
+      ...Object.fromEntries(['vintageStart', 'vintageEnd', 'vintageYear', 'quantity', 'creditType', 'numberSpace', 'serialStart', 'serialEnd',
+        'serialRaw', 'bufferQuantity', 'shareOfProceedsQuantity', 'omgeQuantity', 'caReserveQuantity'].map((c) => [c, 'coalesce'])),
+      issuedOn: 'least',
+    },
+  },
+  block: {
+    table: unitBlocks,
+    key: ['registryId', 'blockKey'],
+    merge: Object.fromEntries(['projectId', 'issuanceId', 'numberSpace', 'serialStart', 'serialEnd', 'serialRaw', 'quantity', 'vintageStart',
+      'vintageEnd', 'vintageYear', 'creditType', 'unitType', 'status', 'statusDate', 'retirementBeneficiary', 'retirementReason',
+      'retirementPurpose', 'retirementDetails', 'accountHolder', 'eligibility', 'article6Authorization', 'caDeclaration', 'caStatus',
+      'tokenizationMarker'].map((c) => [c, 'replace'])),
+  },
+  event: { table: events, key: ['registryId', 'eventKey'] },
+  lineage: { table: recordLineage, key: ['rawRecordId', 'projectId', 'issuanceId', 'blockId'] },
+} satisfies Record<string, WriteSpec>;
+
+function zodMessage(error: z.ZodError): string {
+  return error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+}
+
+type Valid<T> = { record: T; rawIndex: number };
+
+/** Runs one batch. Resolves with the summary of a committed batch; rejects with BatchRejected otherwise. */
+export async function ingest(db: Database, input: IngestInput, options: IngestOptions = {}): Promise<IngestSummary> {
+  const ownership: Ownership = { ownerOrganizationId: options.ownerOrganizationId ?? null, isPrivate: options.isPrivate ?? false };
+  const batchId = await startBatch(db, {
+    kind: input.kind, connector: input.connector, registryId: input.registry, source: input.source,
+    ownerOrganizationId: options.ownerOrganizationId, isPrivate: options.isPrivate, apiKeyId: options.apiKeyId,
+  });
+  const summary: IngestSummary = {
+    batchId, status: 'failed', digest: null, rowsRead: 0, rowsRejected: 0, rawRecords: { new: 0, seen: 0 },
+    projects: tally(), issuances: tally(), blocks: tally(), events: { new: 0, existing: 0 }, errors: [], warnings: [],
+  };
+  const recordsHash = createHash('sha256');
+  const chunkSize = options.chunkSize ?? 2000;
+  const projectIds = new Map<string, number>();
+  const seenProjects = new Set<string>();
+  const seenIssuances = new Set<string>();
+
+  const outcome = () => ({
+    counts: {
+      rowsRead: summary.rowsRead, rowsRejected: summary.rowsRejected, rawNew: summary.rawRecords.new,
+      projectsNew: summary.projects.new, projectsChanged: summary.projects.changed, projectsUnchanged: summary.projects.unchanged,
+      issuancesNew: summary.issuances.new, issuancesChanged: summary.issuances.changed, issuancesUnchanged: summary.issuances.unchanged,
+      blocksNew: summary.blocks.new, blocksChanged: summary.blocks.changed, blocksUnchanged: summary.blocks.unchanged,
+      eventsNew: summary.events.new, eventsExisting: summary.events.existing,
+    },
+    errors: [...summary.errors, ...summary.warnings].slice(0, MAX_STORED_ERRORS),
+  });
+
+  try {
+    await db.transaction(async (txn) => {
+      const tx = txn as unknown as Database;
+      let chunk: RawRecord[] = [];
+      for await (const raw of input.records) {
+        chunk.push(raw);
+        if (chunk.length >= chunkSize) {
+          await writeChunk(tx, chunk);
+          chunk = [];
+        }
+      }
+      await writeChunk(tx, chunk);
+      await input.afterRead?.(summary.rowsRead);
+      summary.events.new += await appendStateEvents(tx, batchId);
+      if (options.rejectOnRowErrors && summary.errors.length > 0) {
+        throw new Error(`${summary.errors.length} row(s) have errors; nothing from this file was stored`);
+      }
+      const sealed = await sealBatch(tx, batchId, recordsHash.digest('hex'), outcome());
+      summary.digest = sealed.digest;
+    });
+    summary.status = 'committed';
+    return summary;
+  } catch (error) {
+    summary.failure = (error as Error).message;
+    await failBatch(db, batchId, summary.failure, outcome());
+    throw new BatchRejected(summary);
+  }
+
+  async function writeChunk(tx: Database, chunk: RawRecord[]): Promise<void> {
+    if (chunk.length === 0) return;
+    summary.rowsRead += chunk.length;
+    const hashes = chunk.map((raw) => sha256(stableJson(raw.payload)));
+    const raw = await writeRows(tx, specs.raw, chunk.map((r, i) => ({
+      batchId, registryId: input.registry ?? null, stream: r.stream, source: input.source, locator: r.locator,
+      recordKey: r.recordKey ?? null, contentHash: hashes[i], payload: r.payload, ...ownership,
+    })));
+    summary.rawRecords.new += raw.inserted;
+    summary.rawRecords.seen += chunk.length;
+
+    const found = { project: [] as Valid<ProjectRecord>[], issuance: [] as Valid<IssuanceRecord>[], block: [] as Valid<BlockRecord>[], event: [] as Valid<EventRecord>[] };
+    chunk.forEach((record, rawIndex) => {
+      let mapped: Mapped;
+      try {
+        mapped = input.map(record);
+      } catch (error) {
+        mapped = { records: [], errors: [{ locator: record.locator, code: 'unreadable-row', message: `${record.locator}: ${(error as Error).message}` }] };
+      }
+      const rowErrors = [...mapped.errors];
+      const valid: CanonicalRecord[] = [];
+      for (const candidate of mapped.records) {
+        const parsed = CanonicalRecord.safeParse(candidate);
+        if (parsed.success) valid.push(parsed.data);
+        else rowErrors.push({ locator: record.locator, code: 'invalid-record', message: `${record.locator}: ${candidate.type} ${zodMessage(parsed.error)}` });
+      }
+      if (rowErrors.length > 0) {
+        // A row with an error contributes nothing: half a row would be worse than none.
+        summary.rowsRejected += 1;
+        summary.errors.push(...rowErrors);
+        return;
+      }
+      for (const record of valid) {
+        recordsHash.update(`${stableJson(record)}\n`);
+        (found[record.type] as Valid<CanonicalRecord>[]).push({ record, rawIndex });
+      }
+    });
+    const rawId = (v: Valid<unknown>) => raw.ids[v.rawIndex]!;
+
+    // Projects, with the taxonomy applied.
+    const projectWrite = await writeRows(tx, specs.project, found.project.map((v) =>
+      projectRow(v.record, ownership, batchId, chunk[v.rawIndex]!.locator, summary.warnings)));
+    count(summary.projects, projectWrite, seenProjects);
+    found.project.forEach((v, i) => projectIds.set(`${v.record.registry}:${v.record.registryProjectId}`, projectWrite.ids[i]!));
+    const lineage: Record<string, unknown>[] = found.project.map((v, i) => ({ rawRecordId: rawId(v), projectId: projectWrite.ids[i], issuanceId: null, blockId: null }));
+
+    await resolveProjects(tx, [...found.issuance, ...found.block, ...found.event].map((v) => v.record));
+    const projectOf = (r: { registry: string; registryProjectId: string }, v: Valid<unknown>): number | undefined => {
+      const id = projectIds.get(`${r.registry}:${r.registryProjectId}`);
+      if (id === undefined) {
+        const locator = chunk[v.rawIndex]!.locator;
+        summary.errors.push({ locator, field: 'project', code: 'unknown-project', message: `${locator}: project ${r.registry}:${r.registryProjectId} is not in the ledger and this source does not describe it` });
+      }
+      return id;
+    };
+
+    const issuanceInput = found.issuance.flatMap((v) => {
+      const projectId = projectOf(v.record, v);
+      return projectId === undefined ? [] : [{ v, row: issuanceRow(v.record, projectId, ownership, batchId) }];
+    });
+    const issuanceWrite = await writeRows(tx, specs.issuance, issuanceInput.map((x) => x.row));
+    count(summary.issuances, issuanceWrite, seenIssuances);
+    const issuanceIds = new Map(issuanceInput.map((x, i) => [`${x.row.projectId}|${x.row.issuanceKey}`, issuanceWrite.ids[i]!]));
+    issuanceInput.forEach((x, i) => lineage.push({ rawRecordId: rawId(x.v), projectId: null, issuanceId: issuanceWrite.ids[i], blockId: null }));
+
+    const blockInput = found.block.flatMap((v) => {
+      const projectId = projectOf(v.record, v);
+      if (projectId === undefined) return [];
+      const issuanceId = v.record.issuanceKey ? issuanceIds.get(`${projectId}|${v.record.issuanceKey}`) ?? null : null;
+      return [{ v, row: blockRow(v.record, projectId, issuanceId, ownership, batchId) }];
+    });
+    await resolveIssuances(tx, blockInput.filter((x) => x.v.record.issuanceKey && x.row.issuanceId === null), issuanceIds);
+    for (const x of blockInput) if (x.v.record.issuanceKey && x.row.issuanceId === null) x.row.issuanceId = issuanceIds.get(`${x.row.projectId}|${x.v.record.issuanceKey}`) ?? null;
+    const blockWrite = await writeRows(tx, specs.block, blockInput.map((x) => x.row));
+    count(summary.blocks, blockWrite);
+    const blockIds = new Map(blockInput.map((x, i) => [`${x.row.registryId}|${x.row.blockKey}`, blockWrite.ids[i]!]));
+    blockInput.forEach((x, i) => lineage.push({ rawRecordId: rawId(x.v), projectId: null, issuanceId: null, blockId: blockWrite.ids[i] }));
+
+    const eventInput = found.event.flatMap((v) => {
+      const projectId = projectOf(v.record, v);
+      if (projectId === undefined) return [];
+      const blockId = v.record.blockKey ? blockIds.get(`${v.record.registry}|${v.record.blockKey}`) ?? null : null;
+      const issuanceId = v.record.issuanceKey ? issuanceIds.get(`${projectId}|${v.record.issuanceKey}`) ?? null : null;
+      return [eventRow(v.record, { projectId, issuanceId, blockId, rawRecordId: rawId(v) }, ownership, batchId)];
+    });
+    const eventWrite = await writeRows(tx, specs.event, eventInput);
+    summary.events.new += eventWrite.inserted;
+    summary.events.existing += eventInput.length - eventWrite.inserted;
+
+    await writeRows(tx, specs.lineage, lineage);
+    options.onProgress?.({ rowsRead: summary.rowsRead });
+  }
+
+  async function resolveProjects(tx: Database, records: { registry: string; registryProjectId: string }[]): Promise<void> {
+    const missing = [...new Set(records.map((r) => `${r.registry}:${r.registryProjectId}`))].filter((k) => !projectIds.has(k));
+    if (missing.length === 0) return;
+    const keys = JSON.stringify(missing.map((k) => ({ key: k })));
+    const found = await rows<{ id: string | number; key: string }>(tx, sql`select p.id, p.key from projects p
+      join jsonb_to_recordset(${keys}::jsonb) as k(key text) on p.key = k.key`);
+    for (const r of found) projectIds.set(r.key, Number(r.id));
+  }
+
+  async function resolveIssuances(tx: Database, wanted: { row: { projectId: number }; v: Valid<BlockRecord> }[], into: Map<string, number>): Promise<void> {
+    if (wanted.length === 0) return;
+    const keys = JSON.stringify(wanted.map((x) => ({ project_id: x.row.projectId, issuance_key: x.v.record.issuanceKey })));
+    const found = await rows<{ id: string | number; project_id: string | number; issuance_key: string }>(tx, sql`select i.id, i.project_id, i.issuance_key
+      from issuances i join jsonb_to_recordset(${keys}::jsonb) as k(project_id bigint, issuance_key text)
+      on i.project_id = k.project_id and i.issuance_key = k.issuance_key`);
+    for (const r of found) into.set(`${Number(r.project_id)}|${r.issuance_key}`, Number(r.id));
+  }
+}
+
+/**
+ * Adds a chunk's writes to the batch's tally. A project or issuance repeated on many rows counts once per
+ * batch (`seen`); blocks and events are one per row and need no such set, which would be large.
+ */
+function count(t: Tally, write: { inserted: number; updated: number; distinct: number; keys: string[] }, seen?: Set<string>): void {
+  t.new += write.inserted;
+  t.changed += write.updated;
+  if (!seen) {
+    t.unchanged += write.distinct - write.inserted - write.updated;
+    return;
+  }
+  const fresh = new Set(write.keys.filter((k) => !seen.has(k)));
+  for (const k of fresh) seen.add(k);
+  t.unchanged += Math.max(0, fresh.size - write.inserted - write.updated);
+}
+
+/**
+ * Events that follow from the state the batch wrote (DESIGN §3: the ledger's history is its events):
+ * an issuance new or changed in this batch was issued; a block now retired, cancelled, expired or
+ * exported was so on its status date. Derived once the whole batch is in, so an issuance carries its
+ * earliest date across all rows. Event keys are stable, so a later batch never repeats an event.
+ */
+async function appendStateEvents(tx: Database, batchId: number): Promise<number> {
+  const [issued] = await rows<{ n: number }>(tx, sql`with added as (insert into events (registry_id, project_id, issuance_id, kind, event_key, occurred_on, quantity,
+      vintage_year, batch_id, owner_organization_id, is_private, raw_record_id)
+    select i.registry_id, i.project_id, i.id, 'issued', 'issued:' || p.registry_project_id || ':' || i.issuance_key, i.issued_on,
+      i.quantity, i.vintage_year, ${batchId}, i.owner_organization_id, i.is_private,
+      (select min(l.raw_record_id) from record_lineage l where l.issuance_id = i.id)
+    from issuances i join projects p on p.id = i.project_id
+    where i.last_batch_id = ${batchId}
+    on conflict (registry_id, event_key) do nothing
+    returning 1) select count(*)::int as n from added`);
+  const [closed] = await rows<{ n: number }>(tx, sql`with added as (insert into events (registry_id, project_id, issuance_id, block_id, kind, event_key, occurred_on,
+      quantity, vintage_year, batch_id, owner_organization_id, is_private, raw_record_id)
+    select b.registry_id, b.project_id, b.issuance_id, b.id, k.kind, k.kind::text || ':' || b.block_key, b.status_date,
+      b.quantity, b.vintage_year, ${batchId}, b.owner_organization_id, b.is_private,
+      (select min(l.raw_record_id) from record_lineage l where l.block_id = b.id)
+    from unit_blocks b
+    cross join lateral (select (case b.status when 'retired' then 'retired' when 'cancelled' then 'cancelled'
+      when 'expired' then 'expired' when 'exported' then 'converted-out' end)::event_kind as kind) k
+    where b.last_batch_id = ${batchId} and k.kind is not null
+    on conflict (registry_id, event_key) do nothing
+    returning 1) select count(*)::int as n from added`);
+  return (issued?.n ?? 0) + (closed?.n ?? 0);
+}

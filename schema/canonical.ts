@@ -1,0 +1,121 @@
+import { z } from 'zod';
+import {
+  caDeclaration, caStatus, eventKind, projectStatus, retirementPurpose, unitStatus, unitType,
+} from './db/enums.ts';
+
+// What connectors yield (DESIGN §2): one shape for every registry. Connectors fill these from raw
+// records; the ingest job validates them here, applies the taxonomy and writes the ledger.
+// Raw strings the taxonomy interprets (country, methodology) are passed as written.
+
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD');
+const text = z.string().trim().min(1);
+const optionalText = z.string().trim().min(1).optional();
+const quantity = z.number().finite().positive('quantity must be positive');
+const levy = z.number().finite().nonnegative().optional();
+const year = z.number().int().min(1990).max(2100);
+
+const enumOf = <T extends readonly [string, ...string[]]>(values: T) => z.enum(values);
+
+/** A parsed serial range (connectors/runtime/serial.ts), checked against the quantity before it gets here. */
+export const SerialRangeSchema = z.object({
+  numberSpace: text,
+  start: z.number().int().nonnegative().refine(Number.isSafeInteger),
+  end: z.number().int().nonnegative().refine(Number.isSafeInteger),
+  raw: text,
+}).refine((s) => s.end >= s.start, { message: 'serial end is before start' });
+
+/** Identifies a project inside its registry: the registry's own id as written (`1340`, `GS7495`, `ACR0934`). */
+const projectRef = { registry: text, registryProjectId: text };
+
+export const ProjectRecord = z.object({
+  type: z.literal('project'),
+  ...projectRef,
+  name: text,
+  nameJa: optionalText,
+  proponent: optionalText,
+  /** As the registry writes it; resolved to ISO 3166-1 by the taxonomy. */
+  country: optionalText,
+  region: optionalText,
+  methodology: optionalText,
+  status: enumOf(projectStatus.enumValues).optional(),
+  statusRaw: optionalText,
+  creditingPeriodStart: isoDate.optional(),
+  creditingPeriodEnd: isoDate.optional(),
+  registeredOn: isoDate.optional(),
+  estimatedAnnualQuantity: z.number().finite().nonnegative().optional(),
+  eligibility: z.array(text).default([]),
+  coBenefits: z.array(text).default([]),
+  latitude: z.number().min(-90).max(90).optional(),
+  longitude: z.number().min(-180).max(180).optional(),
+  registryUrl: z.string().url().optional(),
+});
+
+export const IssuanceRecord = z.object({
+  type: z.literal('issuance'),
+  ...projectRef,
+  /** The registry's batch id, or a key derived from what identifies the issuance (vintage, date). */
+  issuanceKey: text,
+  vintageStart: isoDate.optional(),
+  vintageEnd: isoDate.optional(),
+  vintageYear: year.optional(),
+  issuedOn: isoDate.optional(),
+  quantity,
+  creditType: optionalText,
+  serial: SerialRangeSchema.optional(),
+  bufferQuantity: levy,
+  shareOfProceedsQuantity: levy,
+  omgeQuantity: levy,
+  caReserveQuantity: levy,
+});
+
+export const BlockRecord = z.object({
+  type: z.literal('block'),
+  ...projectRef,
+  /** The registry's identity for the block: its own id, else the serial string. */
+  blockKey: text,
+  issuanceKey: optionalText,
+  serial: SerialRangeSchema.optional(),
+  quantity,
+  vintageStart: isoDate.optional(),
+  vintageEnd: isoDate.optional(),
+  vintageYear: year.optional(),
+  creditType: optionalText,
+  unitType: enumOf(unitType.enumValues).optional(),
+  status: enumOf(unitStatus.enumValues),
+  statusDate: isoDate.optional(),
+  retirementBeneficiary: optionalText,
+  retirementReason: optionalText,
+  retirementPurpose: enumOf(retirementPurpose.enumValues).optional(),
+  retirementDetails: optionalText,
+  accountHolder: optionalText,
+  eligibility: z.array(text).default([]),
+  article6Authorization: optionalText,
+  caDeclaration: enumOf(caDeclaration.enumValues).optional(),
+  caStatus: enumOf(caStatus.enumValues).optional(),
+  tokenizationMarker: optionalText,
+});
+
+export const EventRecord = z.object({
+  type: z.literal('event'),
+  ...projectRef,
+  kind: enumOf(eventKind.enumValues),
+  /** Derived from the source record, so the same record always yields the same key. */
+  eventKey: text,
+  occurredOn: isoDate.optional(),
+  quantity,
+  vintageYear: year.optional(),
+  blockKey: optionalText,
+  issuanceKey: optionalText,
+  counterpartyRegistry: optionalText,
+  details: z.record(z.string(), z.unknown()).default({}),
+});
+
+export const CanonicalRecord = z.discriminatedUnion('type', [ProjectRecord, IssuanceRecord, BlockRecord, EventRecord]);
+
+export type ProjectRecord = z.infer<typeof ProjectRecord>;
+export type IssuanceRecord = z.infer<typeof IssuanceRecord>;
+export type BlockRecord = z.infer<typeof BlockRecord>;
+export type EventRecord = z.infer<typeof EventRecord>;
+export type CanonicalRecord = z.infer<typeof CanonicalRecord>;
+/** What a connector builds before validation: the same shape, defaults not yet applied. */
+export type CanonicalInput = z.input<typeof CanonicalRecord>;
