@@ -3,6 +3,8 @@ import { createApp } from '../api/app.ts';
 import { readConfig, type Config } from '../schema/config.ts';
 import { migrateDatabase, openDatabase, type DatabaseHandle } from '../schema/database.ts';
 import { log } from '../schema/log.ts';
+import { ingestCommand } from './cli-ingest.ts';
+import { loadSamplesIfEmpty } from './samples.ts';
 
 // `tally <command>`: the one entry point for people and for npm scripts (`npm start` is `tally serve`).
 
@@ -11,6 +13,7 @@ const usage = `usage: tally <command>
 commands:
   serve     apply migrations, then serve the API on HOST:PORT (npm start)
   migrate   apply pending database migrations and exit
+  ingest    read registry exports into the ledger: tally ingest <file…> [--registry <slug>]
   help      show this message
 
 The database is DATABASE_URL when set, else the embedded one in TALLY_DATA_DIR.`;
@@ -33,6 +36,10 @@ const commands: Record<string, Command> = {
 
   async serve(config) {
     const handle = await openMigrated(config);
+    if (handle.kind === 'pglite' && config.loadSamples) {
+      const loaded = await loadSamplesIfEmpty(handle.db);
+      if (loaded > 0) log.info({ files: loaded }, 'empty embedded database: loaded the bundled registry samples');
+    }
     const app = createApp(handle);
     const server: Server = await new Promise((resolveServer, reject) => {
       const s = app.listen(config.port, config.host, () => resolveServer(s));
@@ -49,6 +56,15 @@ const commands: Record<string, Command> = {
     };
     process.once('SIGINT', () => void stop('SIGINT'));
     process.once('SIGTERM', () => void stop('SIGTERM'));
+  },
+
+  async ingest(config, args) {
+    const handle = await openMigrated(config);
+    try {
+      process.exitCode = await ingestCommand(handle.db, args);
+    } finally {
+      await handle.close();
+    }
   },
 
   async help() {

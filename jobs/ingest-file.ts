@@ -8,16 +8,18 @@ import { ingest, type IngestOptions, type IngestSummary } from './ingest.ts';
 export type FileIngestOptions = IngestOptions & {
   /** Limit format detection to one registry's exports. */
   registry?: string | undefined;
+  /** Bytes of the file read so far, for progress bars. */
+  onBytes?(bytesRead: number): void;
 };
 
 /** Which export a file is, from its header row (or an error listing the formats Tally expected). */
 export async function detectFileFormat(path: string, registry?: string): Promise<FileFormat> {
-  if (!/\.csv$/i.test(path)) throw new Error(`${basename(path)}: only CSV exports are read so far (expected a .csv file)`);
+  if (!/\.csv$/i.test(path)) throw new Error(`only CSV exports are read so far (expected a .csv file)`);
   return identifyFormat(await readCsvHeaders(path), registry);
 }
 
-async function* rowsOf(path: string, format: FileFormat): AsyncGenerator<RawRecord> {
-  for await (const row of readCsvRows(path)) {
+async function* rowsOf(path: string, format: FileFormat, onBytes?: (n: number) => void): AsyncGenerator<RawRecord> {
+  for await (const row of readCsvRows(path, { onBytes })) {
     yield { stream: format.stream, locator: `line ${row.line}`, payload: row.values };
   }
 }
@@ -30,7 +32,7 @@ export async function ingestFile(db: Database, path: string, options: FileIngest
     connector: format.id,
     registry: format.registry,
     source: basename(path),
-    records: rowsOf(path, format),
+    records: rowsOf(path, format, options.onBytes),
     map: (raw) => format.map(raw.payload as Record<string, string>, raw.locator),
   }, options);
   return { ...summary, format: format.id };

@@ -80,9 +80,10 @@ const specs = {
     table: issuances,
     key: ['projectId', 'issuanceKey'],
     merge: {
-      ...Object.fromEntries(['vintageStart', 'vintageEnd', 'vintageYear', 'quantity', 'creditType', 'numberSpace', 'serialStart', 'serialEnd',
+      ...Object.fromEntries(['vintageStart', 'vintageEnd', 'vintageYear', 'creditType', 'numberSpace', 'serialStart', 'serialEnd',
         'serialRaw', 'bufferQuantity', 'shareOfProceedsQuantity', 'omgeQuantity', 'caReserveQuantity'].map((c) => [c, 'coalesce'])),
       issuedOn: 'least',
+      quantity: 'greatest',
     },
   },
   block: {

@@ -44,10 +44,17 @@ function decoder(encoding: string): Transform {
   });
 }
 
+export type CsvReadOptions = {
+  /** Called as the file is read, with the bytes read so far (for progress bars). */
+  onBytes?(bytesRead: number): void;
+};
+
 /** Raw records of a CSV file with the line each starts on, decoded and parsed as they stream. */
-async function* csvRecords(path: string): AsyncGenerator<{ record: string[]; line: number }> {
+async function* csvRecords(path: string, options: CsvReadOptions = {}): AsyncGenerator<{ record: string[]; line: number }> {
   const encoding = await detectEncoding(path);
-  const source: Readable = createReadStream(path).pipe(decoder(encoding));
+  const file = createReadStream(path);
+  if (options.onBytes) file.on('data', () => options.onBytes!(file.bytesRead));
+  const source: Readable = file.pipe(decoder(encoding));
   const parser = source.pipe(parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true }));
   let previousEnd = 0;
   try {
@@ -71,9 +78,9 @@ export async function readCsvHeaders(path: string): Promise<string[]> {
  * Rows of a CSV file keyed by normalized header. Empty pandas index columns (`Unnamed: 19`) are
  * dropped; a row's `line` is the file line where it starts (quoted cells may span lines).
  */
-export async function* readCsvRows(path: string): AsyncGenerator<CsvRow> {
+export async function* readCsvRows(path: string, options: CsvReadOptions = {}): AsyncGenerator<CsvRow> {
   let headers: string[] | undefined;
-  for await (const { record, line } of csvRecords(path)) {
+  for await (const { record, line } of csvRecords(path, options)) {
     if (!headers) {
       headers = record.map(normalizeHeader);
       continue;

@@ -57,18 +57,22 @@ describe('the README start command (tally serve)', () => {
   });
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  it('when started on a fresh machine without DATABASE_URL, then it serves /health from the embedded database', async () => {
+  it('when started on a fresh machine without DATABASE_URL, then it loads the registry samples and serves /health from the embedded database', async () => {
     const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', TALLY_DATA_DIR: dataDir, LOG_LEVEL: 'info' };
     delete env.DATABASE_URL;
     const child = spawn(process.execPath, ['--import', 'tsx', 'jobs/cli.ts', 'serve'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
     try {
+      const samples: string[] = [];
       const url = await new Promise<string>((resolve, reject) => {
         child.once('exit', (code) => reject(new Error(`tally serve exited with ${code}`)));
         createInterface({ input: child.stdout! }).on('line', (line) => {
-          const entry = JSON.parse(line) as { msg?: string; url?: string };
+          const entry = JSON.parse(line) as { msg?: string; url?: string; file?: string };
+          if (entry.msg === 'sample loaded' && entry.file) samples.push(entry.file);
           if (entry.msg === 'Tally is serving' && entry.url) resolve(entry.url);
         });
       });
+      // A fresh embedded database is loaded with the bundled real registry exports before serving.
+      expect(samples).toEqual(expect.arrayContaining(['verra/projects.csv', 'verra/transactions.csv']));
       const response = await fetch(`${url}/health`);
       expect(response.status).toBe(200);
       expect(await response.json()).toMatchObject({ status: 'ok', database: { kind: 'pglite' } });

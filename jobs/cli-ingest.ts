@@ -1,0 +1,102 @@
+import { statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { parseArgs } from 'node:util';
+import { eq } from 'drizzle-orm';
+import cliProgress from 'cli-progress';
+import { organizations } from '../schema/db/index.ts';
+import type { Database } from '../schema/database.ts';
+import { BatchRejected, type IngestSummary } from './ingest.ts';
+import { detectFileFormat, ingestFile } from './ingest-file.ts';
+
+// `tally ingest <file…> [--registry <slug>] [--organization <slug> [--private]]`: each file is one
+// batch, shown with a progress bar and summarized as rows read, records new / changed / unchanged,
+// and rows rejected with their reasons and line numbers.
+
+export const ingestUsage = `usage: tally ingest <file…> [--registry <slug>] [--organization <slug>] [--private]
+
+  --registry       read the files as this registry's exports (otherwise recognised by their columns)
+  --organization   record the files as published by this organization (its slug)
+  --private        visible only to that organization
+  --errors <n>     how many row errors to print per file (default 20)`;
+
+function printSummary(file: string, format: string, s: IngestSummary, maxErrors: number): void {
+  const t = (x: { new: number; changed: number; unchanged: number }) => `${x.new} new, ${x.changed} changed, ${x.unchanged} unchanged`;
+  const lines = [
+    `${file} (${format}): batch ${s.batchId} ${s.status}${s.digest ? `, digest ${s.digest.slice(0, 16)}…` : ''}`,
+    `  rows read      ${s.rowsRead}`,
+    `  rows rejected  ${s.rowsRejected}`,
+    `  raw records    ${s.rawRecords.new} new of ${s.rawRecords.seen}`,
+    `  projects       ${t(s.projects)}`,
+    `  issuances      ${t(s.issuances)}`,
+    `  blocks         ${t(s.blocks)}`,
+    `  events         ${s.events.new} new, ${s.events.existing} already recorded`,
+  ];
+  if (s.failure) lines.push(`  failed: ${s.failure}`);
+  for (const e of [...s.errors, ...s.warnings].slice(0, maxErrors)) lines.push(`  ${e.message}`);
+  const more = s.errors.length + s.warnings.length - maxErrors;
+  if (more > 0) lines.push(`  … and ${more} more (stored with batch ${s.batchId})`);
+  console.log(lines.join('\n'));
+}
+
+export async function ingestCommand(db: Database, argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      registry: { type: 'string' },
+      organization: { type: 'string' },
+      private: { type: 'boolean', default: false },
+      errors: { type: 'string', default: '20' },
+    },
+  });
+  if (positionals.length === 0) {
+    console.error(ingestUsage);
+    return 2;
+  }
+  let ownerOrganizationId: number | undefined;
+  if (values.organization) {
+    const [org] = await db.select({ id: organizations.id }).from(organizations).where(eq(organizations.slug, values.organization));
+    if (!org) {
+      console.error(`tally ingest: no organization "${values.organization}"`);
+      return 2;
+    }
+    ownerOrganizationId = org.id;
+  } else if (values.private) {
+    console.error('tally ingest: --private needs --organization (a private record must have an owner)');
+    return 2;
+  }
+
+  let failures = 0;
+  for (const path of positionals) {
+    const file = basename(path);
+    let format: string;
+    try {
+      format = (await detectFileFormat(path, values.registry)).id;
+    } catch (error) {
+      console.error(`${file}: ${(error as Error).message}`);
+      failures += 1;
+      continue;
+    }
+    const bar = process.stderr.isTTY
+      ? new cliProgress.SingleBar({ format: `${file} [{bar}] {percentage}% | {rows} rows`, stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic)
+      : undefined;
+    bar?.start(statSync(path).size, 0, { rows: 0 });
+    try {
+      const summary = await ingestFile(db, path, {
+        registry: values.registry,
+        ownerOrganizationId,
+        isPrivate: values.private,
+        onBytes: (n) => bar?.update(n),
+        onProgress: ({ rowsRead }) => bar?.update({ rows: rowsRead }),
+      });
+      bar?.stop();
+      printSummary(file, summary.format, summary, Number(values.errors));
+    } catch (error) {
+      bar?.stop();
+      if (!(error instanceof BatchRejected)) throw error;
+      printSummary(file, format, error.summary, Number(values.errors));
+      failures += 1;
+    }
+  }
+  return failures === 0 ? 0 : 1;
+}

@@ -1,0 +1,49 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sql } from 'drizzle-orm';
+import { fileFormats } from '../connectors/index.ts';
+import { readCsvHeaders } from '../connectors/runtime/csv.ts';
+import type { Database } from '../schema/database.ts';
+import { rows } from '../schema/database.ts';
+import { log } from '../schema/log.ts';
+import { ingestFile } from './ingest-file.ts';
+import { BatchRejected } from './ingest.ts';
+
+// Real registry exports that a fresh Tally loads so a newcomer sees real data at once. They are the
+// same files the tests use (test/fixtures/registry-samples, with their sources in its README): one copy.
+export const SAMPLES_DIR = fileURLToPath(new URL('../test/fixtures/registry-samples/', import.meta.url));
+
+/** Sample files a connector can read, projects first so that later files find their projects described. */
+export async function sampleFiles(): Promise<{ path: string; format: string }[]> {
+  const found: { path: string; format: string; order: number }[] = [];
+  for (const registry of readdirSync(SAMPLES_DIR).sort()) {
+    for (const name of readdirSync(join(SAMPLES_DIR, registry)).filter((f) => f.endsWith('.csv')).sort()) {
+      const path = join(SAMPLES_DIR, registry, name);
+      const headers = new Set(await readCsvHeaders(path));
+      const format = fileFormats
+        .filter((f) => f.registry === registry && f.requiredHeaders.every((h) => headers.has(h)))
+        .sort((a, b) => b.requiredHeaders.length - a.requiredHeaders.length)[0];
+      if (format) found.push({ path, format: format.id, order: format.stream === 'projects' ? 0 : 1 });
+    }
+  }
+  return found.sort((a, b) => a.order - b.order || a.path.localeCompare(b.path));
+}
+
+/** On an empty ledger, ingests every sample file a connector reads; on a ledger with any batch, nothing. */
+export async function loadSamplesIfEmpty(db: Database): Promise<number> {
+  const [existing] = await rows<{ n: number }>(db, sql`select count(*)::int as n from batches`);
+  if ((existing?.n ?? 0) > 0) return 0;
+  let loaded = 0;
+  for (const { path, format } of await sampleFiles()) {
+    try {
+      const summary = await ingestFile(db, path);
+      loaded += 1;
+      log.info({ file: path.slice(SAMPLES_DIR.length), format, rows: summary.rowsRead, rejected: summary.rowsRejected }, 'sample loaded');
+    } catch (error) {
+      const reason = error instanceof BatchRejected ? error.summary.failure : (error as Error).message;
+      log.warn({ file: path.slice(SAMPLES_DIR.length), format, reason }, 'sample not loaded');
+    }
+  }
+  return loaded;
+}
