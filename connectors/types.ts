@@ -1,4 +1,7 @@
+import type { z } from 'zod';
 import type { CanonicalInput } from '../schema/canonical.ts';
+import type { HttpClient, HttpClientOptions } from './runtime/http.ts';
+import type { PagedStream } from './runtime/paging.ts';
 
 // The connector contract (CONVENTIONS: Airbyte/Singer). A connector knows one source: it declares its
 // registry, the file formats it reads and the API streams it pulls, and maps each raw record to
@@ -38,8 +41,30 @@ export type FileFormat = {
   map(row: Record<string, string>, locator: string): Mapped;
 };
 
+/** One kind of record an API serves (projects, issuances, retirements…), pulled in full. */
+export type ApiStream = {
+  name: string;
+  /** Pulls every record; the stream remembers the total the registry reported, for reconciliation. */
+  pull(http: HttpClient): PagedStream<RawRecord>;
+  /** The registry's name for that total (`totalEntities`, `X-Total-Count`…), for messages. */
+  totalField: string;
+  map(raw: RawRecord): Mapped;
+};
+
+/** A connector's API mode: its configuration (validated), how to reach the source, and its streams. */
+export type ApiMode<Config = any> = {
+  config: z.ZodType<Config>;
+  /** The HTTP client this source needs: base URL, headers, User-Agent, rate limit. */
+  http(config: Config): HttpClientOptions;
+  /** Whether the source answers as expected: resolves with a one-line description, or throws. */
+  check(http: HttpClient, config: Config): Promise<string>;
+  /** In dependency order: projects first. */
+  streams(config: Config): ApiStream[];
+};
+
 export type Connector = {
   registry: string;
   name: string;
   files: readonly FileFormat[];
+  api?: ApiMode;
 };

@@ -55,6 +55,7 @@ export function issuanceRow(record: IssuanceRecord, projectId: number, ownership
     vintageYear: record.vintageYear ?? null,
     issuedOn: record.issuedOn ?? null,
     quantity: record.quantity,
+    quantityFromBlocks: record.quantityFromBlocks,
     creditType: record.creditType ?? null,
     numberSpace: record.serial?.numberSpace ?? null,
     serialStart: record.serial?.start ?? null,

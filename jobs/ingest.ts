@@ -76,14 +76,25 @@ const specs = {
       'registeredOn', 'estimatedAnnualQuantity', 'eligibility', 'coBenefits', 'latitude', 'longitude', 'registryUrl'].map((c) => [c, 'coalesce'])),
     insertDefaults: { status: `'unknown'::project_status` },
   },
+  // An issuance the registry reports with its figure: the figure is merged like any field, and an
+  // issuance once reported stays reported.
   issuance: {
     table: issuances,
     key: ['projectId', 'issuanceKey'],
     merge: {
-      ...Object.fromEntries(['vintageStart', 'vintageEnd', 'vintageYear', 'creditType', 'numberSpace', 'serialStart', 'serialEnd',
+      ...Object.fromEntries(['vintageStart', 'vintageEnd', 'vintageYear', 'quantity', 'creditType', 'numberSpace', 'serialStart', 'serialEnd',
         'serialRaw', 'bufferQuantity', 'shareOfProceedsQuantity', 'omgeQuantity', 'caReserveQuantity'].map((c) => [c, 'coalesce'])),
+      quantityFromBlocks: 'replace',
       issuedOn: 'least',
-      quantity: 'greatest',
+    },
+  },
+  // An issuance known only through its blocks: its quantity is recomputed from them (sumIssuancesFromBlocks).
+  issuanceFromBlocks: {
+    table: issuances,
+    key: ['projectId', 'issuanceKey'],
+    merge: {
+      ...Object.fromEntries(['vintageStart', 'vintageEnd', 'vintageYear', 'creditType'].map((c) => [c, 'coalesce'])),
+      issuedOn: 'least',
     },
   },
   block: {
@@ -145,6 +156,7 @@ export async function ingest(db: Database, input: IngestInput, options: IngestOp
       }
       await writeChunk(tx, chunk);
       await input.afterRead?.(summary.rowsRead);
+      await sumIssuancesFromBlocks(tx, batchId);
       summary.events.new += await appendStateEvents(tx, batchId);
       if (options.rejectOnRowErrors && summary.errors.length > 0) {
         throw new Error(`${summary.errors.length} row(s) have errors; nothing from this file was stored`);
@@ -220,10 +232,16 @@ export async function ingest(db: Database, input: IngestInput, options: IngestOp
       const projectId = projectOf(v.record, v);
       return projectId === undefined ? [] : [{ v, row: issuanceRow(v.record, projectId, ownership, batchId) }];
     });
-    const issuanceWrite = await writeRows(tx, specs.issuance, issuanceInput.map((x) => x.row));
-    count(summary.issuances, issuanceWrite, seenIssuances);
-    const issuanceIds = new Map(issuanceInput.map((x, i) => [`${x.row.projectId}|${x.row.issuanceKey}`, issuanceWrite.ids[i]!]));
-    issuanceInput.forEach((x, i) => lineage.push({ rawRecordId: rawId(x.v), projectId: null, issuanceId: issuanceWrite.ids[i], blockId: null }));
+    const issuanceIds = new Map<string, number>();
+    for (const fromBlocks of [false, true]) {
+      const part = issuanceInput.filter((x) => x.row.quantityFromBlocks === fromBlocks);
+      const write = await writeRows(tx, fromBlocks ? specs.issuanceFromBlocks : specs.issuance, part.map((x) => x.row));
+      count(summary.issuances, write, seenIssuances);
+      part.forEach((x, i) => {
+        issuanceIds.set(`${x.row.projectId}|${x.row.issuanceKey}`, write.ids[i]!);
+        lineage.push({ rawRecordId: rawId(x.v), projectId: null, issuanceId: write.ids[i], blockId: null });
+      });
+    }
 
     const blockInput = found.block.flatMap((v) => {
       const projectId = projectOf(v.record, v);
@@ -289,23 +307,43 @@ function count(t: Tally, write: { inserted: number; updated: number; distinct: n
 }
 
 /**
+ * Issuances known only through their blocks take the sum of those blocks, recomputed from the ledger
+ * for every issuance whose blocks this batch wrote; a row is touched only when its sum changed.
+ */
+async function sumIssuancesFromBlocks(tx: Database, batchId: number): Promise<void> {
+  await tx.execute(sql`with touched as (
+      select distinct issuance_id from unit_blocks where last_batch_id = ${batchId} and issuance_id is not null),
+    sums as (
+      select b.issuance_id, sum(b.quantity) as total from unit_blocks b join touched t on t.issuance_id = b.issuance_id group by b.issuance_id)
+    update issuances i set quantity = sums.total, last_batch_id = ${batchId}, updated_at = now()
+    from sums
+    where i.id = sums.issuance_id and i.quantity_from_blocks and i.quantity is distinct from sums.total`);
+}
+
+/**
  * Events that follow from the state the batch wrote (DESIGN §3: the ledger's history is its events):
  * an issuance new or changed in this batch was issued; a block now retired, cancelled, expired or
  * exported was so on its status date. Derived once the whole batch is in, so an issuance carries its
- * earliest date across all rows. Event keys are stable, so a later batch never repeats an event.
+ * earliest date and its full quantity. When a later batch shows an issuance larger than its issued
+ * events add up to (more of a batch seen, a figure corrected upwards), the difference is appended as
+ * another issued event, so the events always sum to the issuance. Event keys are stable, so a later
+ * batch never repeats an event.
  */
 async function appendStateEvents(tx: Database, batchId: number): Promise<number> {
-  const [issued] = await rows<{ n: number }>(tx, sql`with added as (insert into events (registry_id, project_id, issuance_id, kind, event_key, occurred_on, quantity,
-      vintage_year, batch_id, owner_organization_id, is_private, raw_record_id)
-    select i.registry_id, i.project_id, i.id, 'issued', 'issued:' || p.registry_project_id || ':' || i.issuance_key, i.issued_on,
-      i.quantity, i.vintage_year, ${batchId}, i.owner_organization_id, i.is_private,
+  const [issued] = await rows<{ n: number }>(tx, sql`with added as (insert into events (registry_id, project_id, issuance_id, kind,
+      event_key, occurred_on, quantity, vintage_year, batch_id, owner_organization_id, is_private, raw_record_id)
+    select i.registry_id, i.project_id, i.id, 'issued',
+      'issued:' || p.registry_project_id || ':' || i.issuance_key || case when e.total > 0 then ':' || i.quantity::text else '' end,
+      i.issued_on, i.quantity - coalesce(e.total, 0), i.vintage_year, ${batchId}, i.owner_organization_id, i.is_private,
       (select min(l.raw_record_id) from record_lineage l where l.issuance_id = i.id)
-    from issuances i join projects p on p.id = i.project_id
-    where i.last_batch_id = ${batchId}
+    from issuances i
+    join projects p on p.id = i.project_id
+    left join lateral (select sum(quantity) as total from events ev where ev.issuance_id = i.id and ev.kind = 'issued') e on true
+    where i.last_batch_id = ${batchId} and i.quantity > coalesce(e.total, 0)
     on conflict (registry_id, event_key) do nothing
     returning 1) select count(*)::int as n from added`);
-  const [closed] = await rows<{ n: number }>(tx, sql`with added as (insert into events (registry_id, project_id, issuance_id, block_id, kind, event_key, occurred_on,
-      quantity, vintage_year, batch_id, owner_organization_id, is_private, raw_record_id)
+  const [closed] = await rows<{ n: number }>(tx, sql`with added as (insert into events (registry_id, project_id, issuance_id, block_id,
+      kind, event_key, occurred_on, quantity, vintage_year, batch_id, owner_organization_id, is_private, raw_record_id)
     select b.registry_id, b.project_id, b.issuance_id, b.id, k.kind, k.kind::text || ':' || b.block_key, b.status_date,
       b.quantity, b.vintage_year, ${batchId}, b.owner_organization_id, b.is_private,
       (select min(l.raw_record_id) from record_lineage l where l.block_id = b.id)

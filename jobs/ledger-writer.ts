@@ -11,11 +11,9 @@ import { rows as queryRows, type Database } from '../schema/database.ts';
  * - `replace`: the incoming value wins (block state as the registry reports it now);
  * - `coalesce`: the incoming value wins unless it is null/empty, so a sparse source does not erase
  *   what a fuller one said (a project seen in a transaction export and in the project export);
- * - `least`: the earlier date wins (an issuance's date is its first event);
- * - `greatest`: the larger value wins (an issuance seen through its blocks is as large as its largest
- *   serial end, where numbering restarts at 1 for each issuance).
+ * - `least`: the earlier date wins (an issuance's date is its first event).
  */
-export type Merge = 'replace' | 'coalesce' | 'least' | 'greatest';
+export type Merge = 'replace' | 'coalesce' | 'least';
 
 export type WriteSpec = {
   table: PgTable;
@@ -79,11 +77,9 @@ function mergeDuplicates(rows: Record<string, unknown>[], spec: WriteSpec): Reco
       if (rule === 'replace') existing[column] = incoming;
       else if (rule === 'coalesce') {
         if (!isEmpty(incoming)) existing[column] = incoming;
-      } else {
+      } else if (rule === 'least') {
         const current = existing[column];
-        const before = typeof incoming === 'number' && typeof current === 'number' ? incoming < current : String(incoming) < String(current);
-        const wins = rule === 'least' ? before : !before && incoming !== current;
-        if (isEmpty(current) || (!isEmpty(incoming) && wins)) existing[column] = incoming;
+        if (isEmpty(current) || (!isEmpty(incoming) && String(incoming) < String(current))) existing[column] = incoming;
       }
     }
   }
@@ -102,8 +98,6 @@ function mergeExpression(table: string, column: ColumnInfo, rule: Merge): SQL {
         : sql`coalesce(${incoming}, ${current})`;
     case 'least':
       return sql`least(${incoming}, ${current})`;
-    case 'greatest':
-      return sql`greatest(${incoming}, ${current})`;
   }
 }
 

@@ -59,7 +59,10 @@ export const IssuanceRecord = z.object({
   vintageEnd: isoDate.optional(),
   vintageYear: year.optional(),
   issuedOn: isoDate.optional(),
+  /** The issued quantity; with `quantityFromBlocks`, only a first figure the ledger replaces by its blocks' sum. */
   quantity,
+  /** The registry gives no figure for this issuance: it is the sum of the blocks that carry its key. */
+  quantityFromBlocks: z.boolean().default(false),
   creditType: optionalText,
   serial: SerialRangeSchema.optional(),
   bufferQuantity: levy,

@@ -7,9 +7,10 @@ import { parseVerraSerial } from './serial.ts';
 // Quirks (reference/registries.md §1.3, offsetsdb.md §2.1):
 // - an empty `Retirement/Cancellation Date` means the block is still held; a date means retired OR
 //   cancelled, and this export does not say which: we record `retired` and keep the raw columns;
-// - issuance is rolling: `Total Vintage Quantity` repeats on every row of a project-vintage, so the
-//   issuance is (project, vintage, total) with the earliest `Issuance Date` (OffsetsDB's rule), and
-//   `Quantity Issued` is never summed into it;
+// - issuance is rolling and not published per event (`Total Vintage Quantity` repeats the whole
+//   project-vintage total on every row). A block keeps the batch number of the issuance it came from
+//   (the serial's first token), so the issuance is that batch: the sum of its blocks, dated by the
+//   earliest `Issuance Date`. The API's issuances carry the same batch number, so both modes meet;
 // - a block's vintage year is the year its vintage starts (the serial says the same);
 // - quantities are formatted ("1,454,054"); dates are ISO, or DD/MM/YYYY in older downloads.
 
@@ -28,15 +29,14 @@ export const vcuExport: FileFormat = {
     const serial = r.serial('Serial Number', parseVerraSerial, quantity);
     const vintageStart = r.date('Vintage Start');
     const vintageEnd = r.date('Vintage End');
-    const totalVintage = r.quantity('Total Vintage Quantity');
     const issuedOn = r.date('Issuance Date');
     const closedOn = r.date('Retirement/Cancellation Date');
     if (serial?.projectId && projectId && serial.projectId !== projectId.replace(/^0+/, '')) {
       r.fail('Serial Number', 'serial-project-mismatch', `the serial names project ${serial.projectId} but the row is project ${projectId}`);
     }
-    if (r.errors.length > 0 || !projectId || !name || !quantity || !serial || !totalVintage) return { records: [], errors: r.errors };
+    if (r.errors.length > 0 || !projectId || !name || !quantity || !serial) return { records: [], errors: r.errors };
 
-    const issuanceKey = `${vintageStart ?? ''}/${vintageEnd ?? ''}/${totalVintage}`;
+    const issuanceKey = `batch ${serial.raw.split('-')[0]}`;
     const beneficiary = r.text('Retirement Beneficiary');
     const details = r.text('Retirement Details');
     const records: CanonicalInput[] = [
@@ -58,7 +58,8 @@ export const vcuExport: FileFormat = {
         vintageEnd,
         vintageYear: vintageStart ? Number(vintageStart.slice(0, 4)) : serial.vintageYear,
         issuedOn,
-        quantity: totalVintage,
+        quantity,
+        quantityFromBlocks: true,
         creditType: 'vcu',
       },
       {

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, check, date, index, integer, jsonb, pgTable, text, timestamp, unique } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, date, index, integer, jsonb, pgTable, text, timestamp, unique } from 'drizzle-orm/pg-core';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import { bigintRef, createdAt, id, int8range, ownership, ownershipCheck, tonnes, updatedAt } from './columns.ts';
 import { caDeclaration, caStatus, eventKind, retirementPurpose, unitStatus, unitType } from './enums.ts';
@@ -22,6 +22,12 @@ export const issuances = pgTable('issuances', {
   vintageYear: integer(),
   issuedOn: date({ mode: 'string' }),
   quantity: tonnes().notNull(),
+  /**
+   * True when the registry publishes no figure for the issuance and its quantity is the sum of the
+   * blocks that carry its batch number (Verra's VCU export, Gold Standard's credit exports). The
+   * ingest job recomputes it from the ledger, so it only grows as more of the batch is seen.
+   */
+  quantityFromBlocks: boolean().notNull().default(false),
   /** Vocabulary `creditType` (vcu, ver, cer…). */
   creditType: text(),
   /** Serial range of the whole issuance, where the registry gives one. Serials stay far below 2^53 in

@@ -48,9 +48,14 @@ export type ReplayRoute = {
   path: string;
   /** Narrows the route, e.g. to one page: `(req) => req.query.page === '2'`. */
   match?: (request: RecordedRequest) => boolean;
-  /** Answered in order, one per matching request; the last one repeats. */
-  responses: ReplayResponse | ReplayResponse[];
+  /**
+   * Answered in order, one per matching request; the last one repeats. An entry may be a function of
+   * the request, for servers that compute pages from a data set (a search API with filters and offsets).
+   */
+  responses: ScriptedResponse | ScriptedResponse[];
 };
+
+export type ScriptedResponse = ReplayResponse | ((request: RecordedRequest) => ReplayResponse);
 
 export type ReplayServer = {
   url: string;
@@ -107,8 +112,9 @@ export async function startReplayServer(routes: ReplayRoute[]): Promise<ReplaySe
     const sequence = Array.isArray(route.responses) ? route.responses : [route.responses];
     const index = served.get(route) ?? 0;
     served.set(route, index + 1);
-    const scripted = sequence[Math.min(index, sequence.length - 1)];
-    if (!scripted) throw new Error(`replay route ${route.path} has no responses`);
+    const entry = sequence[Math.min(index, sequence.length - 1)];
+    if (!entry) throw new Error(`replay route ${route.path} has no responses`);
+    const scripted = typeof entry === 'function' ? entry(recorded) : entry;
 
     if (scripted.delayMs) await delay(scripted.delayMs);
     if (res.destroyed || req.socket.destroyed) return; // the client gave up while we waited

@@ -14,8 +14,12 @@ function expectedFromVcuExport() {
   const csv = readCsv(fixture('transactions.csv'));
   const held = csv.filter((r) => !r['Retirement/Cancellation Date']);
   const closed = csv.filter((r) => r['Retirement/Cancellation Date']);
+  // An issuance is the batch a block's serial starts with; its size is the sum of its blocks.
   const issuances = new Map<string, number>();
-  for (const r of csv) issuances.set(`${r.ID}|${r['Vintage Start']}|${r['Vintage End']}|${r['Total Vintage Quantity']}`, num(r['Total Vintage Quantity']));
+  for (const r of csv) {
+    const batch = `${r.ID}|${r['Serial Number']!.split('-')[0]}`;
+    issuances.set(batch, (issuances.get(batch) ?? 0) + num(r['Quantity Issued']));
+  }
   const retiredByYear = new Map<number, number>();
   for (const r of closed) {
     const year = Number(r['Retirement/Cancellation Date']!.slice(0, 4));

@@ -42,7 +42,9 @@ describe('migrations', () => {
     expect(tables.map((r) => r.table_name).sort()).toEqual([...ledgerTables].sort());
     const extensions = await rows<{ extname: string }>(t.handle.db, sql`select extname from pg_extension order by 1`);
     expect(extensions.map((r) => r.extname)).toEqual(expect.arrayContaining(['btree_gist', 'pg_trgm']));
-    expect(await migrationStatus(t.handle.db)).toMatchObject({ applied: 3, expected: 3, current: true });
+    const { expected } = await migrationStatus(t.handle.db);
+    expect(expected).toBeGreaterThanOrEqual(4);
+    expect(await migrationStatus(t.handle.db)).toMatchObject({ applied: expected, current: true });
     const [registryCount] = await rows<{ n: number }>(t.handle.db, sql`select count(*)::int as n from registries`);
     expect(registryCount?.n).toBe(17);
   });

@@ -1,0 +1,1 @@
+ALTER TABLE "issuances" ADD COLUMN "quantity_from_blocks" boolean DEFAULT false NOT NULL;
