@@ -78,3 +78,11 @@ export function resolveCountry(value: string | null | undefined): Country | unde
 export function countryByCode(code: string): Country | undefined {
   return byCode.get(code.toUpperCase());
 }
+
+/** Every English name Tally knows for a country (official, alternatives, registry spellings), e.g. to query an API by name. */
+export function countryNames(): string[] {
+  return [...new Set([
+    ...rows.flatMap((row) => [row.en, ...row.aliases]),
+    ...Object.keys(spellingData.spellings),
+  ])];
+}
