@@ -249,13 +249,14 @@ export async function ingest(db: Database, input: IngestInput, options: IngestOp
       const issuanceId = v.record.issuanceKey ? issuanceIds.get(`${projectId}|${v.record.issuanceKey}`) ?? null : null;
       return [{ v, row: blockRow(v.record, projectId, issuanceId, ownership, batchId) }];
     });
-    await resolveIssuances(tx, blockInput.filter((x) => x.v.record.issuanceKey && x.row.issuanceId === null), issuanceIds);
+    await resolveIssuances(tx, blockInput.filter((x) => x.row.issuanceId === null).map((x) => ({ projectId: x.row.projectId, issuanceKey: x.v.record.issuanceKey })), issuanceIds);
     for (const x of blockInput) if (x.v.record.issuanceKey && x.row.issuanceId === null) x.row.issuanceId = issuanceIds.get(`${x.row.projectId}|${x.v.record.issuanceKey}`) ?? null;
     const blockWrite = await writeRows(tx, specs.block, blockInput.map((x) => x.row));
     count(summary.blocks, blockWrite);
     const blockIds = new Map(blockInput.map((x, i) => [`${x.row.registryId}|${x.row.blockKey}`, blockWrite.ids[i]!]));
     blockInput.forEach((x, i) => lineage.push({ rawRecordId: rawId(x.v), projectId: null, issuanceId: null, blockId: blockWrite.ids[i] }));
 
+    await resolveIssuances(tx, found.event.map((v) => ({ projectId: projectIds.get(`${v.record.registry}:${v.record.registryProjectId}`), issuanceKey: v.record.issuanceKey })), issuanceIds);
     const eventInput = found.event.flatMap((v) => {
       const projectId = projectOf(v.record, v);
       if (projectId === undefined) return [];
@@ -280,9 +281,12 @@ export async function ingest(db: Database, input: IngestInput, options: IngestOp
     for (const r of found) projectIds.set(r.key, Number(r.id));
   }
 
-  async function resolveIssuances(tx: Database, wanted: { row: { projectId: number }; v: Valid<BlockRecord> }[], into: Map<string, number>): Promise<void> {
-    if (wanted.length === 0) return;
-    const keys = JSON.stringify(wanted.map((x) => ({ project_id: x.row.projectId, issuance_key: x.v.record.issuanceKey })));
+  /** Adds to `into` the ids of issuances written in earlier chunks or batches, by project and key. */
+  async function resolveIssuances(tx: Database, wanted: { projectId: number | undefined; issuanceKey: string | undefined }[], into: Map<string, number>): Promise<void> {
+    const missing = wanted.filter((w): w is { projectId: number; issuanceKey: string } =>
+      w.projectId !== undefined && w.issuanceKey !== undefined && !into.has(`${w.projectId}|${w.issuanceKey}`));
+    if (missing.length === 0) return;
+    const keys = JSON.stringify(missing.map((w) => ({ project_id: w.projectId, issuance_key: w.issuanceKey })));
     const found = await rows<{ id: string | number; project_id: string | number; issuance_key: string }>(tx, sql`select i.id, i.project_id, i.issuance_key
       from issuances i join jsonb_to_recordset(${keys}::jsonb) as k(project_id bigint, issuance_key text)
       on i.project_id = k.project_id and i.issuance_key = k.issuance_key`);
@@ -290,10 +294,6 @@ export async function ingest(db: Database, input: IngestInput, options: IngestOp
   }
 }
 
-/**
- * Adds a chunk's writes to the batch's tally. A project or issuance repeated on many rows counts once per
- * batch (`seen`); blocks and events are one per row and need no such set, which would be large.
- */
 function count(t: Tally, write: { inserted: number; updated: number; distinct: number; keys: string[] }, seen?: Set<string>): void {
   t.new += write.inserted;
   t.changed += write.updated;

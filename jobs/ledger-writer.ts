@@ -86,9 +86,11 @@ function mergeDuplicates(rows: Record<string, unknown>[], spec: WriteSpec): Reco
   return [...merged.values()];
 }
 
-function mergeExpression(table: string, column: ColumnInfo, rule: Merge): SQL {
+function mergeExpression(table: string, column: ColumnInfo, rule: Merge, insertDefault?: string): SQL {
   const current = sql.raw(`${table}.${column.name}`);
-  const incoming = sql.raw(`excluded.${column.name}`);
+  // A column's insert default stands for "not given" (a project status of 'unknown'): it must not
+  // overwrite what a fuller source said.
+  const incoming = sql.raw(insertDefault ? `nullif(excluded.${column.name}, ${insertDefault})` : `excluded.${column.name}`);
   switch (rule) {
     case 'replace':
       return incoming;
@@ -124,9 +126,9 @@ export async function writeRows(db: Database, spec: WriteSpec, input: Record<str
   if (mergeRules.length === 0) {
     conflict = sql`do nothing`;
   } else {
-    const set = mergeRules.map(([k, rule]) => sql`${sql.raw(columns.get(k)!.name)} = ${mergeExpression(table, columns.get(k)!, rule)}`);
+    const set = mergeRules.map(([k, rule]) => sql`${sql.raw(columns.get(k)!.name)} = ${mergeExpression(table, columns.get(k)!, rule, spec.insertDefaults?.[k])}`);
     const stored = sql.raw(mergeRules.map(([k]) => `${table}.${columns.get(k)!.name}`).join(', '));
-    const merged = sql.join(mergeRules.map(([k, rule]) => mergeExpression(table, columns.get(k)!, rule)), sql`, `);
+    const merged = sql.join(mergeRules.map(([k, rule]) => mergeExpression(table, columns.get(k)!, rule, spec.insertDefaults?.[k])), sql`, `);
     const extra = [...(columns.has('updatedAt') ? [sql`updated_at = now()`] : []), ...(columns.has('lastBatchId') && used.some((c) => c.key === 'lastBatchId') ? [sql`last_batch_id = excluded.last_batch_id`] : [])];
     conflict = sql`do update set ${sql.join([...set, ...extra], sql`, `)} where (${stored}) is distinct from (${merged})`;
   }

@@ -1,6 +1,7 @@
 import berkeleyTypes from './data/berkeley-project-types.json' with { type: 'json' };
 import protocolCategories from './data/protocol-categories.json' with { type: 'json' };
 import protocolTable from './data/protocols.json' with { type: 'json' };
+import protocolExtras from './data/protocols-extra.json' with { type: 'json' };
 import protocolTypes from './data/protocol-project-types.json' with { type: 'json' };
 import projectTypeTable from './data/project-types.json' with { type: 'json' };
 import { isTerm, vocabularies, type Term } from './vocabularies.ts';
@@ -13,7 +14,12 @@ import { isTerm, vocabularies, type Term } from './vocabularies.ts';
 type ProtocolEntry = { category?: string; 'known-strings': string[]; program?: string };
 type ProjectTypeEntry = { en: string; ja: string; category: string; reductionRemoval: 'reduction' | 'removal' | 'mixed' };
 
-const protocolsById = protocolTable as Record<string, ProtocolEntry>;
+const protocolsById: Record<string, ProtocolEntry> = { ...(protocolTable as Record<string, ProtocolEntry>) };
+for (const [id, extra] of Object.entries(protocolExtras as Record<string, ProtocolEntry | string>)) {
+  if (typeof extra === 'string') continue; // the _source note
+  const base = protocolsById[id];
+  protocolsById[id] = base ? { ...base, 'known-strings': [...base['known-strings'], ...extra['known-strings']] } : extra;
+}
 const projectTypes = projectTypeTable as Record<string, ProjectTypeEntry>;
 const typeByProtocol = protocolTypes as Record<string, string>;
 const categoryByProtocol = protocolCategories as Record<string, string>;

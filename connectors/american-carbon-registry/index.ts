@@ -1,0 +1,12 @@
+import type { Connector } from '../types.ts';
+import { acrCancellations } from './map-cancellations.ts';
+import { acrIssuances } from './map-issuances.ts';
+import { acrProjects } from './map-projects.ts';
+import { acrRetirements } from './map-retirements.ts';
+
+/** American Carbon Registry (ACR): file mode for the four APX reports (projects, issuances, retirements, cancellations). */
+export const americanCarbonRegistry: Connector = {
+  registry: 'american-carbon-registry',
+  name: 'American Carbon Registry (ACR)',
+  files: [acrProjects, acrIssuances, acrRetirements, acrCancellations],
+};

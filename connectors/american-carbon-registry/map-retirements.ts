@@ -1,0 +1,89 @@
+import type { BlockRecord, ProjectRecord } from '../../schema/canonical.ts';
+import type { FileFormat, Mapped } from '../types.ts';
+import { rowReader, tokenizationMarker } from '../runtime/row.ts';
+import { apxEligibility, apxRetirementPurpose, readApxBlock, serialOf, type ApxBlock, type RowReader } from '../runtime/apx.ts';
+import { acrIssuanceKey } from './map-issuances.ts';
+import { acrProjectOfRow } from './map-projects.ts';
+import { parseAcrSerial } from './serial.ts';
+
+// ACR's retirement report (APX report r=206; reference/registries.md §3.1, offsetsdb.md §2.3): one row
+// per retired serial block. Quirks:
+// - the beneficiary is `Retired on Behalf of` (OffsetsDB drops it), not `Account Holder`;
+//   `Purpose of Retirement` is free text (the details), `Retirement Reason` a picklist
+//   (`Environmental Benefit`, `On Behalf of Third Party`) that names no purpose of the retirement-purpose
+//   vocabulary, so the purpose stays empty unless the reason names one (runtime/apx.ts);
+// - `Account Holder` is sometimes a bare number (`1423`, `1099`): kept as written;
+// - the serial repeats the project, vintage and country: the project and vintage are checked against
+//   the row's columns;
+// - `Date Issued (GMT)`, `Vintage` and `Verified Removal` are the issuance's, so the block links to the
+//   issuance report's row (map-issuances.ts);
+// - `Status Effective (GMT)` is the retirement date, `6/30/2025 7:43:26 PM`.
+
+/** What the retirement and cancellation reports share: the block's identity, vintage, issuance and project. */
+export type AcrClosedRow = {
+  block: ApxBlock;
+  project: ProjectRecord;
+  statusDate: string;
+  common: Pick<BlockRecord, 'type' | 'registry' | 'registryProjectId' | 'blockKey' | 'issuanceKey' | 'serial' | 'quantity'
+    | 'vintageStart' | 'vintageEnd' | 'vintageYear' | 'creditType' | 'eligibility' | 'accountHolder'>;
+};
+
+/** Reads the columns the retirement and cancellation reports share. Undefined when the row has errors. */
+export function readAcrClosedRow(r: RowReader): AcrClosedRow | undefined {
+  const block = readApxBlock(r, { serial: 'Credit Serial Numbers', quantity: 'Quantity of Credits', projectId: 'Project ID', vintage: 'Vintage' }, parseAcrSerial);
+  // The cancellation report writes `Status Effective  (GMT)` with two spaces; the CSV reader normalizes it.
+  const statusDate = r.required('Status Effective (GMT)', r.date('Status Effective (GMT)'));
+  const vintageStart = r.date('Vintage Assignment Period Start Date');
+  const vintageEnd = r.date('Vintage Assignment Period End Date');
+  const issuanceKey = acrIssuanceKey(r, block?.vintageYear);
+  const eligibility = apxEligibility(r);
+  const project = block ? acrProjectOfRow(r, block.projectId, eligibility) : undefined;
+  if (r.errors.length > 0 || !block || !statusDate || !project) return undefined;
+  return {
+    block,
+    project,
+    statusDate,
+    common: {
+      type: 'block',
+      registry: 'american-carbon-registry',
+      registryProjectId: block.projectId,
+      blockKey: block.serial.raw,
+      issuanceKey,
+      serial: serialOf(block.serial),
+      quantity: block.quantity,
+      vintageStart,
+      vintageEnd,
+      vintageYear: block.vintageYear,
+      creditType: 'ert',
+      eligibility,
+      accountHolder: r.text('Account Holder'),
+    },
+  };
+}
+
+export const acrRetirements: FileFormat = {
+  id: 'acr-retirements',
+  registry: 'american-carbon-registry',
+  stream: 'retirements',
+  description: 'ACR retirement report (APX r=206: Credit Serial Numbers, Quantity of Credits, Status Effective (GMT), Retired on Behalf of, …)',
+  requiredHeaders: ['Credit Serial Numbers', 'Quantity of Credits', 'Account Holder', 'Status Effective (GMT)', 'Retired on Behalf of', 'Retirement Reason', 'Purpose of Retirement', 'Project ID'],
+  map(row, locator): Mapped {
+    const r = rowReader(row, locator);
+    const closed = readAcrClosedRow(r);
+    if (!closed) return { records: [], errors: r.errors };
+    const beneficiary = r.text('Retired on Behalf of');
+    const reason = r.text('Retirement Reason');
+    const details = r.text('Purpose of Retirement');
+    const block: BlockRecord = {
+      ...closed.common,
+      status: 'retired',
+      statusDate: closed.statusDate,
+      retirementBeneficiary: beneficiary,
+      retirementReason: reason,
+      retirementPurpose: apxRetirementPurpose(reason),
+      retirementDetails: details,
+      tokenizationMarker: tokenizationMarker(beneficiary, details),
+    };
+    return { records: [closed.project, block], errors: [] };
+  },
+};

@@ -1,0 +1,11 @@
+import type { Connector } from '../types.ts';
+import { issuances } from './map-issuances.ts';
+import { projects } from './map-projects.ts';
+import { retirements } from './map-retirements.ts';
+
+/** Gold Standard: file mode for the registry's project, issuance and retirement downloads. */
+export const goldStandard: Connector = {
+  registry: 'gold-standard',
+  name: 'Gold Standard',
+  files: [projects, issuances, retirements],
+};
