@@ -2,11 +2,12 @@ import { americanCarbonRegistry } from './american-carbon-registry/index.ts';
 import { artTrees } from './art-trees/index.ts';
 import { climateActionReserve } from './climate-action-reserve/index.ts';
 import { goldStandard } from './gold-standard/index.ts';
+import { planVivo } from './plan-vivo/index.ts';
 import type { Connector, FileFormat } from './types.ts';
 import { verra } from './verra/index.ts';
 
 /** Every connector Tally has: the one list the CLI, the scheduler and the API read. */
-export const connectors: readonly Connector[] = [verra, goldStandard, americanCarbonRegistry, artTrees, climateActionReserve];
+export const connectors: readonly Connector[] = [verra, goldStandard, americanCarbonRegistry, artTrees, climateActionReserve, planVivo];
 
 export const fileFormats: readonly FileFormat[] = connectors.flatMap((c) => c.files);
 
