@@ -5,7 +5,8 @@ import { eq } from 'drizzle-orm';
 import cliProgress from 'cli-progress';
 import { organizations } from '../schema/db/index.ts';
 import type { Database } from '../schema/database.ts';
-import { BatchRejected, type IngestSummary } from './ingest.ts';
+import { printSummary } from './cli-output.ts';
+import { BatchRejected } from './ingest.ts';
 import { detectFileFormat, ingestFile } from './ingest-file.ts';
 
 // `tally ingest <file…> [--registry <slug>] [--organization <slug> [--private]]`: each file is one
@@ -18,25 +19,6 @@ export const ingestUsage = `usage: tally ingest <file…> [--registry <slug>] [-
   --organization   record the files as published by this organization (its slug)
   --private        visible only to that organization
   --errors <n>     how many row errors to print per file (default 20)`;
-
-function printSummary(file: string, format: string, s: IngestSummary, maxErrors: number): void {
-  const t = (x: { new: number; changed: number; unchanged: number }) => `${x.new} new, ${x.changed} changed, ${x.unchanged} unchanged`;
-  const lines = [
-    `${file} (${format}): batch ${s.batchId} ${s.status}${s.digest ? `, digest ${s.digest.slice(0, 16)}…` : ''}`,
-    `  rows read      ${s.rowsRead}`,
-    `  rows rejected  ${s.rowsRejected}`,
-    `  raw records    ${s.rawRecords.new} new of ${s.rawRecords.seen}`,
-    `  projects       ${t(s.projects)}`,
-    `  issuances      ${t(s.issuances)}`,
-    `  blocks         ${t(s.blocks)}`,
-    `  events         ${s.events.new} new, ${s.events.existing} already recorded`,
-  ];
-  if (s.failure) lines.push(`  failed: ${s.failure}`);
-  for (const e of [...s.errors, ...s.warnings].slice(0, maxErrors)) lines.push(`  ${e.message}`);
-  const more = s.errors.length + s.warnings.length - maxErrors;
-  if (more > 0) lines.push(`  … and ${more} more (stored with batch ${s.batchId})`);
-  console.log(lines.join('\n'));
-}
 
 export async function ingestCommand(db: Database, argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({

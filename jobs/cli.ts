@@ -5,6 +5,8 @@ import { migrateDatabase, openDatabase, type DatabaseHandle } from '../schema/da
 import { log } from '../schema/log.ts';
 import { ingestCommand } from './cli-ingest.ts';
 import { loadSamplesIfEmpty } from './samples.ts';
+import { readSources, startScheduler } from './scheduler.ts';
+import { syncCommand } from './cli-sync.ts';
 
 // `tally <command>`: the one entry point for people and for npm scripts (`npm start` is `tally serve`).
 
@@ -14,6 +16,7 @@ commands:
   serve     apply migrations, then serve the API on HOST:PORT (npm start)
   migrate   apply pending database migrations and exit
   ingest    read registry exports into the ledger: tally ingest <file…> [--registry <slug>]
+  sync      pull a registry's API into the ledger now: tally sync <registry> [--check]
   help      show this message
 
 The database is DATABASE_URL when set, else the embedded one in TALLY_DATA_DIR.`;
@@ -40,6 +43,9 @@ const commands: Record<string, Command> = {
       const loaded = await loadSamplesIfEmpty(handle.db);
       if (loaded > 0) log.info({ files: loaded }, 'empty embedded database: loaded the bundled registry samples');
     }
+    const sources = config.sourcesFile ? readSources(config.sourcesFile) : [];
+    const scheduler = startScheduler(handle, sources);
+    log.info({ sources: sources.map((s) => `${s.registry} (${s.schedule})`) }, sources.length ? 'scheduler started' : 'scheduler idle: no TALLY_SOURCES configured');
     const app = createApp(handle);
     const server: Server = await new Promise((resolveServer, reject) => {
       const s = app.listen(config.port, config.host, () => resolveServer(s));
@@ -51,6 +57,7 @@ const commands: Record<string, Command> = {
     const stop = async (signal: string) => {
       log.info({ signal }, 'shutting down');
       server.close();
+      await scheduler.stop();
       await handle.close();
       process.exit(0);
     };
@@ -62,6 +69,15 @@ const commands: Record<string, Command> = {
     const handle = await openMigrated(config);
     try {
       process.exitCode = await ingestCommand(handle.db, args);
+    } finally {
+      await handle.close();
+    }
+  },
+
+  async sync(config, args) {
+    const handle = await openMigrated(config);
+    try {
+      process.exitCode = await syncCommand(handle, args, config.sourcesFile);
     } finally {
       await handle.close();
     }

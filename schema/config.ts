@@ -12,6 +12,8 @@ const Settings = z.object({
   TALLY_DATA_DIR: z.preprocess(blankAsUnset, z.string().default('tally-data')),
   PORT: z.preprocess(blankAsUnset, z.coerce.number().int().min(0).max(65535).default(4000)),
   HOST: z.preprocess(blankAsUnset, z.string().default('127.0.0.1')),
+  /** A JSON file of the sources to sync on a schedule: {"verra": {"schedule": "0 3 * * *", "config": {…}}}. */
+  TALLY_SOURCES: z.preprocess(blankAsUnset, z.string().optional()),
   /** Load the bundled registry samples when the embedded database is empty (`false` to start empty). */
   TALLY_LOAD_SAMPLES: z.preprocess(blankAsUnset, z.enum(['true', 'false']).default('true')),
   LOG_LEVEL: z.preprocess(blankAsUnset, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
@@ -24,6 +26,7 @@ export type Config = {
   host: string;
   logLevel: z.infer<typeof Settings>['LOG_LEVEL'];
   loadSamples: boolean;
+  sourcesFile: string | undefined;
 };
 
 /** Reads the configuration; a bad value stops the process with a message naming the variable. */
@@ -34,5 +37,5 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`invalid configuration: ${problems.join('; ')}`);
   }
   const s = parsed.data;
-  return { databaseUrl: s.DATABASE_URL, dataDir: s.TALLY_DATA_DIR, port: s.PORT, host: s.HOST, logLevel: s.LOG_LEVEL, loadSamples: s.TALLY_LOAD_SAMPLES === 'true' };
+  return { databaseUrl: s.DATABASE_URL, dataDir: s.TALLY_DATA_DIR, port: s.PORT, host: s.HOST, logLevel: s.LOG_LEVEL, loadSamples: s.TALLY_LOAD_SAMPLES === 'true', sourcesFile: s.TALLY_SOURCES };
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,8 +26,33 @@ export type DatabaseHandle = {
   kind: 'pglite' | 'postgres';
   /** Where the data lives, for logs: the data folder, or the server URL without its password. */
   location: string;
+  /**
+   * Runs `work` only if no other holder, in this process or any other sharing the server, has the
+   * lock named `name`; resolves `undefined` without running it otherwise. On a server it is a
+   * PostgreSQL session advisory lock on a connection reserved for the duration; PGlite belongs to one
+   * process, so there an in-process lock is the same guarantee.
+   */
+  withLock<T>(name: string, work: () => Promise<T>): Promise<T | undefined>;
   close(): Promise<void>;
 };
+
+/** A stable 63-bit key for an advisory lock name. */
+function lockKey(name: string): bigint {
+  return createHash('sha256').update(`tally:${name}`).digest().readBigInt64BE(0);
+}
+
+function inProcessLocks() {
+  const held = new Set<string>();
+  return async <T>(name: string, work: () => Promise<T>): Promise<T | undefined> => {
+    if (held.has(name)) return undefined;
+    held.add(name);
+    try {
+      return await work();
+    } finally {
+      held.delete(name);
+    }
+  };
+}
 
 const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url));
 const casing = 'snake_case' as const;
@@ -43,10 +68,26 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
   if (options.url) {
     const client = postgres(options.url, { onnotice: () => {}, max: 10 });
     await client`select 1`;
+    const local = inProcessLocks();
     return {
       db: drizzlePostgres({ client, schema, casing }) as unknown as Database,
       kind: 'postgres',
       location: redactUrl(options.url),
+      // The in-process lock first, so this process does not queue for a connection to learn what it knows.
+      withLock: (name, work) => local(name, async () => {
+        const connection = await client.reserve();
+        try {
+          const [row] = await connection`select pg_try_advisory_lock(${lockKey(name).toString()}::bigint) as locked`;
+          if (!row?.locked) return undefined;
+          try {
+            return await work();
+          } finally {
+            await connection`select pg_advisory_unlock(${lockKey(name).toString()}::bigint)`;
+          }
+        } finally {
+          connection.release();
+        }
+      }),
       close: () => client.end({ timeout: 5 }),
     };
   }
@@ -60,6 +101,7 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
     db: drizzlePglite({ client, schema, casing }) as unknown as Database,
     kind: 'pglite',
     location: dataDir ?? 'memory',
+    withLock: inProcessLocks(),
     close: () => client.close(),
   };
 }

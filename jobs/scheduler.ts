@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import cron, { type ScheduledTask } from 'node-cron';
+import { sql } from 'drizzle-orm';
+import { z } from 'zod';
+import type { DatabaseHandle } from '../schema/database.ts';
+import { rows } from '../schema/database.ts';
+import { log } from '../schema/log.ts';
+import { apiConnector, sourceConfig, syncSource } from './sync.ts';
+
+// One schedule per configured source (TALLY_SOURCES, a JSON file). A run takes the source's lock, so
+// any number of Tally instances may schedule the same source and only one pulls it at a time; a run
+// that fails is recorded with its reason (connector_state, and the failed batch) and retried with
+// exponential backoff, and an unreachable registry never takes the process down.
+
+export const SourcesFile = z.record(
+  z.string(),
+  z.object({
+    /** A cron expression (node-cron: optional seconds field first), e.g. "0 3 * * *" for 03:00 daily. */
+    schedule: z.string().refine((expression) => cron.validate(expression), 'is not a cron expression'),
+    /** The connector's configuration; its defaults fill what is not given. */
+    config: z.unknown().optional(),
+  }),
+);
+
+export type SourceSchedule = { registry: string; schedule: string; config?: unknown };
+
+/** The configured sources, each checked: a known registry with an API mode and a valid configuration. */
+export function readSources(path: string): SourceSchedule[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new Error(`TALLY_SOURCES: cannot read ${path}: ${(error as Error).message}`);
+  }
+  const parsed = SourcesFile.safeParse(json);
+  if (!parsed.success) {
+    throw new Error(`TALLY_SOURCES (${path}): ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  return Object.entries(parsed.data).map(([registry, entry]) => {
+    sourceConfig(apiConnector(registry), entry.config);
+    return { registry, schedule: entry.schedule, config: entry.config };
+  });
+}
+
+export type SchedulerOptions = {
+  /** First retry after a failure; doubles with every further failure. */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+};
+
+export type RunOutcome = 'committed' | 'failed' | 'skipped';
+
+export type Scheduler = {
+  /** Runs a source now, as its schedule would: under its lock, failures recorded and retried. */
+  runNow(registry: string): Promise<RunOutcome>;
+  stop(): Promise<void>;
+};
+
+export function startScheduler(handle: DatabaseHandle, sources: SourceSchedule[], options: SchedulerOptions = {}): Scheduler {
+  const retryBaseMs = options.retryBaseMs ?? 5 * 60_000;
+  const retryMaxMs = options.retryMaxMs ?? 6 * 60 * 60_000;
+  const retries = new Map<string, NodeJS.Timeout>();
+  const bySource = new Map(sources.map((s) => [s.registry, s]));
+
+  async function run(registry: string): Promise<RunOutcome> {
+    const source = bySource.get(registry);
+    if (!source) throw new Error(`no schedule for ${registry}`);
+    clearTimeout(retries.get(registry));
+    retries.delete(registry);
+    const outcome = await handle.withLock(`sync:${registry}`, async (): Promise<RunOutcome> => {
+      try {
+        const summary = await syncSource(handle.db, registry, { config: source.config });
+        log.info({ registry, batch: summary.batchId, rows: summary.rowsRead, blocksNew: summary.blocks.new }, 'scheduled sync committed');
+        return 'committed';
+      } catch (error) {
+        log.warn({ registry, reason: (error as Error).message }, 'scheduled sync failed');
+        return 'failed';
+      }
+    });
+    if (outcome === undefined) {
+      log.info({ registry }, 'scheduled sync skipped: another run holds the source');
+      return 'skipped';
+    }
+    if (outcome === 'failed') {
+      const [state] = await rows<{ n: number }>(handle.db, sql`select consecutive_failures as n from connector_state where connector = ${`${registry}-api`}`);
+      const delay = Math.min(retryBaseMs * 2 ** Math.max(0, (state?.n ?? 1) - 1), retryMaxMs);
+      retries.set(registry, setTimeout(() => void run(registry).catch(() => {}), delay).unref());
+      log.info({ registry, retryInMs: delay }, 'scheduled sync will be retried');
+    }
+    return outcome;
+  }
+
+  const tasks: ScheduledTask[] = sources.map((source) =>
+    cron.schedule(source.schedule, () => run(source.registry).then(() => undefined).catch((error: unknown) => {
+      log.error({ registry: source.registry, err: error }, 'scheduler error');
+    }), { name: `sync:${source.registry}`, noOverlap: true }));
+
+  return {
+    runNow: run,
+    async stop() {
+      for (const timer of retries.values()) clearTimeout(timer);
+      retries.clear();
+      await Promise.all(tasks.map((t) => t.destroy()));
+    },
+  };
+}
