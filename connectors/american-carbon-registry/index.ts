@@ -1,12 +1,14 @@
+import { acrGreenTrace } from '../greentrace/platform.ts';
 import type { Connector } from '../types.ts';
 import { acrCancellations } from './map-cancellations.ts';
 import { acrIssuances } from './map-issuances.ts';
 import { acrProjects } from './map-projects.ts';
 import { acrRetirements } from './map-retirements.ts';
 
-/** American Carbon Registry (ACR): file mode for the four APX reports (projects, issuances, retirements, cancellations). */
+/** American Carbon Registry (ACR): API mode on ICE GreenTrace (tenant ACR_REGISTRY), and file mode for the four APX reports (projects, issuances, retirements, cancellations). */
 export const americanCarbonRegistry: Connector = {
   registry: 'american-carbon-registry',
   name: 'American Carbon Registry (ACR)',
   files: [acrProjects, acrIssuances, acrRetirements, acrCancellations],
+  api: acrGreenTrace,
 };

@@ -1,12 +1,14 @@
+import { artGreenTrace } from '../greentrace/platform.ts';
 import type { Connector } from '../types.ts';
 import { artCancellations } from './map-cancellations.ts';
 import { artIssuances } from './map-issuances.ts';
 import { artPrograms } from './map-projects.ts';
 import { artRetirements } from './map-retirements.ts';
 
-/** ART TREES: file mode for the four APX-format reports (programs, issuances, retirements, cancellations). */
+/** ART TREES: API mode on ICE GreenTrace (tenant ART_REGISTRY), and file mode for the four APX-format reports (programs, issuances, retirements, cancellations). */
 export const artTrees: Connector = {
   registry: 'art-trees',
   name: 'ART TREES',
   files: [artPrograms, artIssuances, artRetirements, artCancellations],
+  api: artGreenTrace,
 };

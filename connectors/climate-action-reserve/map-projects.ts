@@ -1,6 +1,7 @@
 import type { ProjectRecord } from '../../schema/canonical.ts';
 import type { FileFormat, Mapped } from '../types.ts';
 import { rowReader } from '../runtime/row.ts';
+import { apxEligibility } from '../runtime/apx.ts';
 
 // CAR's project report (thereserve2.apx.com, report r=111, reference/registries.md §3.2,
 // offsetsdb.md §2.4): one row per project. Quirks:
@@ -78,19 +79,8 @@ export function projectFromReport(r: Reader, projectId: string, name: string, el
   };
 }
 
-/** Yes/No columns of the issuance and retirement reports → vocabulary `eligibility` codes. */
-const ELIGIBILITY_COLUMNS: readonly (readonly [column: string, code: string])[] = [
-  ['ARB Eligible', 'arb-eligible'],
-  ['WA ECO Eligible', 'wa-ecology-eligible'],
-  ['Eligible for CORSIA 2021-2023 Compliance Period', 'corsia-pilot-phase'],
-  ['Eligible for CORSIA 2024-2026 Compliance Period', 'corsia-first-phase'],
-  ['CCP Approved', 'ccp-approved'],
-];
-
-/** The eligibility codes whose column says Yes (columns a report lacks read as empty). */
-export function readEligibility(r: Reader): string[] {
-  return ELIGIBILITY_COLUMNS.filter(([column]) => r.boolean(column) === true).map(([, code]) => code);
-}
+/** The eligibility codes whose column says Yes: the APX columns every report of this family shares. */
+export const readEligibility = (r: Reader): string[] => apxEligibility(r);
 
 /**
  * `Corresponding Adjustment`: "No" on every row of every sample (issuances, retirements). "Yes" is read

@@ -21,6 +21,8 @@ const ELIGIBILITY_COLUMNS: readonly (readonly [column: string, code: string])[] 
   ['Eligible for CORSIA 2024-2026 Compliance Period (First Phase)', 'corsia-first-phase'],
   ['Eligible for CORSIA 2024-2026 Compliance Period', 'corsia-first-phase'],
   ['CCP Approved', 'ccp-approved'],
+  // The live CAR download (2026) names it so; the archived reports say `CCP Approved`.
+  ['ICVCM CCP Eligible', 'ccp-approved'],
   ['ARB Eligible', 'arb-eligible'],
   ['Ecology Eligible', 'wa-ecology-eligible'],
   ['WA ECO Eligible', 'wa-ecology-eligible'],

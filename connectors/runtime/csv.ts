@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { Transform, type Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { parse } from 'csv-parse';
 
 // The one CSV reader. It streams (a million-row export is never held in memory), detects the
@@ -14,22 +14,37 @@ export function normalizeHeader(header: string): string {
   return header.replace(/^\uFEFF/, '').replace(/\s+/g, ' ').trim();
 }
 
+const SNIFF_BYTES = 64 * 1024;
+
 /** UTF-8 unless the first 64 KiB are not valid UTF-8, in which case Windows-1252. */
 export async function detectEncoding(path: string): Promise<'utf-8' | 'windows-1252'> {
   const handle = await open(path, 'r');
   try {
-    const buffer = Buffer.alloc(64 * 1024);
+    const buffer = Buffer.alloc(SNIFF_BYTES);
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    try {
-      // stream: true, so a character cut at the 64 KiB boundary is not taken for an error.
-      new TextDecoder('utf-8', { fatal: true }).decode(buffer.subarray(0, bytesRead), { stream: true });
-      return 'utf-8';
-    } catch {
-      return 'windows-1252';
-    }
+    return encodingOf(buffer.subarray(0, bytesRead));
   } finally {
     await handle.close();
   }
+}
+
+function encodingOf(head: Uint8Array): 'utf-8' | 'windows-1252' {
+  try {
+    // stream: true, so a character cut at the 64 KiB boundary is not taken for an error.
+    new TextDecoder('utf-8', { fatal: true }).decode(head.subarray(0, SNIFF_BYTES), { stream: true });
+    return 'utf-8';
+  } catch {
+    return 'windows-1252';
+  }
+}
+
+/**
+ * A download's bytes as text, decoded by the rule files follow (UTF-8, else Windows-1252), for sources
+ * that declare no charset: CAR's APX export sends Windows-1252 unlabelled, which an HTTP client's
+ * UTF-8 default turns into U+FFFD, unrecoverably.
+ */
+export function decodeCsvBytes(bytes: Uint8Array): string {
+  return new TextDecoder(encodingOf(bytes)).decode(bytes);
 }
 
 function decoder(encoding: string): Transform {
@@ -49,12 +64,18 @@ export type CsvReadOptions = {
   onBytes?(bytesRead: number): void;
 };
 
+type CsvRecord = { record: string[]; line: number };
+
 /** Raw records of a CSV file with the line each starts on, decoded and parsed as they stream. */
-async function* csvRecords(path: string, options: CsvReadOptions = {}): AsyncGenerator<{ record: string[]; line: number }> {
+async function* csvRecords(path: string, options: CsvReadOptions = {}): AsyncGenerator<CsvRecord> {
   const encoding = await detectEncoding(path);
   const file = createReadStream(path);
   if (options.onBytes) file.on('data', () => options.onBytes!(file.bytesRead));
-  const source: Readable = file.pipe(decoder(encoding));
+  yield* parsedRecords(file.pipe(decoder(encoding)));
+}
+
+/** Raw records of decoded CSV text, with the line each starts on. */
+async function* parsedRecords(source: Readable): AsyncGenerator<CsvRecord> {
   const parser = source.pipe(parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true }));
   let previousEnd = 0;
   try {
@@ -79,8 +100,21 @@ export async function readCsvHeaders(path: string): Promise<string[]> {
  * dropped; a row's `line` is the file line where it starts (quoted cells may span lines).
  */
 export async function* readCsvRows(path: string, options: CsvReadOptions = {}): AsyncGenerator<CsvRow> {
+  yield* keyedRows(csvRecords(path, options));
+}
+
+/**
+ * Rows of CSV text already in memory (an API download, decoded with `decodeCsvBytes`), keyed and
+ * numbered exactly as `readCsvRows` does for a file, so a download and the same export saved to disk
+ * give the same rows.
+ */
+export async function* readCsvText(text: string): AsyncGenerator<CsvRow> {
+  yield* keyedRows(parsedRecords(Readable.from([text])));
+}
+
+async function* keyedRows(records: AsyncIterable<CsvRecord>): AsyncGenerator<CsvRow> {
   let headers: string[] | undefined;
-  for await (const { record, line } of csvRecords(path, options)) {
+  for await (const { record, line } of records) {
     if (!headers) {
       headers = record.map(normalizeHeader);
       continue;

@@ -109,7 +109,7 @@ type Failure = {
   cause?: unknown;
 };
 
-type Expect = 'json' | 'text';
+type Expect = 'json' | 'text' | 'bytes';
 
 export class HttpClient {
   readonly source: string;
@@ -166,6 +166,18 @@ export class HttpClient {
     for (const [name, value] of Object.entries(fields)) form.append(name, String(value));
     const payload = { contentType: 'application/x-www-form-urlencoded', text: form.toString() };
     return (await this.send('POST', pathOrUrl, options, payload, 'json')) as HttpResponse<T>;
+  }
+
+  /**
+   * Form-encoded POST that answers a file, as the bytes received: APX's report export (CAR's
+   * `rptdownload.asp`) sends its CSV in Windows-1252 with no charset, so the caller decodes it.
+   * No check of what the bytes are (an HTML page at 200 included).
+   */
+  async postFormBytes(pathOrUrl: string, fields: Record<string, string | number>, options: RequestOptions = {}): Promise<HttpResponse<Buffer>> {
+    const form = new URLSearchParams();
+    for (const [name, value] of Object.entries(fields)) form.append(name, String(value));
+    const payload = { contentType: 'application/x-www-form-urlencoded', text: form.toString() };
+    return (await this.send('POST', pathOrUrl, options, payload, 'bytes')) as HttpResponse<Buffer>;
   }
 
   /** A page as text (HTML report pages, CSV downloads); no check of what kind of text it is. */
@@ -264,6 +276,7 @@ export class HttpClient {
     if (status < 200 || status >= 300) return { failure: statusFailure(status, responseHeaders, text) };
 
     if (expect === 'text') return { body: text, status, headers: responseHeaders };
+    if (expect === 'bytes') return { body: bytes, status, headers: responseHeaders };
 
     if (looksLikeHtml(responseHeaders['content-type'], text)) {
       const title = htmlTitle(text);

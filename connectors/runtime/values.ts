@@ -75,11 +75,11 @@ export function dateValue(value: string | undefined | null, options: { dayFirst?
   throw new ValueError(`"${v}" is not a date Tally can read (expected forms like 2026-04-03, 03/19/2026, 01 Jan 2020)`, 'bad-date');
 }
 
-/** Yes/no columns (`Yes`, `No`, `TRUE`, `1`); undefined when empty. */
+/** Yes/no columns (`Yes`, `No`, `TRUE`, `1`, CAR's `Eligible` / `Not Eligible`); undefined when empty. */
 export function booleanValue(value: string | undefined | null): boolean | undefined {
   if (blank(value)) return undefined;
   const v = value.trim().toLowerCase();
-  if (['yes', 'y', 'true', '1', 'x'].includes(v)) return true;
-  if (['no', 'n', 'false', '0'].includes(v)) return false;
+  if (['yes', 'y', 'true', '1', 'x', 'eligible'].includes(v)) return true;
+  if (['no', 'n', 'false', '0', 'not eligible', 'ineligible'].includes(v)) return false;
   throw new ValueError(`"${value.trim()}" is neither yes nor no`, 'not-a-boolean');
 }
