@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { CanonicalInput } from '../schema/canonical.ts';
+import type { BlockRecord, CanonicalInput } from '../schema/canonical.ts';
 import type { HttpClient, HttpClientOptions } from './runtime/http.ts';
 import type { PagedStream } from './runtime/paging.ts';
 
@@ -48,8 +48,16 @@ export type ApiStream = {
   pull(http: HttpClient): PagedStream<RawRecord>;
   /** The registry's name for that total (`totalEntities`, `X-Total-Count`…), for messages. */
   totalField: string;
+  /**
+   * Unit statuses this stream lists completely: after a reconciled pull, the registry's blocks in one
+   * of these statuses that the pull did not list are superseded (the registry split or removed them).
+   * Leave it out for a stream that is not the whole of anything.
+   */
+  snapshotOf?: readonly UnitStatus[];
   map(raw: RawRecord): Mapped;
 };
+
+export type UnitStatus = BlockRecord['status'];
 
 /** A connector's API mode: its configuration (validated), how to reach the source, and its streams. */
 export type ApiMode<Config = any> = {

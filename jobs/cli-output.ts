@@ -11,7 +11,7 @@ export function printSummary(file: string, format: string, s: IngestSummary, max
     `  raw records    ${s.rawRecords.new} new of ${s.rawRecords.seen}`,
     `  projects       ${t(s.projects)}`,
     `  issuances      ${t(s.issuances)}`,
-    `  blocks         ${t(s.blocks)}`,
+    `  blocks         ${t(s.blocks)}${s.blocks.superseded ? `, ${s.blocks.superseded} superseded (no longer listed)` : ''}`,
     `  events         ${s.events.new} new, ${s.events.existing} already recorded`,
   ];
   if (s.failure) lines.push(`  failed: ${s.failure}`);

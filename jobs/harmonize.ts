@@ -8,12 +8,25 @@ import type { RowError } from '../connectors/types.ts';
 
 export type Ownership = { ownerOrganizationId: number | null; isPrivate: boolean };
 
+// A transaction export names the same project on every row: classify each distinct one once.
+const classified = new Map<string, ReturnType<typeof classifyProject>>();
+function classifyOnce(input: Parameters<typeof classifyProject>[0]) {
+  const key = `${input.registry}\u0000${input.registryProjectId}\u0000${input.methodology ?? ''}`;
+  let result = classified.get(key);
+  if (!result) {
+    if (classified.size >= 50_000) classified.clear();
+    result = classifyProject(input);
+    classified.set(key, result);
+  }
+  return result;
+}
+
 export function projectRow(record: ProjectRecord, ownership: Ownership, batchId: number, locator: string, warnings: RowError[]) {
   const country = resolveCountry(record.country);
   if (record.country && !country) {
     warnings.push({ locator, field: 'country', code: 'unknown-country', message: `${locator}: country "${record.country}" matches no ISO 3166 country; stored without one` });
   }
-  const classification = classifyProject({ registry: record.registry, registryProjectId: record.registryProjectId, methodology: record.methodology });
+  const classification = classifyOnce({ registry: record.registry, registryProjectId: record.registryProjectId, methodology: record.methodology });
   return {
     registryId: record.registry,
     registryProjectId: record.registryProjectId,
@@ -99,6 +112,8 @@ export function blockRow(record: BlockRecord, projectId: number, issuanceId: num
     caDeclaration: record.caDeclaration ?? null,
     caStatus: record.caStatus ?? null,
     tokenizationMarker: record.tokenizationMarker ?? null,
+    // Listed now, so current (again, if a pull had left it out before).
+    supersededInBatchId: null,
     ...ownership,
     firstBatchId: batchId,
     lastBatchId: batchId,

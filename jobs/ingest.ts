@@ -26,6 +26,8 @@ export type IngestInput = {
   map(raw: RawRecord): Mapped;
   /** Runs after the last record is read, before sealing; throws to fail the batch (reconciliation). */
   afterRead?(received: number): void | Promise<void>;
+  /** Streams that list every current block of the registry in these statuses (see ApiStream.snapshotOf). */
+  snapshots?: readonly { stream: string; statuses: readonly string[] }[];
 };
 
 export type IngestOptions = {
@@ -50,7 +52,7 @@ export type IngestSummary = {
   rawRecords: { new: number; seen: number };
   projects: Tally;
   issuances: Tally;
-  blocks: Tally;
+  blocks: Tally & { superseded: number };
   events: { new: number; existing: number };
   /** Row-level errors (rows rejected) and warnings (rows kept, a value not understood). */
   errors: RowError[];
@@ -65,9 +67,10 @@ export class BatchRejected extends Error {
 }
 
 const MAX_STORED_ERRORS = 1000;
+const ANALYZE_AFTER_ROWS = 10_000;
 
 const specs = {
-  raw: { table: rawRecords, key: ['ownerOrganizationId', 'registryId', 'stream', 'contentHash'] },
+  raw: { table: rawRecords, key: ['contentHash', 'stream', 'registryId', 'ownerOrganizationId'] },
   project: {
     table: projects,
     key: ['registryId', 'registryProjectId'],
@@ -97,16 +100,20 @@ const specs = {
       issuedOn: 'least',
     },
   },
+  // A block's state as the registry reports it now replaces the stored one; details that some sources
+  // give and others do not (a file export's beneficiary, an API without retirement dates) are kept.
   block: {
     table: unitBlocks,
     key: ['registryId', 'blockKey'],
-    merge: Object.fromEntries(['projectId', 'issuanceId', 'numberSpace', 'serialStart', 'serialEnd', 'serialRaw', 'quantity', 'vintageStart',
-      'vintageEnd', 'vintageYear', 'creditType', 'unitType', 'status', 'statusDate', 'retirementBeneficiary', 'retirementReason',
-      'retirementPurpose', 'retirementDetails', 'accountHolder', 'eligibility', 'article6Authorization', 'caDeclaration', 'caStatus',
-      'tokenizationMarker'].map((c) => [c, 'replace'])),
+    merge: {
+      ...Object.fromEntries(['projectId', 'issuanceId', 'numberSpace', 'serialStart', 'serialEnd', 'serialRaw', 'quantity', 'vintageStart',
+        'vintageEnd', 'vintageYear', 'creditType', 'unitType', 'status', 'supersededInBatchId'].map((c) => [c, 'replace'])),
+      ...Object.fromEntries(['statusDate', 'retirementBeneficiary', 'retirementReason', 'retirementPurpose', 'retirementDetails',
+        'accountHolder', 'eligibility', 'article6Authorization', 'caDeclaration', 'caStatus', 'tokenizationMarker'].map((c) => [c, 'coalesce'])),
+    },
   },
-  event: { table: events, key: ['registryId', 'eventKey'] },
-  lineage: { table: recordLineage, key: ['rawRecordId', 'projectId', 'issuanceId', 'blockId'] },
+  event: { table: events, key: ['registryId', 'eventKey'], returnIds: false },
+  lineage: { table: recordLineage, key: ['rawRecordId', 'projectId', 'issuanceId', 'blockId'], returnIds: false },
 } satisfies Record<string, WriteSpec>;
 
 function zodMessage(error: z.ZodError): string {
@@ -124,7 +131,7 @@ export async function ingest(db: Database, input: IngestInput, options: IngestOp
   });
   const summary: IngestSummary = {
     batchId, status: 'failed', digest: null, rowsRead: 0, rowsRejected: 0, rawRecords: { new: 0, seen: 0 },
-    projects: tally(), issuances: tally(), blocks: tally(), events: { new: 0, existing: 0 }, errors: [], warnings: [],
+    projects: tally(), issuances: tally(), blocks: { ...tally(), superseded: 0 }, events: { new: 0, existing: 0 }, errors: [], warnings: [],
   };
   const recordsHash = createHash('sha256');
   const chunkSize = options.chunkSize ?? 2000;
@@ -137,7 +144,7 @@ export async function ingest(db: Database, input: IngestInput, options: IngestOp
       rowsRead: summary.rowsRead, rowsRejected: summary.rowsRejected, rawNew: summary.rawRecords.new,
       projectsNew: summary.projects.new, projectsChanged: summary.projects.changed, projectsUnchanged: summary.projects.unchanged,
       issuancesNew: summary.issuances.new, issuancesChanged: summary.issuances.changed, issuancesUnchanged: summary.issuances.unchanged,
-      blocksNew: summary.blocks.new, blocksChanged: summary.blocks.changed, blocksUnchanged: summary.blocks.unchanged,
+      blocksNew: summary.blocks.new, blocksChanged: summary.blocks.changed, blocksUnchanged: summary.blocks.unchanged, blocksSuperseded: summary.blocks.superseded,
       eventsNew: summary.events.new, eventsExisting: summary.events.existing,
     },
     errors: [...summary.errors, ...summary.warnings].slice(0, MAX_STORED_ERRORS),
@@ -146,16 +153,33 @@ export async function ingest(db: Database, input: IngestInput, options: IngestOp
   try {
     await db.transaction(async (txn) => {
       const tx = txn as unknown as Database;
+      const snapshotStreams = new Set((input.snapshots ?? []).map((s) => s.stream));
+      if (snapshotStreams.size > 0) await tx.execute(sql`create temp table tally_seen_blocks (id bigint primary key) on commit drop`);
+      // Reading and mapping the next chunk overlaps with writing the previous one: the CSV parser and
+      // the mappers run while the database works. Writes stay in order, one at a time, on the
+      // transaction's connection.
       let chunk: RawRecord[] = [];
+      let writing: Promise<void> = Promise.resolve();
+      const hand = async (records: RawRecord[]) => {
+        const prepared = prepareChunk(records);
+        await writing;
+        writing = persistChunk(tx, prepared);
+        writing.catch(() => {}); // awaited before the next chunk or after the last
+      };
       for await (const raw of input.records) {
         chunk.push(raw);
         if (chunk.length >= chunkSize) {
-          await writeChunk(tx, chunk);
+          await hand(chunk);
           chunk = [];
         }
       }
-      await writeChunk(tx, chunk);
+      await hand(chunk);
+      await writing;
       await input.afterRead?.(summary.rowsRead);
+      // A large batch changes the tables' sizes by orders of magnitude inside this transaction; without
+      // fresh statistics the planner picks nested loops over them for the set-based steps below.
+      if (summary.rowsRead >= ANALYZE_AFTER_ROWS) await tx.execute(sql`analyze raw_records, record_lineage, unit_blocks, issuances, events`);
+      for (const snapshot of input.snapshots ?? []) summary.blocks.superseded += await supersedeUnlisted(tx, batchId, input.registry, snapshot.statuses);
       await sumIssuancesFromBlocks(tx, batchId);
       summary.events.new += await appendStateEvents(tx, batchId);
       if (options.rejectOnRowErrors && summary.errors.length > 0) {
@@ -172,18 +196,14 @@ export async function ingest(db: Database, input: IngestInput, options: IngestOp
     throw new BatchRejected(summary);
   }
 
-  async function writeChunk(tx: Database, chunk: RawRecord[]): Promise<void> {
-    if (chunk.length === 0) return;
+  type Prepared = { chunk: RawRecord[]; hashes: string[]; found: Found };
+  type Found = { project: Valid<ProjectRecord>[]; issuance: Valid<IssuanceRecord>[]; block: Valid<BlockRecord>[]; event: Valid<EventRecord>[] };
+
+  /** The CPU half of a chunk: hashes, mapping, validation. Rows with errors are reported and left out. */
+  function prepareChunk(chunk: RawRecord[]): Prepared {
     summary.rowsRead += chunk.length;
     const hashes = chunk.map((raw) => sha256(stableJson(raw.payload)));
-    const raw = await writeRows(tx, specs.raw, chunk.map((r, i) => ({
-      batchId, registryId: input.registry ?? null, stream: r.stream, source: input.source, locator: r.locator,
-      recordKey: r.recordKey ?? null, contentHash: hashes[i], payload: r.payload, ...ownership,
-    })));
-    summary.rawRecords.new += raw.inserted;
-    summary.rawRecords.seen += chunk.length;
-
-    const found = { project: [] as Valid<ProjectRecord>[], issuance: [] as Valid<IssuanceRecord>[], block: [] as Valid<BlockRecord>[], event: [] as Valid<EventRecord>[] };
+    const found: Found = { project: [], issuance: [], block: [], event: [] };
     chunk.forEach((record, rawIndex) => {
       let mapped: Mapped;
       try {
@@ -209,6 +229,19 @@ export async function ingest(db: Database, input: IngestInput, options: IngestOp
         (found[record.type] as Valid<CanonicalRecord>[]).push({ record, rawIndex });
       }
     });
+    return { chunk, hashes, found };
+  }
+
+  /** The database half of a chunk: raw records, then the ledger rows they yield, then lineage. */
+  async function persistChunk(tx: Database, { chunk, hashes, found }: Prepared): Promise<void> {
+    if (chunk.length === 0) return;
+    const raw = await writeRows(tx, specs.raw, chunk.map((r, i) => ({
+      batchId, registryId: input.registry ?? null, stream: r.stream, source: input.source, locator: r.locator,
+      recordKey: r.recordKey ?? null, contentHash: hashes[i], payload: r.payload, ...ownership,
+    })));
+    summary.rawRecords.new += raw.inserted;
+    summary.rawRecords.seen += chunk.length;
+
     const rawId = (v: Valid<unknown>) => raw.ids[v.rawIndex]!;
 
     // Projects, with the taxonomy applied.
@@ -216,7 +249,16 @@ export async function ingest(db: Database, input: IngestInput, options: IngestOp
       projectRow(v.record, ownership, batchId, chunk[v.rawIndex]!.locator, summary.warnings)));
     count(summary.projects, projectWrite, seenProjects);
     found.project.forEach((v, i) => projectIds.set(`${v.record.registry}:${v.record.registryProjectId}`, projectWrite.ids[i]!));
-    const lineage: Record<string, unknown>[] = found.project.map((v, i) => ({ rawRecordId: rawId(v), projectId: projectWrite.ids[i], issuanceId: null, blockId: null }));
+    // Lineage links each raw record to the most specific rows it yielded: its blocks, else its
+    // issuances, else its projects. An issuance or project reached through its blocks needs no row of
+    // its own for every block (a VCU export row names its project and issuance too).
+    const lineageOf = new Map<number, { projects: number[]; issuances: number[]; blocks: number[] }>();
+    const lineageFor = (rawIndex: number) => {
+      let entry = lineageOf.get(rawIndex);
+      if (!entry) lineageOf.set(rawIndex, (entry = { projects: [], issuances: [], blocks: [] }));
+      return entry;
+    };
+    found.project.forEach((v, i) => lineageFor(v.rawIndex).projects.push(projectWrite.ids[i]!));
 
     await resolveProjects(tx, [...found.issuance, ...found.block, ...found.event].map((v) => v.record));
     const projectOf = (r: { registry: string; registryProjectId: string }, v: Valid<unknown>): number | undefined => {
@@ -239,7 +281,7 @@ export async function ingest(db: Database, input: IngestInput, options: IngestOp
       count(summary.issuances, write, seenIssuances);
       part.forEach((x, i) => {
         issuanceIds.set(`${x.row.projectId}|${x.row.issuanceKey}`, write.ids[i]!);
-        lineage.push({ rawRecordId: rawId(x.v), projectId: null, issuanceId: write.ids[i], blockId: null });
+        lineageFor(x.v.rawIndex).issuances.push(write.ids[i]!);
       });
     }
 
@@ -254,7 +296,11 @@ export async function ingest(db: Database, input: IngestInput, options: IngestOp
     const blockWrite = await writeRows(tx, specs.block, blockInput.map((x) => x.row));
     count(summary.blocks, blockWrite);
     const blockIds = new Map(blockInput.map((x, i) => [`${x.row.registryId}|${x.row.blockKey}`, blockWrite.ids[i]!]));
-    blockInput.forEach((x, i) => lineage.push({ rawRecordId: rawId(x.v), projectId: null, issuanceId: null, blockId: blockWrite.ids[i] }));
+    const seen = blockInput.flatMap((x, i) => ((input.snapshots ?? []).some((s) => s.stream === chunk[x.v.rawIndex]!.stream) ? [blockWrite.ids[i]!] : []));
+    if (seen.length > 0) {
+      await tx.execute(sql`insert into tally_seen_blocks (id) select distinct value::bigint from jsonb_array_elements_text(${JSON.stringify(seen)}::jsonb) on conflict do nothing`);
+    }
+    blockInput.forEach((x, i) => lineageFor(x.v.rawIndex).blocks.push(blockWrite.ids[i]!));
 
     await resolveIssuances(tx, found.event.map((v) => ({ projectId: projectIds.get(`${v.record.registry}:${v.record.registryProjectId}`), issuanceKey: v.record.issuanceKey })), issuanceIds);
     const eventInput = found.event.flatMap((v) => {
@@ -268,6 +314,13 @@ export async function ingest(db: Database, input: IngestInput, options: IngestOp
     summary.events.new += eventWrite.inserted;
     summary.events.existing += eventInput.length - eventWrite.inserted;
 
+    type Lineage = { rawRecordId: number; projectId: number | null; issuanceId: number | null; blockId: number | null };
+    const lineage = [...lineageOf].flatMap(([rawIndex, t]): Lineage[] => {
+      const rawRecordId = raw.ids[rawIndex]!;
+      if (t.blocks.length > 0) return t.blocks.map((blockId) => ({ rawRecordId, projectId: null, issuanceId: null, blockId }));
+      if (t.issuances.length > 0) return t.issuances.map((issuanceId) => ({ rawRecordId, projectId: null, issuanceId, blockId: null }));
+      return t.projects.map((projectId) => ({ rawRecordId, projectId, issuanceId: null, blockId: null }));
+    });
     await writeRows(tx, specs.lineage, lineage);
     options.onProgress?.({ rowsRead: summary.rowsRead });
   }
@@ -307,6 +360,22 @@ function count(t: Tally, write: { inserted: number; updated: number; distinct: n
 }
 
 /**
+ * After a complete, reconciled pull of a registry's blocks in some statuses, the blocks in those
+ * statuses that the pull did not list are superseded: the registry split them (a partial retirement
+ * turns a held block into a held remainder and a retired piece, both with new serials) or removed them.
+ */
+async function supersedeUnlisted(tx: Database, batchId: number, registry: string | undefined, statuses: readonly string[]): Promise<number> {
+  if (!registry || statuses.length === 0) return 0;
+  const [result] = await rows<{ n: number }>(tx, sql`with superseded as (update unit_blocks b
+      set superseded_in_batch_id = ${batchId}, last_batch_id = ${batchId}, updated_at = now()
+      where b.registry_id = ${registry} and b.superseded_in_batch_id is null
+        and b.status::text in (${sql.join(statuses.map((s) => sql`${s}`), sql`, `)})
+        and not exists (select 1 from tally_seen_blocks s where s.id = b.id)
+      returning 1) select count(*)::int as n from superseded`);
+  return result?.n ?? 0;
+}
+
+/**
  * Issuances known only through their blocks take the sum of those blocks, recomputed from the ledger
  * for every issuance whose blocks this batch wrote; a row is touched only when its sum changed.
  */
@@ -314,7 +383,8 @@ async function sumIssuancesFromBlocks(tx: Database, batchId: number): Promise<vo
   await tx.execute(sql`with touched as (
       select distinct issuance_id from unit_blocks where last_batch_id = ${batchId} and issuance_id is not null),
     sums as (
-      select b.issuance_id, sum(b.quantity) as total from unit_blocks b join touched t on t.issuance_id = b.issuance_id group by b.issuance_id)
+      select b.issuance_id, sum(b.quantity) as total from unit_blocks b join touched t on t.issuance_id = b.issuance_id
+      where b.superseded_in_batch_id is null group by b.issuance_id)
     update issuances i set quantity = sums.total, last_batch_id = ${batchId}, updated_at = now()
     from sums
     where i.id = sums.issuance_id and i.quantity_from_blocks and i.quantity is distinct from sums.total`);
@@ -335,7 +405,8 @@ async function appendStateEvents(tx: Database, batchId: number): Promise<number>
     select i.registry_id, i.project_id, i.id, 'issued',
       'issued:' || p.registry_project_id || ':' || i.issuance_key || case when e.total > 0 then ':' || i.quantity::text else '' end,
       i.issued_on, i.quantity - coalesce(e.total, 0), i.vintage_year, ${batchId}, i.owner_organization_id, i.is_private,
-      (select min(l.raw_record_id) from record_lineage l where l.issuance_id = i.id)
+      coalesce((select min(l.raw_record_id) from record_lineage l where l.issuance_id = i.id),
+        (select min(l.raw_record_id) from unit_blocks ib join record_lineage l on l.block_id = ib.id where ib.issuance_id = i.id))
     from issuances i
     join projects p on p.id = i.project_id
     left join lateral (select sum(quantity) as total from events ev where ev.issuance_id = i.id and ev.kind = 'issued') e on true

@@ -23,6 +23,8 @@ export type WriteSpec = {
   merge?: Readonly<Record<string, Merge>>;
   /** SQL literals used on insert where the incoming value is null (a NOT NULL column whose merge is `coalesce`). */
   insertDefaults?: Readonly<Record<string, string>>;
+  /** Whether the caller needs the stored ids back (default true); link tables do not, and skip the lookup. */
+  returnIds?: boolean;
 };
 
 export type WriteResult = {
@@ -38,7 +40,7 @@ export type WriteResult = {
 
 const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
-type ColumnInfo = { key: string; name: string; type: string; generated: boolean };
+type ColumnInfo = { key: string; name: string; type: string; generated: boolean; notNull: boolean };
 
 const columnCache = new WeakMap<PgTable, { table: string; columns: Map<string, ColumnInfo> }>();
 
@@ -48,9 +50,9 @@ function describe(table: PgTable) {
     const config = getTableConfig(table);
     const columns = new Map<string, ColumnInfo>();
     for (const [key, column] of Object.entries(table as unknown as Record<string, unknown>)) {
-      const c = column as { getSQLType?: () => string; generated?: unknown; generatedIdentity?: unknown; name?: string };
+      const c = column as { getSQLType?: () => string; generated?: unknown; generatedIdentity?: unknown; notNull?: boolean };
       if (typeof c?.getSQLType !== 'function') continue;
-      columns.set(key, { key, name: snake(key), type: c.getSQLType(), generated: Boolean(c.generated || c.generatedIdentity) });
+      columns.set(key, { key, name: snake(key), type: c.getSQLType(), generated: Boolean(c.generated || c.generatedIdentity), notNull: Boolean(c.notNull) });
     }
     described = { table: config.name, columns };
     columnCache.set(table, described);
@@ -141,6 +143,9 @@ export async function writeRows(db: Database, spec: WriteSpec, input: Record<str
     on conflict (${target}) ${conflict}
     returning (xmax = 0) as inserted`);
   const inserted = written.filter((r) => r.inserted).length;
+  if (spec.returnIds === false) {
+    return { ids: [], inserted, updated: written.length - inserted, distinct: rows.length, keys: input.map((row) => keyOf(row, spec.key)) };
+  }
 
   const keyColumns = sql.raw(keyNames.map((n) => `t.${n}`).join(', '));
   const keyRecordset = sql.raw(keyNames.map((n) => `${n} ${used.find((c) => c.name === n)!.type}`).join(', '));
@@ -148,7 +153,11 @@ export async function writeRows(db: Database, spec: WriteSpec, input: Record<str
   const found = await queryRows<Record<string, unknown> & { id: number | string }>(db, sql`select t.id, ${keyColumns}
     from ${sql.raw(table)} t
     join jsonb_to_recordset(${JSON.stringify(keyPayload)}::jsonb) as k(${keyRecordset})
-      on ${sql.raw(keyNames.map((n) => `t.${n} is not distinct from k.${n}`).join(' and '))}`);
+      on ${sql.raw(spec.key.map((k) => {
+        // `=` where the column cannot be null, so the natural-key index serves the lookup.
+        const c = columns.get(k)!;
+        return c.notNull ? `t.${c.name} = k.${c.name}` : `t.${c.name} is not distinct from k.${c.name}`;
+      }).join(' and '))}`);
   const idByKey = new Map(found.map((r) => [JSON.stringify(keyNames.map((n) => normalizeKeyValue(r[n]))), Number(r.id)]));
   const ids = input.map((row) => {
     const id = idByKey.get(JSON.stringify(spec.key.map((k) => normalizeKeyValue(row[k]))));

@@ -61,8 +61,18 @@ export function startScheduler(handle: DatabaseHandle, sources: SourceSchedule[]
   const retryMaxMs = options.retryMaxMs ?? 6 * 60 * 60_000;
   const retries = new Map<string, NodeJS.Timeout>();
   const bySource = new Map(sources.map((s) => [s.registry, s]));
+  const inFlight = new Set<Promise<RunOutcome>>();
+  let stopped = false;
 
-  async function run(registry: string): Promise<RunOutcome> {
+  /** Every run, scheduled or retried, is tracked so that stop() can wait for it to finish. */
+  function run(registry: string): Promise<RunOutcome> {
+    if (stopped) return Promise.resolve('skipped');
+    const running = runOnce(registry).finally(() => inFlight.delete(running));
+    inFlight.add(running);
+    return running;
+  }
+
+  async function runOnce(registry: string): Promise<RunOutcome> {
     const source = bySource.get(registry);
     if (!source) throw new Error(`no schedule for ${registry}`);
     clearTimeout(retries.get(registry));
@@ -81,7 +91,7 @@ export function startScheduler(handle: DatabaseHandle, sources: SourceSchedule[]
       log.info({ registry }, 'scheduled sync skipped: another run holds the source');
       return 'skipped';
     }
-    if (outcome === 'failed') {
+    if (outcome === 'failed' && !stopped) {
       const [state] = await rows<{ n: number }>(handle.db, sql`select consecutive_failures as n from connector_state where connector = ${`${registry}-api`}`);
       const delay = Math.min(retryBaseMs * 2 ** Math.max(0, (state?.n ?? 1) - 1), retryMaxMs);
       retries.set(registry, setTimeout(() => void run(registry).catch(() => {}), delay).unref());
@@ -97,10 +107,13 @@ export function startScheduler(handle: DatabaseHandle, sources: SourceSchedule[]
 
   return {
     runNow: run,
+    /** Stops scheduling and retrying, and waits for runs under way to finish (their batches land whole). */
     async stop() {
+      stopped = true;
       for (const timer of retries.values()) clearTimeout(timer);
       retries.clear();
       await Promise.all(tasks.map((t) => t.destroy()));
+      await Promise.allSettled([...inFlight]);
     },
   };
 }

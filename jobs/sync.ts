@@ -56,6 +56,7 @@ export async function syncSource(db: Database, registry: string, options: SyncOp
       registry,
       source: httpOptions.baseUrl ?? registry,
       records: records(),
+      snapshots: streams.filter((s) => s.snapshotOf).map((s) => ({ stream: s.name, statuses: s.snapshotOf! })),
       map: (raw) => {
         const stream = byName.get(raw.stream);
         if (!stream) throw new Error(`record from unknown stream ${raw.stream}`);

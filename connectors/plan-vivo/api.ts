@@ -113,6 +113,6 @@ export const planVivoApi = platformApi({
   resources: [
     { resource: 'project', stream: 'projects', map: mapProject },
     { resource: 'issuances', stream: 'issuances', map: mapIssuance },
-    { resource: 'holdings', stream: 'holdings', map: mapHolding },
+    { resource: 'holdings', stream: 'holdings', snapshotOf: ['held', 'buffer'], map: mapHolding },
   ],
 });

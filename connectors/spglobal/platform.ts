@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { HttpClient } from '../runtime/http.ts';
 import type { PagedStream } from '../runtime/paging.ts';
-import type { ApiMode, ApiStream, Mapped, RawRecord } from '../types.ts';
+import type { ApiMode, ApiStream, Mapped, RawRecord, UnitStatus } from '../types.ts';
 
 // S&P Global's registry platform (reference/registries.md §0, §1.1): Verra and the other tenants
 // (Plan Vivo, UK Land Registry, Global Carbon Council…) serve the same public report API, an
@@ -40,6 +40,8 @@ export type PlatformResource = {
   resource: string;
   stream: string;
   partitionKeys?: readonly PartitionKey[];
+  /** Unit statuses the resource lists completely (ApiStream.snapshotOf). */
+  snapshotOf?: readonly UnitStatus[];
   map(entity: Record<string, unknown>, locator: string): Mapped;
 };
 
@@ -170,6 +172,7 @@ export function platformApi(tenant: PlatformTenant): ApiMode<PlatformConfig> {
     streams: (config): ApiStream[] => tenant.resources.map((spec) => ({
       name: spec.stream,
       totalField: 'totalEntities',
+      ...(spec.snapshotOf ? { snapshotOf: spec.snapshotOf } : {}),
       pull: (http) => pullResource(http, config, tenant, spec),
       map: (raw) => spec.map(raw.payload, raw.locator),
     })),

@@ -156,7 +156,7 @@ export const verraApi = platformApi({
   resources: [
     { resource: 'project', stream: 'projects', partitionKeys: [{ field: 'countryName', values: hostCountries }], map: mapProject },
     { resource: 'issuances', stream: 'issuances', partitionKeys, map: mapIssuance },
-    { resource: 'retirements', stream: 'retirements', partitionKeys, map: mapClosedBlock('retired') },
-    { resource: 'cancellations', stream: 'cancellations', partitionKeys, map: mapClosedBlock('cancelled') },
+    { resource: 'retirements', stream: 'retirements', partitionKeys, snapshotOf: ['retired'], map: mapClosedBlock('retired') },
+    { resource: 'cancellations', stream: 'cancellations', partitionKeys, snapshotOf: ['cancelled'], map: mapClosedBlock('cancelled') },
   ],
 });

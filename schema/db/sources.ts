@@ -71,7 +71,8 @@ export const rawRecords = pgTable('raw_records', {
   fetchedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   ...ownership(),
 }, (t) => [
-  unique('raw_records_content').on(t.ownerOrganizationId, t.registryId, t.stream, t.contentHash).nullsNotDistinct(),
+  // The hash leads, so finding a record by its content is an index probe.
+  unique('raw_records_content').on(t.contentHash, t.stream, t.registryId, t.ownerOrganizationId).nullsNotDistinct(),
   check('raw_records_hash_is_sha256', sql`${t.contentHash} ~ '^[0-9a-f]{64}$'`),
   ownershipCheck('raw_records', t),
   index('raw_records_batch').on(t.batchId),

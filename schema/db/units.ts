@@ -102,6 +102,12 @@ export const unitBlocks = pgTable('unit_blocks', {
   ...ownership(),
   firstBatchId: bigintRef().references((): AnyPgColumn => batches.id),
   lastBatchId: bigintRef().references((): AnyPgColumn => batches.id),
+  /**
+   * Set when a complete pull of the registry's blocks no longer lists this one: the registry split it
+   * (a partial retirement leaves a held remainder and a retired piece under new serials). The row is
+   * kept as history; current-state queries leave it out. A block listed again is current again.
+   */
+  supersededInBatchId: bigintRef().references((): AnyPgColumn => batches.id),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 }, (t) => [
@@ -154,6 +160,7 @@ export const events = pgTable('events', {
   ownershipCheck('events', t),
   index('events_project').on(t.projectId),
   index('events_block').on(t.blockId),
+  index('events_issuance').on(t.issuanceId),
   index('events_kind_date').on(t.kind, t.occurredOn),
   index('events_batch').on(t.batchId),
 ]);

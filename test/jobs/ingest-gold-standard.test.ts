@@ -295,7 +295,7 @@ describe('Gold Standard file mode', () => {
       expect(summary.rowsRejected, name).toBe(0);
       expect(summary.projects.new + summary.projects.changed, name).toBe(0);
       expect(summary.issuances.new + summary.issuances.changed, name).toBe(0);
-      expect(summary.blocks, name).toEqual({ new: 0, changed: 0, unchanged: name === 'retirements.csv' ? csv.length : 0 });
+      expect(summary.blocks, name).toEqual({ new: 0, changed: 0, unchanged: name === 'retirements.csv' ? csv.length : 0, superseded: 0 });
       expect(summary.events.new, name).toBe(0);
     }
     expect(await ledgerTotals(db)).toEqual(before);

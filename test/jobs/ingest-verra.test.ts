@@ -87,7 +87,7 @@ describe('Verra file mode', () => {
     const summary = await ingestFile(db, fixture('transactions.csv'));
     expect(summary.status).toBe('committed');
     expect(summary.rawRecords.new).toBe(0);
-    expect(summary.blocks).toEqual({ new: 0, changed: 0, unchanged: 200 });
+    expect(summary.blocks).toEqual({ new: 0, changed: 0, unchanged: 200, superseded: 0 });
     expect(summary.projects.new + summary.projects.changed).toBe(0);
     expect(summary.issuances.new + summary.issuances.changed).toBe(0);
     expect(summary.events.new).toBe(0);

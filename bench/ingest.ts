@@ -1,0 +1,65 @@
+import { statSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import postgres from 'postgres';
+import { ingestFile } from '../jobs/ingest-file.ts';
+import { createScratchDatabase, migrateDatabase, openDatabase } from '../schema/database.ts';
+import { syntheticBlocks, writeVcuExport } from './verra-vcu-file.ts';
+
+// Ingest of a synthetic Verra VCU export through the file path (CSV reader → mapper → validation →
+// taxonomy → ledger, raw records and lineage, events, digest), beside PostgreSQL COPY of the same
+// blocks into the same table, in one run on the same server. Peak RSS is sampled during the ingest.
+
+export async function ingestBench(serverUrl: string, blocks: number, dir: string) {
+  const file = `${dir}/vcu-export-${blocks}.csv`;
+  await writeVcuExport(file, blocks);
+  const fileMb = statSync(file).size / 1e6;
+
+  // Baseline: COPY of the same blocks into unit_blocks of a migrated database holding their projects.
+  const copyDb = await createScratchDatabase(serverUrl, 'tally_bench_copy');
+  const copyHandle = await openDatabase({ url: copyDb.url });
+  await migrateDatabase(copyHandle, { url: copyDb.url });
+  await copyHandle.close();
+  const client = postgres(copyDb.url, { max: 1, onnotice: () => {} });
+  const projects = new Map<number, string>();
+  for (const b of syntheticBlocks(blocks)) projects.set(b.projectId, b.name);
+  await client`insert into projects (registry_id, registry_project_id, name)
+    select 'verra', x.id, x.name from jsonb_to_recordset(${client.json([...projects].map(([id, name]) => ({ id: String(id), name })))}::jsonb) as x(id text, name text)`;
+  const ids = new Map((await client<{ id: string; registry_project_id: string }[]>`select id, registry_project_id from projects`).map((r) => [Number(r.registry_project_id), r.id]));
+  const copyStarted = performance.now();
+  const writable = await client`copy unit_blocks (registry_id, project_id, block_key, number_space, serial_start, serial_end, serial_raw, quantity,
+    vintage_start, vintage_end, vintage_year, credit_type, status, status_date, retirement_beneficiary, retirement_reason) from stdin`.writable();
+  await pipeline(Readable.from((function* () {
+    for (const b of syntheticBlocks(blocks)) {
+      yield `verra\t${ids.get(b.projectId)}\t${b.serial}\tverra:VER\t${b.serialStart}\t${b.serialEnd}\t${b.serial}\t${b.quantity}\t${b.vintageStart}\t${b.vintageEnd}\t${b.vintageStart.slice(0, 4)}\tvcu\t${b.retiredOn ? 'retired' : 'held'}\t${b.retiredOn ?? '\\N'}\t${b.retiredOn ? 'Synthetic Beneficiary Ltd' : '\\N'}\t${b.retiredOn ? 'Environmental Benefit' : '\\N'}\n`;
+    }
+  })()), writable);
+  const copySeconds = (performance.now() - copyStarted) / 1000;
+  await client.end();
+  await copyDb.drop();
+
+  // Tally: the same blocks from the CSV file, through `tally ingest`'s code path, on a fresh database.
+  const db = await createScratchDatabase(serverUrl, 'tally_bench_ingest');
+  const handle = await openDatabase({ url: db.url });
+  await migrateDatabase(handle, { url: db.url });
+  let peakRss = process.memoryUsage().rss;
+  const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 100);
+  const started = performance.now();
+  const summary = await ingestFile(handle.db, file, { chunkSize: 5000 });
+  const ingestSeconds = (performance.now() - started) / 1000;
+  clearInterval(sampler);
+  await handle.close();
+  await db.drop();
+  if (summary.blocks.new !== blocks || summary.rowsRejected !== 0) throw new Error(`ingest stored ${summary.blocks.new} of ${blocks} blocks, rejected ${summary.rowsRejected}`);
+
+  return {
+    benchmark: 'ingest of a Verra VCU export file vs PostgreSQL COPY of the same blocks',
+    blocks,
+    fileMb: Number(fileMb.toFixed(1)),
+    copy: { seconds: Number(copySeconds.toFixed(1)), blocksPerSecond: Math.round(blocks / copySeconds) },
+    tally: { seconds: Number(ingestSeconds.toFixed(1)), blocksPerSecond: Math.round(blocks / ingestSeconds), peakRssMb: Math.round(peakRss / 1e6) },
+    ratioToCopy: Number((copySeconds / ingestSeconds).toFixed(2)),
+    ledger: { projects: summary.projects.new, issuances: summary.issuances.new, events: summary.events.new, rawRecords: summary.rawRecords.new },
+  };
+}

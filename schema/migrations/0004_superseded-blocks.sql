@@ -1,0 +1,2 @@
+ALTER TABLE "unit_blocks" ADD COLUMN "superseded_in_batch_id" bigint;--> statement-breakpoint
+ALTER TABLE "unit_blocks" ADD CONSTRAINT "unit_blocks_superseded_in_batch_id_batches_id_fk" FOREIGN KEY ("superseded_in_batch_id") REFERENCES "public"."batches"("id") ON DELETE no action ON UPDATE no action;

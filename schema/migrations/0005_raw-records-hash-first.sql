@@ -1,0 +1,2 @@
+ALTER TABLE "raw_records" DROP CONSTRAINT "raw_records_content";--> statement-breakpoint
+ALTER TABLE "raw_records" ADD CONSTRAINT "raw_records_content" UNIQUE NULLS NOT DISTINCT("content_hash","stream","registry_id","owner_organization_id");

@@ -1,0 +1,1 @@
+CREATE INDEX "events_issuance" ON "events" USING btree ("issuance_id");
