@@ -18,6 +18,7 @@ export const ingestUsage = `usage: tally ingest <file…> [--registry <slug>] [-
   --registry       read the files as this registry's exports (otherwise recognised by their columns)
   --organization   record the files as published by this organization (its slug)
   --private        visible only to that organization
+  --sheet <name>   for a workbook: read this sheet only
   --errors <n>     how many row errors to print per file (default 20)`;
 
 export async function ingestCommand(db: Database, argv: string[]): Promise<number> {
@@ -29,6 +30,7 @@ export async function ingestCommand(db: Database, argv: string[]): Promise<numbe
       organization: { type: 'string' },
       private: { type: 'boolean', default: false },
       errors: { type: 'string', default: '20' },
+      sheet: { type: 'string' },
     },
   });
   if (positionals.length === 0) {
@@ -53,7 +55,7 @@ export async function ingestCommand(db: Database, argv: string[]): Promise<numbe
     const file = basename(path);
     let format: string;
     try {
-      format = (await detectFileFormat(path, values.registry)).id;
+      format = (await detectFileFormat(path, values.registry, values.sheet)).id;
     } catch (error) {
       console.error(`${file}: ${(error as Error).message}`);
       failures += 1;
@@ -66,6 +68,7 @@ export async function ingestCommand(db: Database, argv: string[]): Promise<numbe
     try {
       const summary = await ingestFile(db, path, {
         registry: values.registry,
+        sheet: values.sheet,
         ownerOrganizationId,
         isPrivate: values.private,
         onBytes: (n) => bar?.update(n),
