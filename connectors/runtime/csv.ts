@@ -28,7 +28,17 @@ export async function detectEncoding(path: string): Promise<'utf-8' | 'windows-1
   }
 }
 
+export class EncodingError extends Error {
+  readonly code = 'unreadable-encoding';
+}
+
 function encodingOf(head: Uint8Array): 'utf-8' | 'windows-1252' {
+  // UTF-16 (what Excel's "Unicode text" writes) and binary files would decode into noise that matches
+  // no header; say what the file is instead.
+  if ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)) {
+    throw new EncodingError('the file is UTF-16 text; save it as CSV UTF-8 (or Windows-1252) and try again');
+  }
+  if (head.includes(0)) throw new EncodingError('the file holds binary data, not CSV text (is it a workbook saved with a .csv name?)');
   try {
     // stream: true, so a character cut at the 64 KiB boundary is not taken for an error.
     new TextDecoder('utf-8', { fatal: true }).decode(head.subarray(0, SNIFF_BYTES), { stream: true });
@@ -48,10 +58,15 @@ export function decodeCsvBytes(bytes: Uint8Array): string {
 }
 
 function decoder(encoding: string): Transform {
-  const textDecoder = new TextDecoder(encoding);
+  // A file that starts as UTF-8 must stay UTF-8: bytes that are not would become U+FFFD silently.
+  const textDecoder = new TextDecoder(encoding, { fatal: encoding === 'utf-8' });
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
-      callback(null, textDecoder.decode(chunk, { stream: true }));
+      try {
+        callback(null, textDecoder.decode(chunk, { stream: true }));
+      } catch {
+        callback(new EncodingError('the file starts as UTF-8 but has bytes further on that are not UTF-8 (mixed encodings); re-save it in one encoding'));
+      }
     },
     flush(callback) {
       callback(null, textDecoder.decode());
@@ -71,12 +86,15 @@ async function* csvRecords(path: string, options: CsvReadOptions = {}): AsyncGen
   const encoding = await detectEncoding(path);
   const file = createReadStream(path);
   if (options.onBytes) file.on('data', () => options.onBytes!(file.bytesRead));
-  yield* parsedRecords(file.pipe(decoder(encoding)));
+  const decoded = file.pipe(decoder(encoding));
+  file.on('error', (error) => decoded.destroy(error)); // pipe() does not pass errors on
+  yield* parsedRecords(decoded);
 }
 
 /** Raw records of decoded CSV text, with the line each starts on. */
 async function* parsedRecords(source: Readable): AsyncGenerator<CsvRecord> {
   const parser = source.pipe(parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true }));
+  source.on('error', (error) => parser.destroy(error));
   let previousEnd = 0;
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
@@ -84,6 +102,9 @@ async function* parsedRecords(source: Readable): AsyncGenerator<CsvRecord> {
       previousEnd = info.lines;
       yield { record, line };
     }
+  } catch (error) {
+    if (error instanceof EncodingError) throw new EncodingError(`after line ${previousEnd}: ${error.message}`);
+    throw error;
   } finally {
     source.destroy();
   }
