@@ -3,7 +3,7 @@ import { artTrees } from './art-trees/index.ts';
 import { climateActionReserve } from './climate-action-reserve/index.ts';
 import { goldStandard } from './gold-standard/index.ts';
 import { planVivo } from './plan-vivo/index.ts';
-import type { Connector, FileFormat } from './types.ts';
+import type { ApiStream, Connector, FileFormat } from './types.ts';
 import { verra } from './verra/index.ts';
 
 /** Every connector Tally has: the one list the CLI, the scheduler and the API read. */
@@ -28,4 +28,20 @@ export function identifyFormat(headers: readonly string[], registry?: string): F
   if (matches[0]) return matches[0];
   const expected = candidates.map((f) => `  ${f.id}: ${f.description}\n    needs columns: ${f.requiredHeaders.join(', ')}`).join('\n');
   throw new Error(`the file's columns match no export Tally knows${registry ? ` for ${registry}` : ''}.\nfound columns: ${headers.join(', ')}\nexpected one of:\n${expected}`);
+}
+
+/**
+ * Which connector's API stream a record saved from an API response belongs to (a JSON file given to
+ * `tally ingest`). Throws, naming the streams that read JSON, when none or several recognise it.
+ */
+export function identifyJsonStream(record: Record<string, unknown>, registry?: string): { connector: Connector; stream: ApiStream } {
+  const candidates = connectors.filter((c) => c.api && (!registry || c.registry === registry))
+    .flatMap((connector) => connector.api!.streams(connector.api!.config.parse({})).map((stream) => ({ connector, stream })));
+  const matches = candidates.filter(({ stream }) => stream.recognises?.(record));
+  if (matches.length === 1) return matches[0]!;
+  const readable = candidates.filter(({ stream }) => stream.recognises).map(({ connector, stream }) => `${connector.registry} ${stream.name}`);
+  if (matches.length > 1) {
+    throw new Error(`the records could be ${matches.map(({ connector, stream }) => `${connector.registry} ${stream.name}`).join(' or ')}; name the registry with --registry`);
+  }
+  throw new Error(`the records match no API response Tally reads (fields: ${Object.keys(record).slice(0, 12).join(', ')}…); JSON files are read as saved responses of: ${readable.join(', ')}`);
 }

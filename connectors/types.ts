@@ -54,6 +54,8 @@ export type ApiStream = {
    * Leave it out for a stream that is not the whole of anything.
    */
   snapshotOf?: readonly UnitStatus[];
+  /** Whether a record saved from this stream's responses is one of its own (for `tally ingest` of a JSON file). */
+  recognises?(record: Record<string, unknown>): boolean;
   map(raw: RawRecord): Mapped;
 };
 

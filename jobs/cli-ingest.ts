@@ -13,7 +13,7 @@ import { detectFileFormat, ingestFile } from './ingest-file.ts';
 // batch, shown with a progress bar and summarized as rows read, records new / changed / unchanged,
 // and rows rejected with their reasons and line numbers.
 
-export const ingestUsage = `usage: tally ingest <file…> [--registry <slug>] [--organization <slug>] [--private]
+export const ingestUsage = `usage: tally ingest <file…> (.csv or .xlsx exports, .json saved API responses) [--registry <slug>] [--organization <slug>] [--private]
 
   --registry       read the files as this registry's exports (otherwise recognised by their columns)
   --organization   record the files as published by this organization (its slug)
@@ -53,13 +53,17 @@ export async function ingestCommand(db: Database, argv: string[]): Promise<numbe
   let failures = 0;
   for (const path of positionals) {
     const file = basename(path);
-    let format: string;
-    try {
-      format = (await detectFileFormat(path, values.registry, values.sheet)).id;
-    } catch (error) {
-      console.error(`${file}: ${(error as Error).message}`);
-      failures += 1;
-      continue;
+    // Spreadsheets and CSV files are recognised before the bar starts, so a file that is no known
+    // export gets its explanation alone; JSON is recognised from its first record inside ingestFile.
+    let format = 'json';
+    if (!/\.json$/i.test(path)) {
+      try {
+        format = (await detectFileFormat(path, values.registry, values.sheet)).id;
+      } catch (error) {
+        console.error(`${file}: ${(error as Error).message}`);
+        failures += 1;
+        continue;
+      }
     }
     const bar = process.stderr.isTTY
       ? new cliProgress.SingleBar({ format: `${file} [{bar}] {percentage}% | {rows} rows`, stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic)
@@ -78,8 +82,8 @@ export async function ingestCommand(db: Database, argv: string[]): Promise<numbe
       printSummary(file, summary.format, summary, Number(values.errors));
     } catch (error) {
       bar?.stop();
-      if (!(error instanceof BatchRejected)) throw error;
-      printSummary(file, format, error.summary, Number(values.errors));
+      if (error instanceof BatchRejected) printSummary(file, format, error.summary, Number(values.errors));
+      else console.error(`${file}: ${(error as Error).message}`);
       failures += 1;
     }
   }

@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
-import { fileFormats, identifyFormat } from '../connectors/index.ts';
+import { fileFormats, identifyFormat, identifyJsonStream } from '../connectors/index.ts';
 import { readCsvHeaders, readCsvRows } from '../connectors/runtime/csv.ts';
+import { readJsonRecords } from '../connectors/runtime/json.ts';
 import { readXlsxRows } from '../connectors/runtime/xlsx.ts';
 import type { FileFormat, RawRecord } from '../connectors/types.ts';
 import type { Database } from '../schema/database.ts';
@@ -41,7 +42,7 @@ export async function detectFileFormat(path: string, registry?: string, sheet?: 
     identifyFormat([], registry);
     throw new Error(`no sheet${sheet ? ` named "${sheet}"` : ''} has a header row Tally knows (sheets read: ${sheets.join(', ') || 'none'})`);
   }
-  if (!/\.csv$/i.test(path)) throw new Error('expected a registry export as .csv or .xlsx');
+  if (!/\.csv$/i.test(path)) throw new Error('expected a registry export as .csv or .xlsx, or a saved API response as .json');
   return identifyFormat(await readCsvHeaders(path), registry);
 }
 
@@ -58,8 +59,40 @@ async function* rowsOf(path: string, format: FileFormat, options: FileIngestOpti
   }
 }
 
-/** Ingests one registry export (CSV, or an XLSX workbook whose header may sit below a title block) as one upload batch. */
+/**
+ * A saved API response (a JSON array, or an envelope holding one) ingested through the stream that
+ * reads such responses: the same records a sync would store, without a registry total to reconcile.
+ */
+async function ingestJsonFile(db: Database, path: string, options: FileIngestOptions): Promise<IngestSummary & { format: string }> {
+  let first: Record<string, unknown> | undefined;
+  for await (const record of readJsonRecords(path)) {
+    first = record.value;
+    break;
+  }
+  if (!first) throw new Error('the file holds no records');
+  const { connector, stream } = identifyJsonStream(first, options.registry);
+  async function* records(): AsyncGenerator<RawRecord> {
+    for await (const record of readJsonRecords(path)) {
+      yield { stream: stream.name, locator: `item ${record.index}`, payload: record.value };
+    }
+  }
+  const summary = await ingest(db, {
+    kind: 'upload',
+    connector: `${connector.registry}-${stream.name}-json`,
+    registry: connector.registry,
+    source: basename(path),
+    records: records(),
+    map: (raw) => stream.map(raw),
+  }, options);
+  return { ...summary, format: `${connector.registry}-${stream.name}-json` };
+}
+
+/**
+ * Ingests one file as one upload batch: a registry export as CSV or as an XLSX workbook (whose header
+ * may sit below a title block), or a saved API response as JSON.
+ */
 export async function ingestFile(db: Database, path: string, options: FileIngestOptions = {}): Promise<IngestSummary & { format: string }> {
+  if (/\.json$/i.test(path)) return ingestJsonFile(db, path, options);
   const format = await detectFileFormat(path, options.registry, options.sheet);
   const summary = await ingest(db, {
     kind: 'upload',

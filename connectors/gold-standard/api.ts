@@ -291,9 +291,9 @@ export const goldStandardApi: ApiMode<GoldStandardConfig> = {
     return `${REGISTRY}: ${n(projectCount)} projects and ${n(blockCount)} credit blocks${units && /^\d+$/.test(units) ? ` (${n(Number(units))} credits)` : ''} on the public API`;
   },
   streams: (config): ApiStream[] => [
-    { name: 'projects', totalField: 'X-Total-Count', pull: (http) => pullCollection(http, 'projects', config.projectsPageSize), map: (raw) => mapProject(raw.payload, raw.locator) },
+    { name: 'projects', totalField: 'X-Total-Count', recognises: (e) => 'sustaincert_id' in e && !('serial_number' in e), pull: (http) => pullCollection(http, 'projects', config.projectsPageSize), map: (raw) => mapProject(raw.payload, raw.locator) },
     // The credits collection is every block GS has, in its current state: blocks a pull no longer lists
     // were split (a partial retirement) or removed, and are superseded.
-    { name: 'credits', totalField: 'X-Total-Count', snapshotOf: ['held', 'retired', 'cancelled', 'exported'], pull: (http) => pullCollection(http, 'credits', config.creditsPageSize), map: (raw) => mapCredit(raw.payload, raw.locator) },
+    { name: 'credits', totalField: 'X-Total-Count', recognises: (e) => 'serial_number' in e && 'number_of_credits' in e, snapshotOf: ['held', 'retired', 'cancelled', 'exported'], pull: (http) => pullCollection(http, 'credits', config.creditsPageSize), map: (raw) => mapCredit(raw.payload, raw.locator) },
   ],
 };

@@ -200,6 +200,10 @@ export function greenTraceApi(tenant: GreenTraceTenant): ApiMode<GreenTraceConfi
         name: report.stream,
         totalField: `totalCount of datasets.${report.dataset}`,
         pull: (http) => pullReport(http, config, tenant, report),
+        // A saved row is this tenant's when its serial (credits) or project id parses as the tenant's.
+        recognises: (row) => (report.holdingStatus
+          ? row.holdingStatus === report.holdingStatus && typeof row.holdingSerialNumber === 'string' && tenant.parseSerial(row.holdingSerialNumber).ok
+          : 'projectKey' in row && !('holdingSerialNumber' in row) && String(row.projectId ?? '').startsWith(tenant.registry === 'art-trees' ? 'ART' : 'ACR')),
         map: (raw) => map(raw.payload, raw.locator),
       };
     }),

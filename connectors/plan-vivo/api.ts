@@ -1,5 +1,5 @@
 import type { BlockRecord, IssuanceRecord, ProjectRecord } from '../../schema/canonical.ts';
-import { platformApi, platformDate, positive, text } from '../spglobal/platform.ts';
+import { platformApi, platformDate, platformEntity, positive, text } from '../spglobal/platform.ts';
 import type { Mapped } from '../types.ts';
 import { parsePlanVivoSerial } from './serial.ts';
 
@@ -111,8 +111,8 @@ export const planVivoApi = platformApi({
   standardId: '671000000000001',
   standardAcronym: 'PV',
   resources: [
-    { resource: 'project', stream: 'projects', map: mapProject },
-    { resource: 'issuances', stream: 'issuances', map: mapIssuance },
-    { resource: 'holdings', stream: 'holdings', snapshotOf: ['held', 'buffer'], map: mapHolding },
+    { resource: 'project', stream: 'projects', recognises: platformEntity.project, map: mapProject },
+    { resource: 'issuances', stream: 'issuances', recognises: platformEntity.issuance, map: mapIssuance },
+    { resource: 'holdings', stream: 'holdings', snapshotOf: ['held', 'buffer'], recognises: platformEntity.holding, map: mapHolding },
   ],
 });

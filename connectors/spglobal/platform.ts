@@ -42,6 +42,8 @@ export type PlatformResource = {
   partitionKeys?: readonly PartitionKey[];
   /** Unit statuses the resource lists completely (ApiStream.snapshotOf). */
   snapshotOf?: readonly UnitStatus[];
+  /** Fields that mark an entity of this resource (the tenant is checked by its standardId). */
+  recognises(entity: Record<string, unknown>): boolean;
   map(entity: Record<string, unknown>, locator: string): Mapped;
 };
 
@@ -173,11 +175,21 @@ export function platformApi(tenant: PlatformTenant): ApiMode<PlatformConfig> {
       name: spec.stream,
       totalField: 'totalEntities',
       ...(spec.snapshotOf ? { snapshotOf: spec.snapshotOf } : {}),
+      recognises: (e) => String(e.standardId) === tenant.standardId && spec.recognises(e),
       pull: (http) => pullResource(http, config, tenant, spec),
       map: (raw) => spec.map(raw.payload, raw.locator),
     })),
   };
 }
+
+/** What tells the platform's resources apart in a saved response. */
+export const platformEntity = {
+  project: (e: Record<string, unknown>) => 'projectName' in e && !('serialNo' in e) && !('serial_no' in e) && !('holdingQuantity' in e),
+  issuance: (e: Record<string, unknown>) => 'serialNo' in e && 'issuanceRequestedDate' in e,
+  retirement: (e: Record<string, unknown>) => 'serialNo' in e && 'retiredDate' in e,
+  cancellation: (e: Record<string, unknown>) => 'serial_no' in e && 'cancellation_date' in e,
+  holding: (e: Record<string, unknown>) => 'serialNo' in e && 'isBuffer' in e && !('retiredDate' in e),
+};
 
 /** Platform dates come as `2026-07-27T19:40:39`: the date part. */
 export function platformDate(value: unknown): string | undefined {

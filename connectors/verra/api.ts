@@ -1,7 +1,7 @@
 import type { BlockRecord, CanonicalInput, IssuanceRecord, ProjectRecord } from '../../schema/canonical.ts';
 import { countryNames } from '../../schema/taxonomy/index.ts';
 import { tokenizationMarker } from '../runtime/row.ts';
-import { platformApi, platformDate, positive, text, type PartitionKey } from '../spglobal/platform.ts';
+import { platformApi, platformDate, platformEntity, positive, text, type PartitionKey } from '../spglobal/platform.ts';
 import type { Mapped, RowError } from '../types.ts';
 import { verraProjectStatus } from './map-projects.ts';
 import { parseVerraSerial } from './serial.ts';
@@ -154,9 +154,9 @@ export const verraApi = platformApi({
   standardId: '150000000000001',
   standardAcronym: 'VCS',
   resources: [
-    { resource: 'project', stream: 'projects', partitionKeys: [{ field: 'countryName', values: hostCountries }], map: mapProject },
-    { resource: 'issuances', stream: 'issuances', partitionKeys, map: mapIssuance },
-    { resource: 'retirements', stream: 'retirements', partitionKeys, snapshotOf: ['retired'], map: mapClosedBlock('retired') },
-    { resource: 'cancellations', stream: 'cancellations', partitionKeys, snapshotOf: ['cancelled'], map: mapClosedBlock('cancelled') },
+    { resource: 'project', stream: 'projects', partitionKeys: [{ field: 'countryName', values: hostCountries }], recognises: platformEntity.project, map: mapProject },
+    { resource: 'issuances', stream: 'issuances', partitionKeys, recognises: platformEntity.issuance, map: mapIssuance },
+    { resource: 'retirements', stream: 'retirements', partitionKeys, snapshotOf: ['retired'], recognises: platformEntity.retirement, map: mapClosedBlock('retired') },
+    { resource: 'cancellations', stream: 'cancellations', partitionKeys, snapshotOf: ['cancelled'], recognises: platformEntity.cancellation, map: mapClosedBlock('cancelled') },
   ],
 });
