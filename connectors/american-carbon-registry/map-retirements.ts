@@ -1,7 +1,7 @@
 import type { BlockRecord, ProjectRecord } from '../../schema/canonical.ts';
 import type { FileFormat, Mapped } from '../types.ts';
-import { rowReader, tokenizationMarker } from '../runtime/row.ts';
-import { apxEligibility, apxRetirementPurpose, readApxBlock, serialOf, type ApxBlock, type RowReader } from '../runtime/apx.ts';
+import { rowReader } from '../runtime/row.ts';
+import { apxEligibility, apxRetiredBlock, readApxBlock, serialOf, type ApxBlock, type RowReader } from '../runtime/apx.ts';
 import { acrIssuanceKey } from './map-issuances.ts';
 import { acrProjectOfRow } from './map-projects.ts';
 import { parseAcrSerial } from './serial.ts';
@@ -71,19 +71,7 @@ export const acrRetirements: FileFormat = {
     const r = rowReader(row, locator);
     const closed = readAcrClosedRow(r);
     if (!closed) return { records: [], errors: r.errors };
-    const beneficiary = r.text('Retired on Behalf of');
-    const reason = r.text('Retirement Reason');
-    const details = r.text('Purpose of Retirement');
-    const block: BlockRecord = {
-      ...closed.common,
-      status: 'retired',
-      statusDate: closed.statusDate,
-      retirementBeneficiary: beneficiary,
-      retirementReason: reason,
-      retirementPurpose: apxRetirementPurpose(reason),
-      retirementDetails: details,
-      tokenizationMarker: tokenizationMarker(beneficiary, details),
-    };
+    const block = apxRetiredBlock(r, closed.common, closed.statusDate);
     return { records: [closed.project, block], errors: [] };
   },
 };

@@ -1,7 +1,7 @@
 import type { BlockRecord, ProjectRecord } from '../../schema/canonical.ts';
 import type { FileFormat, Mapped } from '../types.ts';
-import { rowReader, tokenizationMarker } from '../runtime/row.ts';
-import { apxEligibility, apxRetirementPurpose, readApxBlock, serialOf, type RowReader } from '../runtime/apx.ts';
+import { rowReader } from '../runtime/row.ts';
+import { apxEligibility, apxRetiredBlock, readApxBlock, serialOf, type RowReader } from '../runtime/apx.ts';
 import { artCreditType, artIssuanceKey } from './map-issuances.ts';
 import { artProgramOfRow } from './map-projects.ts';
 import { parseArtSerial } from './serial.ts';
@@ -65,19 +65,7 @@ export const artRetirements: FileFormat = {
     const r = rowReader(row, locator);
     const closed = readArtClosedRow(r);
     if (!closed) return { records: [], errors: r.errors };
-    const beneficiary = r.text('Retired on Behalf of');
-    const reason = r.text('Retirement Reason');
-    const details = r.text('Purpose of Retirement');
-    const block: BlockRecord = {
-      ...closed.common,
-      status: 'retired',
-      statusDate: closed.statusDate,
-      retirementBeneficiary: beneficiary,
-      retirementReason: reason,
-      retirementPurpose: apxRetirementPurpose(reason),
-      retirementDetails: details,
-      tokenizationMarker: tokenizationMarker(beneficiary, details),
-    };
+    const block = apxRetiredBlock(r, closed.common, closed.statusDate);
     return { records: [closed.program, block], errors: [] };
   },
 };

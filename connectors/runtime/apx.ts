@@ -1,5 +1,5 @@
 import type { BlockRecord } from '../../schema/canonical.ts';
-import type { rowReader } from './row.ts';
+import { tokenizationMarker, type rowReader } from './row.ts';
 import type { SerialRange, SerialResult } from './serial.ts';
 
 // Columns the APX report family shares (ACR and ART TREES, archived from acr2.apx.com / art.apx.com,
@@ -135,4 +135,24 @@ export function readApxBlock(r: RowReader, columns: ApxBlockColumns, parse: (raw
 /** A parsed range as the canonical records hold it (without the cross-check fields). */
 export function serialOf(range: SerialRange): { numberSpace: string; start: number; end: number; raw: string } {
   return { numberSpace: range.numberSpace, start: range.start, end: range.end, raw: range.raw };
+}
+
+/**
+ * The retired block of an APX retirement row: `Retired on Behalf of` is the beneficiary, the reason
+ * picklist gives the purpose where it names one, `Purpose of Retirement` is the free text.
+ */
+export function apxRetiredBlock(r: RowReader, common: Omit<BlockRecord, 'status'>, statusDate: string | undefined): BlockRecord {
+  const beneficiary = r.text('Retired on Behalf of');
+  const reason = r.text('Retirement Reason');
+  const details = r.text('Purpose of Retirement');
+  return {
+    ...common,
+    status: 'retired',
+    statusDate,
+    retirementBeneficiary: beneficiary,
+    retirementReason: reason,
+    retirementPurpose: apxRetirementPurpose(reason),
+    retirementDetails: details,
+    tokenizationMarker: tokenizationMarker(beneficiary, details),
+  };
 }
