@@ -11,21 +11,26 @@ export const connectors: readonly Connector[] = [verra, goldStandard, americanCa
 
 export const fileFormats: readonly FileFormat[] = connectors.flatMap((c) => c.files);
 
+/** The most specific format (most required columns) whose required columns a header row has, if any. */
+export function matchFormat(headers: readonly string[], registry?: string): FileFormat | undefined {
+  const present = new Set(headers);
+  return fileFormats
+    .filter((f) => (!registry || f.registry === registry) && f.requiredHeaders.every((h) => present.has(h)))
+    .sort((a, b) => b.requiredHeaders.length - a.requiredHeaders.length)[0];
+}
+
 /**
  * The export a file is, from its header row: the format whose required columns are all present
  * (the most specific when several are), limited to one registry when the user names it.
  * Throws with the formats that were expected when none matches.
  */
 export function identifyFormat(headers: readonly string[], registry?: string): FileFormat {
-  const present = new Set(headers);
   const candidates = fileFormats.filter((f) => !registry || f.registry === registry);
   if (registry && candidates.length === 0) {
     throw new Error(`no file formats for registry "${registry}"; registries with file formats: ${[...new Set(fileFormats.map((f) => f.registry))].join(', ')}`);
   }
-  const matches = candidates
-    .filter((f) => f.requiredHeaders.every((h) => present.has(h)))
-    .sort((a, b) => b.requiredHeaders.length - a.requiredHeaders.length);
-  if (matches[0]) return matches[0];
+  const match = matchFormat(headers, registry);
+  if (match) return match;
   const expected = candidates.map((f) => `  ${f.id}: ${f.description}\n    needs columns: ${f.requiredHeaders.join(', ')}`).join('\n');
   throw new Error(`the file's columns match no export Tally knows${registry ? ` for ${registry}` : ''}.\nfound columns: ${headers.join(', ')}\nexpected one of:\n${expected}`);
 }

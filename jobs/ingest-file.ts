@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { fileFormats, identifyFormat, identifyJsonStream } from '../connectors/index.ts';
+import { identifyFormat, identifyJsonStream, matchFormat } from '../connectors/index.ts';
 import { readCsvHeaders, readCsvRows } from '../connectors/runtime/csv.ts';
 import { readJsonRecords } from '../connectors/runtime/json.ts';
 import { readXlsxRows } from '../connectors/runtime/xlsx.ts';
@@ -18,14 +18,6 @@ export type FileIngestOptions = IngestOptions & {
 
 const isWorkbook = (path: string) => /\.xlsx$/i.test(path);
 
-/** The most specific known format whose required columns a header row has, among one registry's if given. */
-function formatForHeader(cells: readonly string[], registry?: string): FileFormat | undefined {
-  const present = new Set(cells);
-  return fileFormats
-    .filter((f) => (!registry || f.registry === registry) && f.requiredHeaders.every((h) => present.has(h)))
-    .sort((a, b) => b.requiredHeaders.length - a.requiredHeaders.length)[0];
-}
-
 /** Which export a file is, from its header row (or an error listing the formats Tally expected). */
 export async function detectFileFormat(path: string, registry?: string, sheet?: string): Promise<FileFormat> {
   if (isWorkbook(path)) {
@@ -33,7 +25,7 @@ export async function detectFileFormat(path: string, registry?: string, sheet?: 
     const sheets: string[] = [];
     const rows = readXlsxRows(path, {
       sheet,
-      isHeader: (cells) => Boolean((found = formatForHeader(cells, registry))),
+      isHeader: (cells) => Boolean((found = matchFormat(cells, registry))),
       onSkippedSheet: (name) => sheets.push(name),
     });
     for await (const _ of rows) break; // the header is all detection needs
@@ -48,7 +40,7 @@ export async function detectFileFormat(path: string, registry?: string, sheet?: 
 
 async function* rowsOf(path: string, format: FileFormat, options: FileIngestOptions): AsyncGenerator<RawRecord> {
   if (isWorkbook(path)) {
-    const matches = (cells: string[]) => formatForHeader(cells, format.registry)?.id === format.id;
+    const matches = (cells: string[]) => matchFormat(cells, format.registry)?.id === format.id;
     for await (const row of readXlsxRows(path, { sheet: options.sheet, isHeader: matches })) {
       yield { stream: format.stream, locator: `sheet "${row.sheet}" row ${row.line}`, payload: row.values };
     }

@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
-import { fileFormats } from '../connectors/index.ts';
+import { matchFormat } from '../connectors/index.ts';
 import { readCsvHeaders } from '../connectors/runtime/csv.ts';
 import type { Database } from '../schema/database.ts';
 import { rows } from '../schema/database.ts';
@@ -20,10 +20,7 @@ export async function sampleFiles(): Promise<{ path: string; format: string }[]>
   for (const registry of readdirSync(SAMPLES_DIR).sort()) {
     for (const name of readdirSync(join(SAMPLES_DIR, registry)).filter((f) => f.endsWith('.csv')).sort()) {
       const path = join(SAMPLES_DIR, registry, name);
-      const headers = new Set(await readCsvHeaders(path));
-      const format = fileFormats
-        .filter((f) => f.registry === registry && f.requiredHeaders.every((h) => headers.has(h)))
-        .sort((a, b) => b.requiredHeaders.length - a.requiredHeaders.length)[0];
+      const format = matchFormat(await readCsvHeaders(path), registry);
       if (format) found.push({ path, format: format.id, order: format.stream === 'projects' ? 0 : 1 });
     }
   }
