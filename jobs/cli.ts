@@ -7,7 +7,7 @@ import { ingestCommand } from './cli-ingest.ts';
 import { loadSamplesIfEmpty } from './samples.ts';
 import { readSources, startScheduler } from './scheduler.ts';
 import { syncCommand } from './cli-sync.ts';
-import { runChecks } from './integrity/index.ts';
+import { checkCommand } from './cli-check.ts';
 
 // `tally <command>`: the one entry point for people and for npm scripts (`npm start` is `tally serve`).
 
@@ -18,7 +18,7 @@ commands:
   migrate   apply pending database migrations and exit
   ingest    read registry exports into the ledger: tally ingest <file…> [--registry <slug>]
   sync      pull a registry's API into the ledger now: tally sync <registry> [--check]
-  check     run the integrity rules over the whole ledger and record their findings
+  check     run the integrity rules over the whole ledger, record and list findings: tally check [--evidence]
   help      show this message
 
 The database is DATABASE_URL when set, else the embedded one in TALLY_DATA_DIR.`;
@@ -85,13 +85,10 @@ const commands: Record<string, Command> = {
     }
   },
 
-  async check(config) {
+  async check(config, args) {
     const handle = await openMigrated(config);
     try {
-      const summary = await runChecks(handle.db);
-      for (const [kind, s] of Object.entries(summary)) {
-        console.log(`${kind}: ${s.found} found (${s.tonnesAtRisk.toLocaleString('en-US')} t at risk): ${s.opened} new, ${s.seenAgain} seen before, ${s.reopened} reopened, ${s.resolved} resolved`);
-      }
+      process.exitCode = await checkCommand(handle, args);
     } finally {
       await handle.close();
     }

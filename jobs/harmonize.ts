@@ -52,6 +52,7 @@ export function projectRow(record: ProjectRecord, ownership: Ownership, batchId:
     latitude: record.latitude ?? null,
     longitude: record.longitude ?? null,
     registryUrl: record.registryUrl ?? null,
+    otherPrograms: record.otherPrograms ?? null,
     ...ownership,
     firstBatchId: batchId,
     lastBatchId: batchId,

@@ -4,9 +4,11 @@ import type { z } from 'zod';
 import { CanonicalRecord, type BlockRecord, type EventRecord, type IssuanceRecord, type ProjectRecord } from '../schema/canonical.ts';
 import { events, issuances, projects, rawRecords, recordLineage, unitBlocks } from '../schema/db/index.ts';
 import { rows, type Database } from '../schema/database.ts';
+import { log } from '../schema/log.ts';
 import type { Mapped, RawRecord, RowError } from '../connectors/types.ts';
 import { failBatch, sealBatch, sha256, stableJson, startBatch } from './batches.ts';
 import { blockRow, eventRow, issuanceRow, projectRow, type Ownership } from './harmonize.ts';
+import { runChecks, type CheckSummary } from './integrity/index.ts';
 import { writeRows, type WriteSpec } from './ledger-writer.ts';
 
 // The ingest job (DESIGN §2): one source run as one batch. Raw records are stored with their hashes,
@@ -37,6 +39,8 @@ export type IngestOptions = {
   /** Reject the whole batch when any row has an error (Article 6 uploads), instead of committing the good rows. */
   rejectOnRowErrors?: boolean;
   chunkSize?: number;
+  /** Run the integrity rules over what the batch wrote once it is committed (default true). */
+  check?: boolean;
   onProgress?(progress: { rowsRead: number }): void;
 };
 
@@ -58,6 +62,9 @@ export type IngestSummary = {
   errors: RowError[];
   warnings: RowError[];
   failure?: string;
+  /** What the integrity rules found in what the batch wrote. */
+  check?: CheckSummary;
+  checkFailure?: string;
 };
 
 export class BatchRejected extends Error {
@@ -76,7 +83,7 @@ const specs = {
     key: ['registryId', 'registryProjectId'],
     merge: Object.fromEntries(['name', 'nameJa', 'proponent', 'country', 'region', 'projectType', 'category', 'reductionRemoval',
       'methodologies', 'methodologyRaw', 'methodologyUnmatched', 'status', 'statusRaw', 'creditingPeriodStart', 'creditingPeriodEnd',
-      'registeredOn', 'estimatedAnnualQuantity', 'eligibility', 'coBenefits', 'latitude', 'longitude', 'registryUrl'].map((c) => [c, 'coalesce'])),
+      'registeredOn', 'estimatedAnnualQuantity', 'eligibility', 'coBenefits', 'latitude', 'longitude', 'registryUrl', 'otherPrograms'].map((c) => [c, 'coalesce'])),
     insertDefaults: { status: `'unknown'::project_status` },
   },
   // An issuance the registry reports with its figure: the figure is merged like any field, and an
@@ -189,12 +196,22 @@ export async function ingest(db: Database, input: IngestInput, options: IngestOp
       summary.digest = sealed.digest;
     });
     summary.status = 'committed';
-    return summary;
   } catch (error) {
     summary.failure = (error as Error).message;
     await failBatch(db, batchId, summary.failure, outcome());
     throw new BatchRejected(summary);
   }
+  // The integrity rules over what the batch wrote (DESIGN §6). The batch stands whatever they find; a
+  // check that fails is reported, and the next full check covers it.
+  if (options.check !== false) {
+    try {
+      summary.check = await runChecks(db, { batchId });
+    } catch (error) {
+      summary.checkFailure = (error as Error).message;
+      log.error({ err: error, batchId }, 'integrity check after the batch failed');
+    }
+  }
+  return summary;
 
   type Prepared = { chunk: RawRecord[]; hashes: string[]; found: Found };
   type Found = { project: Valid<ProjectRecord>[]; issuance: Valid<IssuanceRecord>[]; block: Valid<BlockRecord>[]; event: Valid<EventRecord>[] };

@@ -27,6 +27,14 @@ export const SerialRangeSchema = z.object({
 /** Identifies a project inside its registry: the registry's own id as written (`1340`, `GS7495`, `ACR0934`). */
 const projectRef = { registry: text, registryProjectId: text };
 
+/** Another programme the registry says the project is in, or came from (projects.otherPrograms). */
+export const OtherProgramRecord = z.object({
+  program: optionalText,
+  projectId: optionalText,
+  relation: z.enum(['same-activity', 'converted-from']),
+  field: text,
+});
+
 export const ProjectRecord = z.object({
   type: z.literal('project'),
   ...projectRef,
@@ -48,6 +56,7 @@ export const ProjectRecord = z.object({
   latitude: z.number().min(-90).max(90).optional(),
   longitude: z.number().min(-180).max(180).optional(),
   registryUrl: z.string().url().optional(),
+  otherPrograms: z.array(OtherProgramRecord).optional(),
 });
 
 export const IssuanceRecord = z.object({

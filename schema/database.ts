@@ -152,6 +152,12 @@ export async function rows<T>(db: Database, query: SQL): Promise<T[]> {
   return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
 }
 
+/** A bigint[] parameter, bound the same way by both drivers (one text value, not one parameter per id). */
+export const bigintArray = (ids: readonly number[]): SQL => sql`string_to_array(${ids.join(',')}, ',')::bigint[]`;
+
+/** A text[] parameter, bound as one JSON value. */
+export const textArray = (values: readonly string[]): SQL => sql`array(select jsonb_array_elements_text(${JSON.stringify(values)}::jsonb))`;
+
 /**
  * A new, empty database on a server, for a test file or a benchmark, and the way to drop it.
  * `serverUrl` names any database on that server; the new one gets a random name with `prefix`.

@@ -66,8 +66,29 @@ function mapProject(e: Record<string, unknown>, locator: string): Mapped {
     eligibility: [],
     coBenefits: [],
     registryUrl: `https://registry.verra.org/app/projectDetail/VCS/${id}`,
+    otherPrograms: otherPrograms(e),
   };
   return { records: [project], errors: [] };
+}
+
+/**
+ * What a project entity says of other GHG programmes (reference/registries.md §1.1, §6.2):
+ * `otherGhgProgramName` / `otherGhgProgramId` with `registeredOtherGhgProgram` (also registered there),
+ * and the status "Units Transferred from Approved GHG Program" (its units came from another programme,
+ * the CDM path). Undefined when it says nothing, so a source without these fields keeps what another wrote.
+ */
+function otherPrograms(e: Record<string, unknown>): ProjectRecord['otherPrograms'] {
+  const found: NonNullable<ProjectRecord['otherPrograms']> = [];
+  const program = text(e.otherGhgProgramName);
+  const projectId = text(e.otherGhgProgramId);
+  if (program || projectId || e.registeredOtherGhgProgram === true) {
+    found.push({ program, projectId, relation: 'same-activity', field: 'otherGhgProgramName' });
+  }
+  const status = `${text(e.status) ?? ''} ${text(e.stateCode) ?? ''}`.toLowerCase();
+  if (status.includes('units transferred from approved ghg program') || status.includes('cred_trans_frm_other_prog')) {
+    found.push({ program, projectId, relation: 'converted-from', field: 'status' });
+  }
+  return found.length > 0 ? found : undefined;
 }
 
 function mapIssuance(e: Record<string, unknown>, locator: string): Mapped {

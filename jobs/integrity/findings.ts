@@ -1,25 +1,28 @@
-import { and, eq, inArray, notInArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { findingStatusChanges, findings, findingSubjects } from '../../schema/db/index.ts';
-import type { Database } from '../../schema/database.ts';
+import { bigintArray, rows, textArray, type Database } from '../../schema/database.ts';
 import { sha256 } from '../batches.ts';
 
 // Findings are kept, not recomputed: a rule reports what it sees as candidates, each with a fingerprint
 // derived from the rule and the records involved. A candidate seen before updates its finding's
-// `last_seen_at`; a new one opens a finding; a finding of the rule not seen in a full run is resolved
-// (never deleted), and one seen again after that is reopened. Every status change is kept as history.
+// `last_seen_at`; a new one opens a finding; a finding of the rule that a run covering it no longer
+// finds is resolved (never deleted), and one seen again after that is reopened. Every status change is
+// kept as history.
 
-type Kind = typeof findings.$inferInsert['kind'];
+export type FindingKind = typeof findings.$inferInsert['kind'];
 type Severity = typeof findings.$inferInsert['severity'];
+export type FindingStatus = typeof findings.$inferSelect['status'];
 
 export type FindingSubject = { projectId?: number; issuanceId?: number; blockId?: number; rawRecordId?: number };
 
 export type FindingCandidate = {
-  kind: Kind;
+  kind: FindingKind;
   severity: Severity;
   title: string;
   tonnesAtRisk: number;
   /** What a person needs to check it without Tally: serials, dates, quantities, links. */
   evidence: Record<string, unknown>;
+  /** The records involved. Every candidate names its projects: an incremental run finds findings by them. */
   subjects: FindingSubject[];
   /** Stable parts that identify the problem (natural keys of the records, not database ids). */
   identity: string[];
@@ -29,19 +32,32 @@ export type FindingCandidate = {
   isPrivate?: boolean;
 };
 
+/**
+ * What a run covers: everything (undefined), or what one batch wrote. A rule that compares blocks
+ * reports every candidate involving one of `blockIds`, a rule that compares projects every candidate
+ * involving one of `projectIds`; findings of the rule involving them and not found again are resolved.
+ */
+export type Scope = { projectIds: number[]; blockIds: number[] } | undefined;
+export type ScopedBy = 'blocks' | 'projects';
+
 export const fingerprintOf = (kind: string, identity: string[]) => sha256(`${kind}\n${[...identity].sort().join('\n')}`);
 
 export type RecordOutcome = { opened: number; seenAgain: number; reopened: number; resolved: number };
 
-/** Records one full run of a rule: opens, refreshes and reopens what it found, resolves what it no longer finds. */
-export async function recordFullRun(db: Database, kind: Kind, candidates: FindingCandidate[]): Promise<RecordOutcome> {
+/** Serializes writers of findings: a full check and the incremental check of a batch may run at once. */
+const FINDINGS_LOCK = 7_310_001;
+
+/** Records one run of a rule over a scope: opens, refreshes and reopens what it found, resolves what it no longer finds. */
+export async function recordRun(db: Database, kind: FindingKind, candidates: FindingCandidate[], scope: Scope, scopedBy: ScopedBy): Promise<RecordOutcome> {
   const outcome: RecordOutcome = { opened: 0, seenAgain: 0, reopened: 0, resolved: 0 };
   const fingerprints = candidates.map((c) => fingerprintOf(c.kind, c.identity));
   await db.transaction(async (txn) => {
     const tx = txn as unknown as Database;
+    await tx.execute(sql`select pg_advisory_xact_lock(${FINDINGS_LOCK})`);
     const existing = fingerprints.length === 0 ? [] : await tx.select({ id: findings.id, fingerprint: findings.fingerprint, status: findings.status })
       .from(findings).where(inArray(findings.fingerprint, fingerprints));
     const byFingerprint = new Map(existing.map((f) => [f.fingerprint, f]));
+    const now = new Date();
     for (const [i, candidate] of candidates.entries()) {
       const fingerprint = fingerprints[i]!;
       const found = byFingerprint.get(fingerprint);
@@ -53,16 +69,18 @@ export async function recordFullRun(db: Database, kind: Kind, candidates: Findin
         restsOnInferredLink: candidate.restsOnInferredLink ?? false,
         ownerOrganizationId: candidate.ownerOrganizationId ?? null,
         isPrivate: candidate.isPrivate ?? false,
-        lastSeenAt: new Date(),
+        lastSeenAt: now,
       };
       if (!found) {
         const [row] = await tx.insert(findings).values({ fingerprint, kind, status: 'open', ...content }).returning({ id: findings.id });
         await tx.insert(findingSubjects).values(candidate.subjects.map((s) => ({ findingId: row!.id, ...s }))).onConflictDoNothing();
         await tx.insert(findingStatusChanges).values({ findingId: row!.id, fromStatus: null, toStatus: 'open', reason: 'found' });
+        byFingerprint.set(fingerprint, { id: row!.id, fingerprint, status: 'open' });
         outcome.opened += 1;
       } else if (found.status === 'resolved') {
         await tx.update(findings).set({ ...content, status: 'open', resolvedAt: null }).where(eq(findings.id, found.id));
         await tx.insert(findingStatusChanges).values({ findingId: found.id, fromStatus: 'resolved', toStatus: 'open', reason: 'found again' });
+        found.status = 'open';
         outcome.reopened += 1;
       } else {
         // Acknowledged and dismissed findings keep their status: the people who set it decided.
@@ -70,16 +88,36 @@ export async function recordFullRun(db: Database, kind: Kind, candidates: Findin
         outcome.seenAgain += 1;
       }
     }
-    const gone = await tx.select({ id: findings.id, status: findings.status }).from(findings).where(and(
-      eq(findings.kind, kind),
-      inArray(findings.status, ['open', 'acknowledged']),
-      fingerprints.length > 0 ? notInArray(findings.fingerprint, fingerprints) : sql`true`,
-    ));
+    const inScope = !scope ? sql`true` : scopedBy === 'blocks'
+      ? sql`exists (select 1 from finding_subjects s where s.finding_id = f.id and s.block_id = any(${bigintArray(scope.blockIds)}))`
+      : sql`exists (select 1 from finding_subjects s where s.finding_id = f.id and s.project_id = any(${bigintArray(scope.projectIds)}))`;
+    const gone = await rows<{ id: number; status: FindingStatus }>(tx, sql`select f.id::float8 as id, f.status::text as status from findings f
+      where f.kind = ${kind} and f.status in ('open', 'acknowledged') and f.fingerprint <> all(${textArray(fingerprints)}) and ${inScope}`);
     for (const f of gone) {
-      await tx.update(findings).set({ status: 'resolved', resolvedAt: new Date() }).where(eq(findings.id, f.id));
+      await tx.update(findings).set({ status: 'resolved', resolvedAt: now }).where(eq(findings.id, f.id));
       await tx.insert(findingStatusChanges).values({ findingId: f.id, fromStatus: f.status, toStatus: 'resolved', reason: 'no longer found' });
       outcome.resolved += 1;
     }
   });
   return outcome;
+}
+
+export class FindingStatusRefused extends Error {}
+
+/**
+ * A person's decision on a finding: acknowledge it, dismiss it (a reason is required), or open it again.
+ * Resolution belongs to the checks, which resolve a finding when its cause is gone.
+ */
+export async function setFindingStatus(db: Database, findingId: number, to: 'open' | 'acknowledged' | 'dismissed', change: { reason?: string; apiKeyId?: number } = {}): Promise<void> {
+  const reason = change.reason?.trim() || undefined;
+  if (to === 'dismissed' && !reason) throw new FindingStatusRefused('dismissing a finding needs a reason');
+  await db.transaction(async (txn) => {
+    const tx = txn as unknown as Database;
+    const [current] = await tx.select({ status: findings.status }).from(findings).where(eq(findings.id, findingId)).for('update');
+    if (!current) throw new FindingStatusRefused(`finding ${findingId} does not exist`);
+    if (current.status === to) return;
+    if (current.status === 'resolved') throw new FindingStatusRefused(`finding ${findingId} is resolved: its cause is gone from the ledger`);
+    await tx.update(findings).set({ status: to }).where(and(eq(findings.id, findingId)));
+    await tx.insert(findingStatusChanges).values({ findingId, fromStatus: current.status, toStatus: to, reason: reason ?? null, apiKeyId: change.apiKeyId ?? null });
+  });
 }

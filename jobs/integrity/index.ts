@@ -1,23 +1,70 @@
-import type { Database } from '../../schema/database.ts';
-import { recordFullRun, type FindingCandidate, type RecordOutcome } from './findings.ts';
+import { sql } from 'drizzle-orm';
+import { rows, type Database } from '../../schema/database.ts';
+import { findCdmOverlaps } from './cdm-overlap.ts';
+import { conversionScope } from './conversions.ts';
+import { findExportsNotImported } from './export-not-imported.ts';
+import { recordRun, type FindingCandidate, type RecordOutcome, type Scope, type ScopedBy } from './findings.ts';
+import { linkProjects, type LinkOutcome } from './project-links.ts';
+import { findRetiredTwice } from './retired-twice.ts';
+import { findSameActivityOverlaps } from './same-activity-overlap.ts';
 import { findSerialOverlaps } from './serial-overlap.ts';
+import { findTokenizedAfterRetirement } from './tokenized-after-retirement.ts';
+import { findUnnettedConversions } from './unnetted-conversion.ts';
 
-// The integrity rules (DESIGN §6), one module each; `tally check` runs them all in full.
+// The double-counting rules (DESIGN §6, rules 1–7), one module each. `tally check` and the scheduler
+// run them over the whole ledger; the ingest job runs them over what each batch wrote and what that
+// can collide with. Project links are recomputed first: rules 2, 3, 4 and 7 compare linked projects.
 
-type Rule = { kind: FindingCandidate['kind']; find(db: Database): Promise<FindingCandidate[]> };
+type Rule = {
+  kind: FindingCandidate['kind'];
+  /** What the rule compares, and so how an incremental run finds the findings it covers. */
+  scopedBy: ScopedBy;
+  /** Widens a batch's scope to everything whose findings the batch can change (default: the scope). */
+  widen?(db: Database, scope: Scope): Promise<Scope>;
+  find(db: Database, scope: Scope): Promise<FindingCandidate[]>;
+};
 
 export const rules: readonly Rule[] = [
-  { kind: 'serial-overlap', find: findSerialOverlaps },
+  { kind: 'serial-overlap', scopedBy: 'blocks', find: findSerialOverlaps },
+  { kind: 'unnetted-conversion', scopedBy: 'projects', widen: conversionScope, find: findUnnettedConversions },
+  { kind: 'same-activity-overlap', scopedBy: 'projects', find: findSameActivityOverlaps },
+  { kind: 'cdm-overlap', scopedBy: 'projects', find: findCdmOverlaps },
+  { kind: 'retired-twice', scopedBy: 'blocks', find: findRetiredTwice },
+  { kind: 'tokenized-after-retirement', scopedBy: 'blocks', find: findTokenizedAfterRetirement },
+  { kind: 'export-not-imported', scopedBy: 'projects', widen: conversionScope, find: findExportsNotImported },
 ];
 
-export type CheckSummary = Record<string, RecordOutcome & { found: number; tonnesAtRisk: number }>;
+export type RuleSummary = RecordOutcome & { found: number; tonnesAtRisk: number };
+export type CheckSummary = { scope: 'full' | { batchId: number; projects: number; blocks: number }; links: LinkOutcome; rules: Record<string, RuleSummary> };
 
-export async function runChecks(db: Database): Promise<CheckSummary> {
-  const summary: CheckSummary = {};
+/** What one batch wrote: the blocks it added, changed or superseded, and every project it touched. */
+export async function batchScope(db: Database, batchId: number): Promise<NonNullable<Scope>> {
+  const blocks = await rows<{ id: number; project_id: number }>(db, sql`select id::float8 as id, project_id::float8 as project_id
+    from unit_blocks where last_batch_id = ${batchId}`);
+  const projects = await rows<{ id: number }>(db, sql`select id::float8 as id from projects where last_batch_id = ${batchId}
+    union select project_id::float8 from issuances where last_batch_id = ${batchId}
+    union select project_id::float8 from events where batch_id = ${batchId}`);
+  return {
+    blockIds: blocks.map((b) => b.id),
+    projectIds: [...new Set([...projects.map((p) => p.id), ...blocks.map((b) => b.project_id)])],
+  };
+}
+
+/** Runs every rule over the whole ledger, or over what batch `batchId` wrote, and records the findings. */
+export async function runChecks(db: Database, options: { batchId?: number } = {}): Promise<CheckSummary> {
+  const scope = options.batchId === undefined ? undefined : await batchScope(db, options.batchId);
+  const summary: CheckSummary = {
+    scope: scope ? { batchId: options.batchId!, projects: scope.projectIds.length, blocks: scope.blockIds.length } : 'full',
+    links: { declared: 0, inferred: 0 },
+    rules: {},
+  };
+  if (scope && scope.projectIds.length === 0 && scope.blockIds.length === 0) return summary;
+  summary.links = await linkProjects(db, scope);
   for (const rule of rules) {
-    const candidates = await rule.find(db);
-    const outcome = await recordFullRun(db, rule.kind, candidates);
-    summary[rule.kind] = { ...outcome, found: candidates.length, tonnesAtRisk: candidates.reduce((s, c) => s + c.tonnesAtRisk, 0) };
+    const ruleScope = rule.widen ? await rule.widen(db, scope) : scope;
+    const candidates = await rule.find(db, ruleScope);
+    const outcome = await recordRun(db, rule.kind, candidates, ruleScope, rule.scopedBy);
+    summary.rules[rule.kind] = { ...outcome, found: candidates.length, tonnesAtRisk: candidates.reduce((s, c) => s + c.tonnesAtRisk, 0) };
   }
   return summary;
 }

@@ -1,56 +1,90 @@
 import { sql } from 'drizzle-orm';
-import { rows, type Database } from '../../schema/database.ts';
-import type { FindingCandidate } from './findings.ts';
+import { bigintArray, rows, type Database } from '../../schema/database.ts';
+import type { FindingCandidate, Scope } from './findings.ts';
 
 // Rule 1 (DESIGN §6): serial overlap. Two current blocks whose serial ranges overlap inside one number
-// space hold the same units twice: a double issuance, or a retirement counted twice. Sources: ICVCM
-// CCP 8 "No double counting" (double issuance); CORSIA Emissions Unit Eligibility Criteria, "only
+// space hold the same units twice: a double issuance, or units still held while also retired. Sources:
+// ICVCM CCP 8 "No double counting" (double issuance); CORSIA Emissions Unit Eligibility Criteria, "only
 // counted once". Serials are compared only inside a number space (DESIGN §5): Verra's registry-wide
 // numbering, or one issuance batch of a registry that numbers per batch. Ranges that touch (one ends
 // at n, the next starts at n + 1) do not overlap; superseded blocks (split by the registry) are history.
+// Two overlapping blocks that are both retired or cancelled are rule 5's (retired twice), not this one's.
 
-type Pair = {
-  number_space: string;
-  a_id: string | number; a_registry: string; a_key: string; a_project: string; a_start: string | number; a_end: string | number;
-  a_quantity: string | number; a_status: string; a_date: string | null; a_owner: string | number | null; a_private: boolean; a_url: string | null;
-  b_id: string | number; b_registry: string; b_key: string; b_project: string; b_start: string | number; b_end: string | number;
-  b_quantity: string | number; b_status: string; b_date: string | null; b_owner: string | number | null; b_private: boolean; b_url: string | null;
-  overlap_start: string | number; overlap_end: string | number;
+/** Statuses in which units have been used up: two such blocks over the same units are a retirement counted twice. */
+export const USED_STATUSES = ['retired', 'cancelled'] as const;
+
+type Side = {
+  id: number; registry: string; key: string; project: string; projectId: number; start: number; end: number; quantity: number;
+  status: string; date: string | null; beneficiary: string | null; details: string | null; owner: number | null; private: boolean; url: string | null;
 };
+export type OverlapPair = { numberSpace: string; a: Side; b: Side; start: number; end: number };
 
-export async function findSerialOverlaps(db: Database): Promise<FindingCandidate[]> {
-  // The GiST index on (number_space, serial_range) serves the join: one index probe per block.
-  const pairs = await rows<Pair>(db, sql`select a.number_space,
-      a.id as a_id, a.registry_id as a_registry, a.block_key as a_key, pa.key as a_project, a.serial_start as a_start, a.serial_end as a_end,
-      a.quantity as a_quantity, a.status::text as a_status, a.status_date::text as a_date, a.owner_organization_id as a_owner, a.is_private as a_private, pa.registry_url as a_url,
-      b.id as b_id, b.registry_id as b_registry, b.block_key as b_key, pb.key as b_project, b.serial_start as b_start, b.serial_end as b_end,
-      b.quantity as b_quantity, b.status::text as b_status, b.status_date::text as b_date, b.owner_organization_id as b_owner, b.is_private as b_private, pb.registry_url as b_url,
-      greatest(a.serial_start, b.serial_start) as overlap_start, least(a.serial_end, b.serial_end) as overlap_end
-    from unit_blocks a
-    join unit_blocks b on b.number_space = a.number_space and b.serial_range && a.serial_range and b.id > a.id
+type PairRow = Record<string, unknown> & { number_space: string; overlap_start: number; overlap_end: number };
+
+/**
+ * Current blocks that share units inside a number space: pairs where both are used up (`bothUsed`) or
+ * the others. With a scope, only pairs that involve one of its blocks.
+ */
+export async function overlappingBlocks(db: Database, scope: Scope, bothUsed: boolean): Promise<OverlapPair[]> {
+  if (scope && scope.blockIds.length === 0) return [];
+  const used = sql`in ('retired', 'cancelled')`;
+  const statusFilter = bothUsed ? sql`a.status ${used} and b.status ${used}` : sql`not (a.status ${used} and b.status ${used})`;
+  const side = (t: 'a' | 'b') => sql.raw(`${t}.id::float8 as ${t}_id, ${t}.registry_id as ${t}_registry, ${t}.block_key as ${t}_key,
+    p${t}.key as ${t}_project, ${t}.project_id::float8 as ${t}_project_id, ${t}.serial_start::float8 as ${t}_start, ${t}.serial_end::float8 as ${t}_end,
+    ${t}.quantity::float8 as ${t}_quantity, ${t}.status::text as ${t}_status, ${t}.status_date::text as ${t}_date,
+    ${t}.retirement_beneficiary as ${t}_beneficiary, ${t}.retirement_details as ${t}_details,
+    ${t}.owner_organization_id::float8 as ${t}_owner, ${t}.is_private as ${t}_private, p${t}.registry_url as ${t}_url`);
+  // The GiST index on (number_space, serial_range) serves the join: one index probe per block. A scoped
+  // run probes from the batch's blocks only and names each pair once (lower id first).
+  const from = scope
+    ? sql`(select least(s.id, o.id) as a_id, greatest(s.id, o.id) as b_id
+          from unit_blocks s join unit_blocks o on o.number_space = s.number_space and o.serial_range && s.serial_range and o.id <> s.id
+          where s.id = any(${bigintArray(scope.blockIds)}) and s.superseded_in_batch_id is null and o.superseded_in_batch_id is null
+          group by 1, 2) pair
+        join unit_blocks a on a.id = pair.a_id join unit_blocks b on b.id = pair.b_id`
+    : sql`unit_blocks a join unit_blocks b on b.number_space = a.number_space and b.serial_range && a.serial_range and b.id > a.id`;
+  const found = await rows<PairRow>(db, sql`select a.number_space, ${side('a')}, ${side('b')},
+      greatest(a.serial_start, b.serial_start)::float8 as overlap_start, least(a.serial_end, b.serial_end)::float8 as overlap_end
+    from ${from}
     join projects pa on pa.id = a.project_id
     join projects pb on pb.id = b.project_id
-    where a.superseded_in_batch_id is null and b.superseded_in_batch_id is null and a.serial_range is not null`);
-  return pairs.map((p) => {
-    const start = Number(p.overlap_start);
-    const end = Number(p.overlap_end);
-    const units = end - start + 1;
-    const block = (side: 'a' | 'b') => ({
-      registry: p[`${side}_registry`], project: p[`${side}_project`], serial: p[`${side}_key`],
-      start: Number(p[`${side}_start`]), end: Number(p[`${side}_end`]), quantity: Number(p[`${side}_quantity`]),
-      status: p[`${side}_status`], statusDate: p[`${side}_date`], registryUrl: p[`${side}_url`],
-    });
-    const privateSide = p.a_private ? 'a' : p.b_private ? 'b' : undefined;
-    return {
-      kind: 'serial-overlap' as const,
-      severity: 'high' as const,
-      title: `${units.toLocaleString('en-US')} units (${start}–${end}) appear in two blocks of ${p.number_space}`,
-      tonnesAtRisk: units,
-      evidence: { numberSpace: p.number_space, overlap: { start, end, units }, blocks: [block('a'), block('b')] },
-      subjects: [{ blockId: Number(p.a_id) }, { blockId: Number(p.b_id) }],
-      identity: [`${p.a_registry}:${p.a_key}`, `${p.b_registry}:${p.b_key}`],
-      ownerOrganizationId: privateSide ? Number(p[`${privateSide}_owner`]) : null,
-      isPrivate: privateSide !== undefined,
-    };
+    where a.superseded_in_batch_id is null and b.superseded_in_batch_id is null and a.serial_range is not null and ${statusFilter}`);
+  const sideOf = (p: PairRow, t: 'a' | 'b'): Side => ({
+    id: p[`${t}_id`] as number, registry: p[`${t}_registry`] as string, key: p[`${t}_key`] as string, project: p[`${t}_project`] as string,
+    projectId: p[`${t}_project_id`] as number, start: p[`${t}_start`] as number, end: p[`${t}_end`] as number, quantity: p[`${t}_quantity`] as number,
+    status: p[`${t}_status`] as string, date: p[`${t}_date`] as string | null, beneficiary: p[`${t}_beneficiary`] as string | null,
+    details: p[`${t}_details`] as string | null, owner: p[`${t}_owner`] as number | null, private: p[`${t}_private`] as boolean, url: p[`${t}_url`] as string | null,
+  });
+  return found.map((p) => ({ numberSpace: p.number_space, a: sideOf(p, 'a'), b: sideOf(p, 'b'), start: p.overlap_start, end: p.overlap_end }));
+}
+
+/** A block as the evidence names it. */
+export const blockEvidence = (s: Side) => ({
+  registry: s.registry, project: s.project, serial: s.key, start: s.start, end: s.end, quantity: s.quantity,
+  status: s.status, statusDate: s.date, beneficiary: s.beneficiary, details: s.details, registryUrl: s.url,
+});
+
+/** What rules 1 and 5 share: the finding for one overlapping pair. */
+export function overlapCandidate(pair: OverlapPair, kind: 'serial-overlap' | 'retired-twice', title: string): FindingCandidate {
+  const units = pair.end - pair.start + 1;
+  const hidden = pair.a.private ? pair.a : pair.b.private ? pair.b : undefined;
+  return {
+    kind,
+    severity: 'high',
+    title,
+    tonnesAtRisk: units,
+    evidence: { numberSpace: pair.numberSpace, overlap: { start: pair.start, end: pair.end, units }, blocks: [blockEvidence(pair.a), blockEvidence(pair.b)] },
+    subjects: [{ blockId: pair.a.id }, { blockId: pair.b.id }, { projectId: pair.a.projectId }, { projectId: pair.b.projectId }],
+    identity: [`${pair.a.registry}:${pair.a.key}`, `${pair.b.registry}:${pair.b.key}`],
+    ownerOrganizationId: hidden ? hidden.owner : null,
+    isPrivate: hidden !== undefined,
+  };
+}
+
+export async function findSerialOverlaps(db: Database, scope: Scope): Promise<FindingCandidate[]> {
+  const pairs = await overlappingBlocks(db, scope, false);
+  return pairs.map((pair) => {
+    const units = pair.end - pair.start + 1;
+    return overlapCandidate(pair, 'serial-overlap', `${units.toLocaleString('en-US')} units (${pair.start}–${pair.end}) appear in two blocks of ${pair.numberSpace}`);
   });
 }

@@ -9,6 +9,18 @@ import { registries } from './registries.ts';
 import { batches } from './sources.ts';
 import { unitBlocks } from './units.ts';
 
+/** A programme a registry says one of its projects is also in, or came from (see projects.otherPrograms). */
+export type OtherProgram = {
+  /** As the registry names it (`Climate Action Reserve`, `CDM`); absent when it only flags that there is one. */
+  program?: string;
+  /** The project's id in that programme, as written (`CAR400`, `0123`). */
+  projectId?: string;
+  /** `same-activity`: registered there too; `converted-from`: its units came from there. */
+  relation: 'same-activity' | 'converted-from';
+  /** The registry field that says so. */
+  field: string;
+};
+
 /**
  * One project as one registry publishes it, harmonized: taxonomy codes from schema/taxonomy, ISO country,
  * CAD Trust status. The same physical activity in two registries is two projects joined by project_links.
@@ -54,6 +66,13 @@ export const projects = pgTable('projects', {
   latitude: doublePrecision(),
   longitude: doublePrecision(),
   registryUrl: text(),
+  /**
+   * Other programmes the registry says this project is in, or came from (Verra `otherGhgProgramName` /
+   * `otherGhgProgramId`, status "Units Transferred from Approved GHG Program"): `{ program?, projectId?,
+   * relation, field }` as the registry states them. The integrity engine turns them into declared
+   * project_links where the other project is in the ledger. Null when the source says nothing.
+   */
+  otherPrograms: jsonb().$type<OtherProgram[]>(),
   ...ownership(),
   firstBatchId: bigintRef().references((): AnyPgColumn => batches.id),
   lastBatchId: bigintRef().references((): AnyPgColumn => batches.id),

@@ -31,7 +31,7 @@ describe('serial overlap (rule 1)', () => {
   it('when two blocks of one number space share units, then one finding carries the overlap, both serials and the tonnes at risk', async () => {
     await db.insert(unitBlocks).values([block('A 1000-1999', 1000, 1999), block('B 1900-2499', 1900, 2499)]);
     const summary = await runChecks(db);
-    expect(summary['serial-overlap']).toMatchObject({ found: 1, opened: 1, tonnesAtRisk: 100 });
+    expect(summary.rules['serial-overlap']).toMatchObject({ found: 1, opened: 1, tonnesAtRisk: 100 });
     const [f] = await db.select().from(findings);
     expect(f).toMatchObject({ kind: 'serial-overlap', status: 'open', severity: 'high', tonnesAtRisk: 100 });
     expect(f!.evidence).toMatchObject({ numberSpace: 'verra:VER', overlap: { start: 1900, end: 1999, units: 100 } });
@@ -44,14 +44,14 @@ describe('serial overlap (rule 1)', () => {
       block('D gs 1000-1999', 1000, 1999, 'gold-standard:GS1:2020:1'), // same numbers as A, another space
     ]);
     const summary = await runChecks(db);
-    expect(summary['serial-overlap']).toMatchObject({ found: 1, opened: 0, seenAgain: 1 });
+    expect(summary.rules['serial-overlap']).toMatchObject({ found: 1, opened: 0, seenAgain: 1 });
     expect(await db.select().from(findings)).toHaveLength(1);
   });
 
   it('when the cause is gone (the registry split the block), then the finding is resolved, kept, and its history says so', async () => {
     await db.update(unitBlocks).set({ supersededInBatchId: null, serialEnd: 1899, quantity: 900 }).where(eq(unitBlocks.blockKey, 'A 1000-1999'));
     const summary = await runChecks(db);
-    expect(summary['serial-overlap']).toMatchObject({ found: 0, resolved: 1 });
+    expect(summary.rules['serial-overlap']).toMatchObject({ found: 0, resolved: 1 });
     const [f] = await db.select().from(findings);
     expect(f!.status).toBe('resolved');
     expect(f!.resolvedAt).not.toBeNull();
@@ -70,6 +70,6 @@ describe('serial overlap (rule 1)', () => {
     // plus the 4 blocks of the cases above.
     expect(blocks!.n).toBe(611 + 4);
     const summary = await runChecks(db);
-    expect(summary['serial-overlap']!.found).toBe(0);
+    expect(summary.rules['serial-overlap']!.found).toBe(0);
   });
 });

@@ -1,0 +1,111 @@
+import { sql } from 'drizzle-orm';
+import { bigintArray, rows, textArray, type Database } from '../../schema/database.ts';
+import type { FindingCandidate } from './findings.ts';
+
+// What the rules that compare projects share: the facts of a project a person needs to find it in its
+// registry, the periods its issuances cover, and who may see a finding.
+
+export type ProjectFacts = {
+  id: number; key: string; registry: string; registryProjectId: string; name: string; country: string | null;
+  registryUrl: string | null; owner: number | null; isPrivate: boolean;
+};
+
+export async function projectFacts(db: Database, ids: Iterable<number>): Promise<Map<number, ProjectFacts>> {
+  const list = [...new Set(ids)];
+  if (list.length === 0) return new Map();
+  const found = await rows<ProjectFacts>(db, sql`select id::float8 as id, key, registry_id as registry, registry_project_id as "registryProjectId",
+      name, country, registry_url as "registryUrl", owner_organization_id::float8 as owner, is_private as "isPrivate"
+    from projects where id = any(${bigintArray(list)})`);
+  return new Map(found.map((p) => [p.id, p]));
+}
+
+/** A project as the evidence names it. */
+export const projectEvidence = (p: ProjectFacts) => ({
+  registry: p.registry, project: p.registryProjectId, name: p.name, country: p.country, registryUrl: p.registryUrl,
+});
+
+/** A finding involving a private record is private to that record's owner. */
+export function privacyOf(...sides: { owner: number | null; isPrivate: boolean }[]): Pick<FindingCandidate, 'ownerOrganizationId' | 'isPrivate'> {
+  const hidden = sides.find((s) => s.isPrivate);
+  return hidden ? { ownerOrganizationId: hidden.owner, isPrivate: true } : { ownerOrganizationId: null, isPrivate: false };
+}
+
+/**
+ * What a project issued and the days those units were generated in: its issuances with their vintage
+ * (or monitoring) period, else their vintage year; and the blocks that belong to no issuance (a
+ * registry that publishes retirements and cancellations but not the issuance itself). Items with
+ * neither period nor year are left out of period comparisons.
+ */
+export type IssuancePeriod = {
+  id: number; projectId: number; key: string; quantity: number; start: string; end: string; vintageYear: number | null;
+  issuedOn: string | null; creditType: string | null; fromBlock: boolean;
+};
+
+export async function issuancePeriods(db: Database, projectIds: Iterable<number>): Promise<Map<number, IssuancePeriod[]>> {
+  const list = [...new Set(projectIds)];
+  const byProject = new Map<number, IssuancePeriod[]>();
+  if (list.length === 0) return byProject;
+  const ids = bigintArray(list);
+  const found = await rows<IssuancePeriod>(db, sql`select * from (
+      select id::float8 as id, project_id::float8 as "projectId", issuance_key as key, quantity::float8 as quantity,
+        vintage_year as "vintageYear", issued_on::text as "issuedOn", credit_type as "creditType", false as "fromBlock",
+        coalesce(vintage_start, make_date(vintage_year, 1, 1))::text as start, coalesce(vintage_end, make_date(vintage_year, 12, 31))::text as "end"
+      from issuances where project_id = any(${ids}) and (vintage_start is not null or vintage_year is not null)
+      union all
+      select id::float8, project_id::float8, block_key, quantity::float8, vintage_year, null, credit_type, true,
+        coalesce(vintage_start, make_date(vintage_year, 1, 1))::text, coalesce(vintage_end, make_date(vintage_year, 12, 31))::text
+      from unit_blocks where project_id = any(${ids}) and issuance_id is null and superseded_in_batch_id is null
+        and (vintage_start is not null or vintage_year is not null)
+    ) x order by "projectId", start, id`);
+  for (const i of found) {
+    if (!byProject.has(i.projectId)) byProject.set(i.projectId, []);
+    byProject.get(i.projectId)!.push(i);
+  }
+  return byProject;
+}
+
+const overlaps = (x: { start: string; end: string }, y: { start: string; end: string }) => x.start <= y.end && y.start <= x.end;
+
+export type PeriodOverlap = { a: IssuancePeriod[]; b: IssuancePeriod[]; from: string; to: string; aTonnes: number; bTonnes: number };
+
+/**
+ * The issuances of two projects whose periods overlap, and the span they share. Periods that only
+ * follow one another (one ends on the 31st, the next starts on the 1st) do not overlap.
+ */
+export function overlappingIssuances(a: IssuancePeriod[], b: IssuancePeriod[]): PeriodOverlap | undefined {
+  const inA = a.filter((x) => b.some((y) => overlaps(x, y)));
+  if (inA.length === 0) return undefined;
+  const inB = b.filter((y) => a.some((x) => overlaps(x, y)));
+  const spans = inA.flatMap((x) => inB.filter((y) => overlaps(x, y)).map((y) => ({ start: x.start > y.start ? x.start : y.start, end: x.end < y.end ? x.end : y.end })));
+  const sum = (list: IssuancePeriod[]) => list.reduce((s, i) => s + i.quantity, 0);
+  return {
+    a: inA, b: inB,
+    from: spans.reduce((m, s) => (s.start < m ? s.start : m), spans[0]!.start),
+    to: spans.reduce((m, s) => (s.end > m ? s.end : m), spans[0]!.end),
+    aTonnes: sum(inA), bTonnes: sum(inB),
+  };
+}
+
+/** An issuance as the evidence names it. */
+export const issuanceEvidence = (i: IssuancePeriod) => ({
+  [i.fromBlock ? 'block' : 'issuance']: i.key, period: `${i.start}/${i.end}`, vintage: i.vintageYear, quantity: i.quantity, issuedOn: i.issuedOn, creditType: i.creditType,
+});
+
+/** The links of a scope's projects (all links in a full run), with the registries of both ends. */
+export type LinkRow = {
+  id: number; from_id: number; to_id: number; from_registry: string; to_registry: string;
+  relation: string; source: 'declared' | 'inferred'; score: number | null; evidence: Record<string, unknown>;
+};
+
+export async function linksOf(db: Database, projectIds: number[] | undefined, relations: readonly string[]): Promise<LinkRow[]> {
+  const scoped = projectIds ? sql`and (l.from_project_id = any(${bigintArray(projectIds)}) or l.to_project_id = any(${bigintArray(projectIds)}))` : sql``;
+  return rows<LinkRow>(db, sql`select l.id::float8 as id, l.from_project_id::float8 as from_id, l.to_project_id::float8 as to_id,
+      a.registry_id as from_registry, b.registry_id as to_registry, l.relation::text as relation, l.source::text as source,
+      l.score::float8 as score, l.evidence
+    from project_links l join projects a on a.id = l.from_project_id join projects b on b.id = l.to_project_id
+    where l.relation::text = any(${textArray(relations)}) ${scoped}
+    order by l.id`);
+}
+
+/** How a link is described in evidence: who declared it, or Tally's score and its parts. */
+export const linkEvidence = (l: LinkRow) => ({ relation: l.relation, source: l.source, score: l.score, ...l.evidence });

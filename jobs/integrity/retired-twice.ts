@@ -1,0 +1,21 @@
+import type { Database } from '../../schema/database.ts';
+import type { FindingCandidate, Scope } from './findings.ts';
+import { overlapCandidate, overlappingBlocks } from './serial-overlap.ts';
+
+// Rule 5 (DESIGN §6): retired twice. The same units used up twice: two current blocks of one number
+// space, both retired or cancelled, that share serials. In practice one retirement recorded under two
+// identities: an API partition that overlaps another, a holdings view mixed with the retirement ledger
+// (reference/registries.md §6.2 "re-counted retirement"), or two registries' records of the same serials.
+// Sources: ICVCM CCP 8 "No double counting" (double use: "one issued unit is used or retired twice");
+// CORSIA EUC "only counted once". The same block seen twice in one pull is one block (its registry
+// identity is the block key), so it is never a finding; units retired in a registry and also alive as a
+// token are rule 6's.
+
+export async function findRetiredTwice(db: Database, scope: Scope): Promise<FindingCandidate[]> {
+  const pairs = await overlappingBlocks(db, scope, true);
+  return pairs.map((pair) => {
+    const units = pair.end - pair.start + 1;
+    const dates = [pair.a.date, pair.b.date].map((d) => d ?? 'no date').join(' and ');
+    return overlapCandidate(pair, 'retired-twice', `${units.toLocaleString('en-US')} units (${pair.start}–${pair.end}) of ${pair.numberSpace} are ${pair.a.status === pair.b.status ? pair.a.status : 'used'} twice (${dates})`);
+  });
+}
