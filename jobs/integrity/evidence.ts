@@ -32,8 +32,8 @@ export function privacyOf(...sides: { owner: number | null; isPrivate: boolean }
 
 /**
  * What a project issued and the days those units were generated in: its issuances with their vintage
- * (or monitoring) period, else their vintage year; and the blocks that belong to no issuance (a
- * registry that publishes retirements and cancellations but not the issuance itself). Items with
+ * (or monitoring) period, else their vintage year. For a project with no issuance in the ledger (a
+ * registry that publishes retirements and cancellations but not issuances), its blocks. Items with
  * neither period nor year are left out of period comparisons.
  */
 export type IssuancePeriod = {
@@ -54,8 +54,9 @@ export async function issuancePeriods(db: Database, projectIds: Iterable<number>
       union all
       select id::float8, project_id::float8, block_key, quantity::float8, vintage_year, null, credit_type, true,
         coalesce(vintage_start, make_date(vintage_year, 1, 1))::text, coalesce(vintage_end, make_date(vintage_year, 12, 31))::text
-      from unit_blocks where project_id = any(${ids}) and issuance_id is null and superseded_in_batch_id is null
+      from unit_blocks b where project_id = any(${ids}) and issuance_id is null and superseded_in_batch_id is null
         and (vintage_start is not null or vintage_year is not null)
+        and not exists (select 1 from issuances i where i.project_id = b.project_id)
     ) x order by "projectId", start, id`);
   for (const i of found) {
     if (!byProject.has(i.projectId)) byProject.set(i.projectId, []);

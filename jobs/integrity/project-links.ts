@@ -211,6 +211,7 @@ async function inferredLinks(db: Database, scope: Scope): Promise<Link[]> {
   return candidates.flatMap((c) => {
     const scored = scoreCandidate(c);
     if (!scored || scored.score < INFERRED_LINK_THRESHOLD) return [];
+    // Lower id first, so a pair found from either end is one link.
     const [from, to] = c.a_id < c.b_id ? [c.a_id, c.b_id] : [c.b_id, c.a_id];
     return [{
       fromProjectId: from, toProjectId: to, relation: 'same-activity' as const, source: 'inferred' as const, score: scored.score,
@@ -225,7 +226,8 @@ export type LinkOutcome = { declared: number; inferred: number };
 
 /**
  * Recomputes project links: all declared links, and the inferred links of the projects in scope (all
- * of them in a full run). A pair both declared and inferred keeps the declared link only.
+ * of them in a full run). A pair both declared and inferred keeps the declared link only. A project
+ * may have several counterparts in one registry (Corinth's two ACR phases and its Verra project).
  */
 export async function linkProjects(db: Database, scope: Scope): Promise<LinkOutcome> {
   const declared = await declaredLinks(db);
