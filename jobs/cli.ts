@@ -46,7 +46,7 @@ const commands: Record<string, Command> = {
       if (loaded > 0) log.info({ files: loaded }, 'empty embedded database: loaded the bundled registry samples');
     }
     const sources = config.sourcesFile ? readSources(config.sourcesFile) : [];
-    const scheduler = startScheduler(handle, sources);
+    const scheduler = startScheduler(handle, sources, { checkSchedule: config.checkSchedule });
     log.info({ sources: sources.map((s) => `${s.registry} (${s.schedule})`) }, sources.length ? 'scheduler started' : 'scheduler idle: no TALLY_SOURCES configured');
     const app = createApp(handle);
     const server: Server = await new Promise((resolveServer, reject) => {

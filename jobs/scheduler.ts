@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { DatabaseHandle } from '../schema/database.ts';
 import { rows } from '../schema/database.ts';
 import { log } from '../schema/log.ts';
+import { runChecks, type CheckSummary } from './integrity/index.ts';
 import { apiConnector, sourceConfig, syncSource } from './sync.ts';
 
 // One schedule per configured source (TALLY_SOURCES, a JSON file). A run takes the source's lock, so
@@ -43,6 +44,8 @@ export function readSources(path: string): SourceSchedule[] {
 }
 
 export type SchedulerOptions = {
+  /** Cron expression for a full integrity check (`tally check`), or undefined for none. */
+  checkSchedule?: string;
   /** First retry after a failure; doubles with every further failure. */
   retryBaseMs?: number;
   retryMaxMs?: number;
@@ -53,6 +56,8 @@ export type RunOutcome = 'committed' | 'failed' | 'skipped';
 export type Scheduler = {
   /** Runs a source now, as its schedule would: under its lock, failures recorded and retried. */
   runNow(registry: string): Promise<RunOutcome>;
+  /** Runs the full integrity check now, as its schedule would: under its lock, so two never overlap. */
+  checkNow(): Promise<CheckSummary | undefined>;
   stop(): Promise<void>;
 };
 
@@ -100,13 +105,31 @@ export function startScheduler(handle: DatabaseHandle, sources: SourceSchedule[]
     return outcome;
   }
 
+  function checkNow(): Promise<CheckSummary | undefined> {
+    if (stopped) return Promise.resolve(undefined);
+    const running = handle.withLock('check', () => runChecks(handle.db)).then((summary) => {
+      if (summary) log.info({ rules: Object.fromEntries(Object.entries(summary.rules).map(([k, r]) => [k, r.found])) }, 'scheduled integrity check done');
+      else log.info('scheduled integrity check skipped: another check is running');
+      return summary;
+    });
+    const tracked = running.then(() => 'committed' as const, () => 'failed' as const).finally(() => inFlight.delete(tracked));
+    inFlight.add(tracked);
+    return running;
+  }
+
   const tasks: ScheduledTask[] = sources.map((source) =>
     cron.schedule(source.schedule, () => run(source.registry).then(() => undefined).catch((error: unknown) => {
       log.error({ registry: source.registry, err: error }, 'scheduler error');
     }), { name: `sync:${source.registry}`, noOverlap: true }));
+  if (options.checkSchedule) {
+    tasks.push(cron.schedule(options.checkSchedule, () => checkNow().then(() => undefined).catch((error: unknown) => {
+      log.error({ err: error }, 'scheduled integrity check failed');
+    }), { name: 'check', noOverlap: true }));
+  }
 
   return {
     runNow: run,
+    checkNow,
     /** Stops scheduling and retrying, and waits for runs under way to finish (their batches land whole). */
     async stop() {
       stopped = true;

@@ -1,3 +1,4 @@
+import cron from 'node-cron';
 import { z } from 'zod';
 
 // Every setting Tally reads from the environment, in one place. The README's configuration table
@@ -14,6 +15,9 @@ const Settings = z.object({
   HOST: z.preprocess(blankAsUnset, z.string().default('127.0.0.1')),
   /** A JSON file of the sources to sync on a schedule: {"verra": {"schedule": "0 3 * * *", "config": {…}}}. */
   TALLY_SOURCES: z.preprocess(blankAsUnset, z.string().optional()),
+  /** When the scheduler runs every integrity rule over the whole ledger (cron), or `off`. Batches are checked as they land. */
+  TALLY_CHECK_SCHEDULE: z.preprocess(blankAsUnset, z.string().default('15 4 * * *')
+    .refine((v) => v === 'off' || cron.validate(v), 'must be a cron expression ("15 4 * * *") or off')),
   /** Load the bundled registry samples when the embedded database is empty (`false` to start empty). */
   TALLY_LOAD_SAMPLES: z.preprocess(blankAsUnset, z.enum(['true', 'false']).default('true')),
   LOG_LEVEL: z.preprocess(blankAsUnset, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
@@ -27,6 +31,7 @@ export type Config = {
   logLevel: z.infer<typeof Settings>['LOG_LEVEL'];
   loadSamples: boolean;
   sourcesFile: string | undefined;
+  checkSchedule: string | undefined;
 };
 
 /** Reads the configuration; a bad value stops the process with a message naming the variable. */
@@ -37,5 +42,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`invalid configuration: ${problems.join('; ')}`);
   }
   const s = parsed.data;
-  return { databaseUrl: s.DATABASE_URL, dataDir: s.TALLY_DATA_DIR, port: s.PORT, host: s.HOST, logLevel: s.LOG_LEVEL, loadSamples: s.TALLY_LOAD_SAMPLES === 'true', sourcesFile: s.TALLY_SOURCES };
+  return { databaseUrl: s.DATABASE_URL, dataDir: s.TALLY_DATA_DIR, port: s.PORT, host: s.HOST, logLevel: s.LOG_LEVEL, loadSamples: s.TALLY_LOAD_SAMPLES === 'true', sourcesFile: s.TALLY_SOURCES,
+    checkSchedule: s.TALLY_CHECK_SCHEDULE === 'off' ? undefined : s.TALLY_CHECK_SCHEDULE };
 }

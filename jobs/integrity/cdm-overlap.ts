@@ -1,9 +1,9 @@
 import { sql } from 'drizzle-orm';
-import { bigintArray, rows, type Database } from '../../schema/database.ts';
+import { bigintArray, rows } from '../../schema/database.ts';
 import {
   issuanceEvidence, issuancePeriods, linkEvidence, linksOf, overlappingIssuances, privacyOf, projectEvidence, projectFacts,
 } from './evidence.ts';
-import type { FindingCandidate, Scope } from './findings.ts';
+import type { FindingCandidate, RuleRun } from './findings.ts';
 
 // Rule 4 (DESIGN §6): CDM → VCS / GS / A6.4 overlap. A CDM activity that also issues in another
 // programme (Verra's "Units Transferred from Approved GHG Program", Gold Standard's CER-backed
@@ -18,7 +18,7 @@ import type { FindingCandidate, Scope } from './findings.ts';
 
 type Cancelled = { project_id: number; quantity: number; blocks: { serial: string; quantity: number; status: string; date: string | null }[] };
 
-export async function findCdmOverlaps(db: Database, scope: Scope): Promise<FindingCandidate[]> {
+export async function findCdmOverlaps({ db, scope }: RuleRun): Promise<FindingCandidate[]> {
   if (scope && scope.projectIds.length === 0) return [];
   const links = (await linksOf(db, scope?.projectIds, ['same-activity', 'converted-to', 'transitioned-from']))
     .filter((l) => (l.from_registry === 'cdm') !== (l.to_registry === 'cdm'));

@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
-import { rows, type Database } from '../../schema/database.ts';
+import { rows } from '../../schema/database.ts';
 import { conversions } from './conversions.ts';
 import { linkEvidence, privacyOf, projectEvidence } from './evidence.ts';
-import type { FindingCandidate, Scope } from './findings.ts';
+import type { FindingCandidate, RuleRun } from './findings.ts';
 
 // Rule 7 (DESIGN §6): exported but never imported. A cancellation for export or conversion names its
 // destination; the destination should show an issuance of the same vintage and quantity for a project
@@ -15,7 +15,7 @@ import type { FindingCandidate, Scope } from './findings.ts';
 //
 // Tonnes at risk, vintage by vintage: the units converted beyond what the destination issued.
 
-export async function findExportsNotImported(db: Database, scope: Scope): Promise<FindingCandidate[]> {
+export async function findExportsNotImported({ db, scope }: RuleRun): Promise<FindingCandidate[]> {
   const found = await conversions(db, scope);
   if (found.length === 0) return [];
   const withData = new Set((await rows<{ registry_id: string }>(db, sql`select distinct registry_id from issuances`)).map((r) => r.registry_id));

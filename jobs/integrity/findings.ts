@@ -2,6 +2,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import { findingStatusChanges, findings, findingSubjects } from '../../schema/db/index.ts';
 import { bigintArray, rows, textArray, type Database } from '../../schema/database.ts';
 import { sha256 } from '../batches.ts';
+import type { OverlapPair } from './serial-overlap.ts';
 
 // Findings are kept, not recomputed: a rule reports what it sees as candidates, each with a fingerprint
 // derived from the rule and the records involved. A candidate seen before updates its finding's
@@ -39,6 +40,12 @@ export type FindingCandidate = {
  */
 export type Scope = { projectIds: number[]; blockIds: number[] } | undefined;
 export type ScopedBy = 'blocks' | 'projects';
+
+/**
+ * What a rule is given: the database, the scope it covers, and the serial overlaps of the run's scope,
+ * found once for the two rules that sort them (1 and 5).
+ */
+export type RuleRun = { db: Database; scope: Scope; overlaps(): Promise<OverlapPair[]> };
 
 export const fingerprintOf = (kind: string, identity: string[]) => sha256(`${kind}\n${[...identity].sort().join('\n')}`);
 

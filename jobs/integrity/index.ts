@@ -3,11 +3,11 @@ import { rows, type Database } from '../../schema/database.ts';
 import { findCdmOverlaps } from './cdm-overlap.ts';
 import { conversionScope } from './conversions.ts';
 import { findExportsNotImported } from './export-not-imported.ts';
-import { recordRun, type FindingCandidate, type RecordOutcome, type Scope, type ScopedBy } from './findings.ts';
+import { recordRun, type FindingCandidate, type RecordOutcome, type RuleRun, type Scope, type ScopedBy } from './findings.ts';
 import { linkProjects, type LinkOutcome } from './project-links.ts';
 import { findRetiredTwice } from './retired-twice.ts';
 import { findSameActivityOverlaps } from './same-activity-overlap.ts';
-import { findSerialOverlaps } from './serial-overlap.ts';
+import { findSerialOverlaps, overlappingBlocks, type OverlapPair } from './serial-overlap.ts';
 import { findTokenizedAfterRetirement } from './tokenized-after-retirement.ts';
 import { findUnnettedConversions } from './unnetted-conversion.ts';
 
@@ -21,7 +21,7 @@ type Rule = {
   scopedBy: ScopedBy;
   /** Widens a batch's scope to everything whose findings the batch can change (default: the scope). */
   widen?(db: Database, scope: Scope): Promise<Scope>;
-  find(db: Database, scope: Scope): Promise<FindingCandidate[]>;
+  find(run: RuleRun): Promise<FindingCandidate[]>;
 };
 
 export const rules: readonly Rule[] = [
@@ -60,9 +60,10 @@ export async function runChecks(db: Database, options: { batchId?: number } = {}
   };
   if (scope && scope.projectIds.length === 0 && scope.blockIds.length === 0) return summary;
   summary.links = await linkProjects(db, scope);
+  let overlaps: Promise<OverlapPair[]> | undefined;
   for (const rule of rules) {
     const ruleScope = rule.widen ? await rule.widen(db, scope) : scope;
-    const candidates = await rule.find(db, ruleScope);
+    const candidates = await rule.find({ db, scope: ruleScope, overlaps: () => (overlaps ??= overlappingBlocks(db, scope)) });
     const outcome = await recordRun(db, rule.kind, candidates, ruleScope, rule.scopedBy);
     summary.rules[rule.kind] = { ...outcome, found: candidates.length, tonnesAtRisk: candidates.reduce((s, c) => s + c.tonnesAtRisk, 0) };
   }

@@ -1,6 +1,5 @@
-import type { Database } from '../../schema/database.ts';
-import type { FindingCandidate, Scope } from './findings.ts';
-import { overlapCandidate, overlappingBlocks } from './serial-overlap.ts';
+import type { FindingCandidate, RuleRun } from './findings.ts';
+import { bothUsed, overlapCandidate } from './serial-overlap.ts';
 
 // Rule 5 (DESIGN §6): retired twice. The same units used up twice: two current blocks of one number
 // space, both retired or cancelled, that share serials. In practice one retirement recorded under two
@@ -11,8 +10,8 @@ import { overlapCandidate, overlappingBlocks } from './serial-overlap.ts';
 // identity is the block key), so it is never a finding; units retired in a registry and also alive as a
 // token are rule 6's.
 
-export async function findRetiredTwice(db: Database, scope: Scope): Promise<FindingCandidate[]> {
-  const pairs = await overlappingBlocks(db, scope, true);
+export async function findRetiredTwice(run: RuleRun): Promise<FindingCandidate[]> {
+  const pairs = (await run.overlaps()).filter(bothUsed);
   return pairs.map((pair) => {
     const units = pair.end - pair.start + 1;
     const dates = [pair.a.date, pair.b.date].map((d) => d ?? 'no date').join(' and ');

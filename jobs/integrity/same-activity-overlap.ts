@@ -1,8 +1,7 @@
-import type { Database } from '../../schema/database.ts';
 import {
   issuanceEvidence, issuancePeriods, linkEvidence, linksOf, overlappingIssuances, privacyOf, projectEvidence, projectFacts,
 } from './evidence.ts';
-import type { FindingCandidate, Scope } from './findings.ts';
+import type { FindingCandidate, RuleRun } from './findings.ts';
 
 // Rule 3 (DESIGN §6): the same activity in two registries with overlapping periods. Two projects that
 // are one activity (a link the registries declare, or one Tally inferred with its score) and that both
@@ -16,7 +15,7 @@ import type { FindingCandidate, Scope } from './findings.ts';
 // Tonnes at risk: the smaller of the two sides' issuances over the shared period, the most that can
 // have been issued twice.
 
-export async function findSameActivityOverlaps(db: Database, scope: Scope): Promise<FindingCandidate[]> {
+export async function findSameActivityOverlaps({ db, scope }: RuleRun): Promise<FindingCandidate[]> {
   if (scope && scope.projectIds.length === 0) return [];
   const links = await linksOf(db, scope?.projectIds, ['same-activity', 'converted-to']);
   const converted = new Set(links.filter((l) => l.relation === 'converted-to').flatMap((l) => [`${l.from_id}-${l.to_id}`, `${l.to_id}-${l.from_id}`]));

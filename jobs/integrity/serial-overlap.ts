@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { bigintArray, rows, type Database } from '../../schema/database.ts';
-import type { FindingCandidate, Scope } from './findings.ts';
+import type { FindingCandidate, RuleRun, Scope } from './findings.ts';
 
 // Rule 1 (DESIGN §6): serial overlap. Two current blocks whose serial ranges overlap inside one number
 // space hold the same units twice: a double issuance, or units still held while also retired. Sources:
@@ -22,33 +22,41 @@ export type OverlapPair = { numberSpace: string; a: Side; b: Side; start: number
 type PairRow = Record<string, unknown> & { number_space: string; overlap_start: number; overlap_end: number };
 
 /**
- * Current blocks that share units inside a number space: pairs where both are used up (`bothUsed`) or
- * the others. With a scope, only pairs that involve one of its blocks.
+ * Current blocks that share units inside a number space, each pair once (lower id first). With a
+ * scope, the pairs that involve one of its blocks.
+ *
+ * A full run first finds the blocks worth probing in one sweep: sorted by number space and start, a
+ * block overlaps an earlier one exactly when it starts at or before the furthest end reached so far in
+ * its space. Only those blocks are probed through the GiST index on (number_space, serial_range), so
+ * a clean ledger costs one ordered pass, not one index probe per block.
  */
-export async function overlappingBlocks(db: Database, scope: Scope, bothUsed: boolean): Promise<OverlapPair[]> {
+export async function overlappingBlocks(db: Database, scope: Scope): Promise<OverlapPair[]> {
   if (scope && scope.blockIds.length === 0) return [];
-  const used = sql`in ('retired', 'cancelled')`;
-  const statusFilter = bothUsed ? sql`a.status ${used} and b.status ${used}` : sql`not (a.status ${used} and b.status ${used})`;
+  const probes = scope
+    ? sql`select id from unit_blocks where id = any(${bigintArray(scope.blockIds)})`
+    : sql`select id from (
+        select id, serial_start, max(serial_end) over (partition by number_space order by serial_start, id
+          rows between unbounded preceding and 1 preceding) as reach
+        from unit_blocks where superseded_in_batch_id is null and serial_range is not null) sweep
+      where serial_start <= reach`;
   const side = (t: 'a' | 'b') => sql.raw(`${t}.id::float8 as ${t}_id, ${t}.registry_id as ${t}_registry, ${t}.block_key as ${t}_key,
     p${t}.key as ${t}_project, ${t}.project_id::float8 as ${t}_project_id, ${t}.serial_start::float8 as ${t}_start, ${t}.serial_end::float8 as ${t}_end,
     ${t}.quantity::float8 as ${t}_quantity, ${t}.status::text as ${t}_status, ${t}.status_date::text as ${t}_date,
     ${t}.retirement_beneficiary as ${t}_beneficiary, ${t}.retirement_details as ${t}_details,
     ${t}.owner_organization_id::float8 as ${t}_owner, ${t}.is_private as ${t}_private, p${t}.registry_url as ${t}_url`);
-  // The GiST index on (number_space, serial_range) serves the join: one index probe per block. A scoped
-  // run probes from the batch's blocks only and names each pair once (lower id first).
-  const from = scope
-    ? sql`(select least(s.id, o.id) as a_id, greatest(s.id, o.id) as b_id
-          from unit_blocks s join unit_blocks o on o.number_space = s.number_space and o.serial_range && s.serial_range and o.id <> s.id
-          where s.id = any(${bigintArray(scope.blockIds)}) and s.superseded_in_batch_id is null and o.superseded_in_batch_id is null
-          group by 1, 2) pair
-        join unit_blocks a on a.id = pair.a_id join unit_blocks b on b.id = pair.b_id`
-    : sql`unit_blocks a join unit_blocks b on b.number_space = a.number_space and b.serial_range && a.serial_range and b.id > a.id`;
-  const found = await rows<PairRow>(db, sql`select a.number_space, ${side('a')}, ${side('b')},
+  const found = await rows<PairRow>(db, sql`with probe as (${probes}),
+    pair as (
+      select least(s.id, o.id) as a_id, greatest(s.id, o.id) as b_id
+      from probe join unit_blocks s on s.id = probe.id
+      join unit_blocks o on o.number_space = s.number_space and o.serial_range && s.serial_range and o.id <> s.id
+      where s.superseded_in_batch_id is null and o.superseded_in_batch_id is null
+      group by 1, 2)
+    select a.number_space, ${side('a')}, ${side('b')},
       greatest(a.serial_start, b.serial_start)::float8 as overlap_start, least(a.serial_end, b.serial_end)::float8 as overlap_end
-    from ${from}
+    from pair join unit_blocks a on a.id = pair.a_id join unit_blocks b on b.id = pair.b_id
     join projects pa on pa.id = a.project_id
     join projects pb on pb.id = b.project_id
-    where a.superseded_in_batch_id is null and b.superseded_in_batch_id is null and a.serial_range is not null and ${statusFilter}`);
+    order by a.id, b.id`);
   const sideOf = (p: PairRow, t: 'a' | 'b'): Side => ({
     id: p[`${t}_id`] as number, registry: p[`${t}_registry`] as string, key: p[`${t}_key`] as string, project: p[`${t}_project`] as string,
     projectId: p[`${t}_project_id`] as number, start: p[`${t}_start`] as number, end: p[`${t}_end`] as number, quantity: p[`${t}_quantity`] as number,
@@ -57,6 +65,10 @@ export async function overlappingBlocks(db: Database, scope: Scope, bothUsed: bo
   });
   return found.map((p) => ({ numberSpace: p.number_space, a: sideOf(p, 'a'), b: sideOf(p, 'b'), start: p.overlap_start, end: p.overlap_end }));
 }
+
+/** Both blocks used up (retired or cancelled): the same units used twice, rule 5's. */
+export const bothUsed = (pair: OverlapPair) => USED.has(pair.a.status) && USED.has(pair.b.status);
+const USED = new Set<string>(USED_STATUSES);
 
 /** A block as the evidence names it. */
 export const blockEvidence = (s: Side) => ({
@@ -81,8 +93,8 @@ export function overlapCandidate(pair: OverlapPair, kind: 'serial-overlap' | 're
   };
 }
 
-export async function findSerialOverlaps(db: Database, scope: Scope): Promise<FindingCandidate[]> {
-  const pairs = await overlappingBlocks(db, scope, false);
+export async function findSerialOverlaps(run: RuleRun): Promise<FindingCandidate[]> {
+  const pairs = (await run.overlaps()).filter((pair) => !bothUsed(pair));
   return pairs.map((pair) => {
     const units = pair.end - pair.start + 1;
     return overlapCandidate(pair, 'serial-overlap', `${units.toLocaleString('en-US')} units (${pair.start}–${pair.end}) appear in two blocks of ${pair.numberSpace}`);

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { bigintArray, rows, type Database } from '../../schema/database.ts';
-import type { FindingCandidate, Scope } from './findings.ts';
+import { bigintArray, rows } from '../../schema/database.ts';
+import type { FindingCandidate, RuleRun } from './findings.ts';
 
 // Rule 6 (DESIGN §6): tokenized after retirement. A registry retirement whose details name a bridge
 // (Toucan, C3, Moss: the marker the connectors read from the retirement fields) retired the units in
@@ -16,7 +16,7 @@ type Row = {
   beneficiary: string | null; reason: string | null; details: string | null; marker: string; owner: number | null; private: boolean;
 };
 
-export async function findTokenizedAfterRetirement(db: Database, scope: Scope): Promise<FindingCandidate[]> {
+export async function findTokenizedAfterRetirement({ db, scope }: RuleRun): Promise<FindingCandidate[]> {
   if (scope && scope.blockIds.length === 0) return [];
   const scoped = scope ? sql`and b.id = any(${bigintArray(scope.blockIds)})` : sql``;
   const found = await rows<Row>(db, sql`select b.id::float8 as id, b.project_id::float8 as project_id, b.registry_id as registry, b.block_key,

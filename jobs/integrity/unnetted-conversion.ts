@@ -1,7 +1,6 @@
-import type { Database } from '../../schema/database.ts';
 import { conversions } from './conversions.ts';
 import { linkEvidence, privacyOf, projectEvidence } from './evidence.ts';
-import type { FindingCandidate, Scope } from './findings.ts';
+import type { FindingCandidate, RuleRun } from './findings.ts';
 
 // Rule 2 (DESIGN §6): the same units in two registries, not netted. Units converted from one registry
 // into another are issued again at the destination; if the source does not take them out of what it
@@ -14,7 +13,7 @@ import type { FindingCandidate, Scope } from './findings.ts';
 //
 // Tonnes at risk, vintage by vintage: the units converted without netting that the destination issued.
 
-export async function findUnnettedConversions(db: Database, scope: Scope): Promise<FindingCandidate[]> {
+export async function findUnnettedConversions({ db, scope }: RuleRun): Promise<FindingCandidate[]> {
   return (await conversions(db, scope)).flatMap((c) => {
     const counted = c.vintages.map((v) => ({ ...v, twice: Math.min(v.unnetted, v.destination) })).filter((v) => v.twice > 0);
     if (counted.length === 0) return [];

@@ -70,11 +70,12 @@ describe('scheduler', () => {
 
       // The registry comes back; the retry scheduled after the failure pulls it without anyone asking.
       failing = false;
-      await expect.poll(async () => (await rows<{ n: number }>(t.handle.db,
-        sql`select count(*)::int as n from batches where status = 'committed' and registry_id = 'plan-vivo'`))[0]!.n, { timeout: 15_000, interval: 100 }).toBe(1);
-      const [after] = await rows<{ consecutive_failures: number; last_error: string | null }>(t.handle.db,
-        sql`select consecutive_failures, last_error from connector_state where connector = 'plan-vivo-api'`);
-      expect(after).toEqual({ consecutive_failures: 0, last_error: null });
+      // The run is done when its state is recorded (after the batch commits and is checked).
+      await expect.poll(async () => (await rows<{ consecutive_failures: number; last_error: string | null }>(t.handle.db,
+        sql`select consecutive_failures, last_error from connector_state where connector = 'plan-vivo-api'`))[0], { timeout: 15_000, interval: 100 })
+        .toEqual({ consecutive_failures: 0, last_error: null });
+      const [committed] = await rows<{ n: number }>(t.handle.db, sql`select count(*)::int as n from batches where status = 'committed' and registry_id = 'plan-vivo'`);
+      expect(committed!.n).toBe(1);
     } finally {
       await scheduler.stop();
     }
@@ -89,6 +90,20 @@ describe('scheduler', () => {
       expect([first, second].sort()).toEqual(['committed', 'skipped']);
     } finally {
       slow = 0;
+      await scheduler.stop();
+    }
+  });
+
+  it('when the full integrity check is due, then it runs every rule under its lock, and a second one at the same time is skipped', async () => {
+    const scheduler = startScheduler(t.handle, sources(), { checkSchedule: '0 0 1 1 *' });
+    try {
+      const [first, second] = await Promise.all([scheduler.checkNow(), scheduler.checkNow()]);
+      const ran = [first, second].filter((s) => s !== undefined);
+      expect(ran).toHaveLength(1);
+      expect(ran[0]!.scope).toBe('full');
+      expect(Object.keys(ran[0]!.rules)).toEqual(['serial-overlap', 'unnetted-conversion', 'same-activity-overlap', 'cdm-overlap',
+        'retired-twice', 'tokenized-after-retirement', 'export-not-imported']);
+    } finally {
       await scheduler.stop();
     }
   });

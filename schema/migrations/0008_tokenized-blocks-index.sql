@@ -1,0 +1,1 @@
+CREATE INDEX "unit_blocks_tokenized" ON "unit_blocks" USING btree ("id") WHERE "unit_blocks"."tokenization_marker" is not null;
