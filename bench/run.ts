@@ -4,19 +4,20 @@
 //   BENCH_DATABASE_URL=postgres://…/db  run on a PostgreSQL server (scratch databases are created there);
 //                                       the ingest benchmark needs one
 //   BENCH_BLOCKS=1000000                 ledger size (default 1,000,000 on a server, 200,000 embedded)
-//   BENCH_ONLY=ingest|lookup             run one benchmark
+//   BENCH_ONLY=ingest|lookup|integrity   run one benchmark
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createScratchDatabase, migrateDatabase, openDatabase, type OpenOptions } from '../schema/database.ts';
+import { createScratchDatabase, migrateDatabase, openDatabase, type Database, type OpenOptions } from '../schema/database.ts';
 import { ingestBench } from './ingest.ts';
+import { integrityBench } from './integrity.ts';
 import { serialLookupBench } from './serial-lookup.ts';
 
 async function main(): Promise<void> {
   const server = process.env.BENCH_DATABASE_URL;
   const only = process.env.BENCH_ONLY;
   const blocks = Number(process.env.BENCH_BLOCKS ?? (server ? 1_000_000 : 200_000));
-  if (only !== 'lookup') {
+  if (only === undefined || only === 'ingest') {
     if (!server) {
       console.log(JSON.stringify({ benchmark: 'ingest', skipped: 'set BENCH_DATABASE_URL: the ingest benchmark compares with COPY on a PostgreSQL server' }));
     } else {
@@ -28,14 +29,22 @@ async function main(): Promise<void> {
       }
     }
   }
-  if (only === 'ingest') return;
+  if (only === undefined || only === 'lookup') {
+    await onScratchDatabase(server, async (db, kind) => console.log(JSON.stringify({ database: kind, ...await serialLookupBench(db, blocks) }, null, 2)));
+  }
+  if (only === undefined || only === 'integrity') {
+    await onScratchDatabase(server, async (db, kind) => console.log(JSON.stringify({ database: kind, ...await integrityBench(db, blocks) }, null, 2)));
+  }
+}
+
+/** Runs a benchmark on a fresh, migrated database: a scratch database on the server, else an embedded one. */
+async function onScratchDatabase(server: string | undefined, bench: (db: Database, kind: string) => Promise<void>): Promise<void> {
   const scratch = server ? await createScratchDatabase(server, 'tally_bench') : undefined;
   const options: OpenOptions = scratch ? { url: scratch.url } : {};
   const handle = await openDatabase(options);
   try {
     await migrateDatabase(handle, options);
-    const result = await serialLookupBench(handle.db, blocks);
-    console.log(JSON.stringify({ database: handle.kind, ...result }, null, 2));
+    await bench(handle.db, handle.kind);
   } finally {
     await handle.close();
     await scratch?.drop();

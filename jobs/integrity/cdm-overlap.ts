@@ -13,10 +13,11 @@ import type { FindingCandidate, RuleRun } from './findings.ts';
 // their CER periods. Sources: reference/registries.md §6.2 "CDM → VCS/GS/A6.4"; ICVCM CCP 8; CORSIA EUC
 // "only counted once"; decision 3/CMA.3 annex ¶73–75 (transition of CDM activities).
 //
-// Tonnes at risk: the overlapping CERs less the CERs cancelled (voluntarily, or for conversion), capped
-// by what the other programme issued over the overlap.
+// Tonnes at risk: the overlapping CERs less the CERs cancelled for those periods (voluntarily, or for
+// conversion; a cancellation whose vintage is unknown counts for any period), capped by what the other
+// programme issued over the overlap.
 
-type Cancelled = { project_id: number; quantity: number; blocks: { serial: string; quantity: number; status: string; date: string | null }[] };
+type Cancelled = { project_id: number; serial: string; quantity: number; status: string; date: string | null; start: string | null; end: string | null };
 
 export async function findCdmOverlaps({ db, scope }: RuleRun): Promise<FindingCandidate[]> {
   if (scope && scope.projectIds.length === 0) return [];
@@ -32,16 +33,17 @@ export async function findCdmOverlaps({ db, scope }: RuleRun): Promise<FindingCa
   const cdmIds = [...pairs.values()].map((p) => p.cdm);
   const ids = [...pairs.values()].flatMap((p) => [p.cdm, p.other]);
   const [facts, periods] = await Promise.all([projectFacts(db, ids), issuancePeriods(db, ids)]);
-  const cancelled = cdmIds.length === 0 ? [] : await rows<Cancelled>(db, sql`select project_id::float8 as project_id, sum(quantity)::float8 as quantity,
-      jsonb_agg(jsonb_build_object('serial', block_key, 'quantity', quantity::float8, 'status', status, 'date', status_date) order by id) as blocks
+  const cancelled = cdmIds.length === 0 ? [] : await rows<Cancelled>(db, sql`select project_id::float8 as project_id, block_key as serial,
+      quantity::float8 as quantity, status::text as status, status_date::text as date,
+      coalesce(vintage_start, make_date(vintage_year, 1, 1))::text as start, coalesce(vintage_end, make_date(vintage_year, 12, 31))::text as "end"
     from unit_blocks where project_id = any(${bigintArray(cdmIds)}) and status in ('cancelled', 'exported') and superseded_in_batch_id is null
-    group by project_id`);
-  const cancelledBy = new Map(cancelled.map((c) => [c.project_id, c]));
+    order by id`);
   return [...pairs.values()].flatMap(({ cdm, other, link }) => {
     const overlap = overlappingIssuances(periods.get(cdm) ?? [], periods.get(other) ?? []);
     if (!overlap) return [];
-    const cancellations = cancelledBy.get(cdm);
-    const uncancelled = overlap.aTonnes - (cancellations?.quantity ?? 0);
+    const cancellations = cancelled.filter((b) => b.project_id === cdm && (b.start === null || (b.start <= overlap.to && overlap.from <= b.end!)));
+    const cancelledTonnes = cancellations.reduce((s, b) => s + b.quantity, 0);
+    const uncancelled = overlap.aTonnes - cancelledTonnes;
     const tonnes = Math.min(uncancelled, overlap.bTonnes);
     if (tonnes <= 0) return [];
     const c = facts.get(cdm)!;
@@ -57,7 +59,7 @@ export async function findCdmOverlaps({ db, scope }: RuleRun): Promise<FindingCa
         period: { from: overlap.from, to: overlap.to },
         cdm: { ...projectEvidence(c), issuances: overlap.a.map(issuanceEvidence), tonnes: overlap.aTonnes },
         other: { ...projectEvidence(o), issuances: overlap.b.map(issuanceEvidence), tonnes: overlap.bTonnes },
-        cersCancelled: { tonnes: cancellations?.quantity ?? 0, blocks: cancellations?.blocks ?? [] },
+        cersCancelled: { tonnes: cancelledTonnes, blocks: cancellations.map(({ serial, quantity, status, date }) => ({ serial, quantity, status, date })) },
       },
       subjects: [{ projectId: c.id }, { projectId: o.id }, ...[...overlap.a, ...overlap.b].map((i) => (i.fromBlock ? { blockId: i.id } : { issuanceId: i.id }))],
       identity: [c.key, o.key],

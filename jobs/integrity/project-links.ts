@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { OtherProgram } from '../../schema/db/projects.ts';
 import { bigintArray, rows, type Database } from '../../schema/database.ts';
 import type { Scope } from './findings.ts';
+import { distinctiveName, nameNumbers } from './names.ts';
 
 // Cross-registry project links (DESIGN §6 rule 3; reference/registries.md §6.2). The same activity in
 // two registries is two projects; the rules that compare registries need to know which two.
@@ -21,8 +22,8 @@ import type { Scope } from './findings.ts';
 export const INFERRED_LINK_THRESHOLD = 0.6;
 /** Name similarity (after generic words are set aside) a candidate needs before anything else is weighed. */
 const NAME_THRESHOLD = 0.6;
-/** Raw-name trigram similarity that preselects candidates through the trigram index. */
-const PRESELECT_THRESHOLD = 0.3;
+/** Trigram similarity of distinctive names that preselects candidates through their index (scored again below). */
+const PRESELECT_THRESHOLD = 0.5;
 
 type Relation = 'same-activity' | 'converted-to';
 export type Link = {
@@ -106,33 +107,6 @@ async function declaredLinks(db: Database): Promise<Link[]> {
 
 // ---- inferred ---------------------------------------------------------------------------------------
 
-/** Words nearly every project name uses: alike on these alone says nothing about being one activity. */
-const GENERIC_WORDS = new Set([
-  'project', 'projects', 'programme', 'program', 'the', 'of', 'and', 'in', 'at', 'for', 'de', 'la', 'el', 'do', 'da', 'del', 'des', 'du',
-  'grouped', 'bundled', 'bundle', 'cpa', 'vpa', 'poa', 'activity', 'activities', 'ltd', 'limited', 'inc', 'llc', 'pvt', 'sa', 'company',
-  'wind', 'solar', 'hydro', 'hydropower', 'power', 'energy', 'renewable', 'plant', 'farm', 'station', 'generation', 'electricity', 'mw',
-  'biomass', 'biogas', 'landfill', 'gas', 'methane', 'capture', 'destruction', 'recovery', 'utilization', 'waste', 'wastewater', 'treatment',
-  'forest', 'forestry', 'forests', 'reforestation', 'afforestation', 'conservation', 'redd', 'ifm', 'management', 'improved', 'carbon',
-  'cookstove', 'cookstoves', 'stoves', 'stove', 'efficient', 'clean', 'cooking', 'household', 'households', 'water', 'filters', 'purification',
-  'emission', 'emissions', 'reduction', 'reductions', 'mine', 'coal', 'cer', 'conversion', 'phase', 'unit', 'units', 'new',
-  'abandoned', 'incineration', 'flaring', 'ods', 'us', 'usa',
-]);
-
-const words = (name: string) => name.toLowerCase()
-  .replace(/\b(vcs|gs|car|acr|art|cdm|pv)[\s-]*\d+\b/g, ' ')
-  .replace(/[^\p{L}\p{N}]+/gu, ' ')
-  .split(' ');
-
-/** The distinctive words of a project name: lower-case, registry ids, numbers and generic words set aside. */
-export function distinctiveName(name: string): string {
-  return words(name).filter((w) => w.length > 1 && !GENERIC_WORDS.has(w) && !/^\d+$/.test(w)).join(' ');
-}
-
-/** The numbers a name carries (`Tradewater ODS 62`, `Mine 84`): projects in a numbered series differ by them. */
-export function nameNumbers(name: string): string {
-  return words(name).filter((w) => /^\d+$/.test(w)).map((w) => w.replace(/^0+(?=\d)/, '')).sort().join(' ');
-}
-
 function trigrams(text: string): Set<string> {
   const grams = new Set<string>();
   for (const word of text.split(' ').filter(Boolean)) {
@@ -191,7 +165,17 @@ export function scoreCandidate(c: Candidate): { score: number; parts: Record<str
   return { score: Math.round(score * 1000) / 1000, parts: Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, Math.round(v * 1000) / 1000])) };
 }
 
+/** Projects written before names were keyed get their key (a no-op once every project has one). */
+async function keyNames(db: Database): Promise<void> {
+  const unkeyed = await rows<{ id: number; name: string }>(db, sql`select id::float8 as id, name from projects where name_key is null`);
+  if (unkeyed.length === 0) return;
+  const payload = JSON.stringify(unkeyed.map((p) => ({ id: p.id, name_key: distinctiveName(p.name) })));
+  await db.execute(sql`update projects p set name_key = x.name_key
+    from jsonb_to_recordset(${payload}::jsonb) as x(id bigint, name_key text) where p.id = x.id`);
+}
+
 async function inferredLinks(db: Database, scope: Scope): Promise<Link[]> {
+  await keyNames(db);
   const inScope = scope ? sql`and a.id = any(${bigintArray(scope.projectIds)})` : sql``;
   const candidates = await db.transaction(async (txn) => {
     const tx = txn as unknown as Database;
@@ -203,10 +187,10 @@ async function inferredLinks(db: Database, scope: Scope): Promise<Link[]> {
         b.methodologies as b_methodologies, b.project_type as b_type, b.category as b_category, b.latitude as b_lat, b.longitude as b_lon,
         a.country
       from projects a
-      join projects b on b.name % a.name and b.country = a.country and b.registry_id <> a.registry_id
+      join projects b on b.name_key % a.name_key and b.country = a.country and b.registry_id <> a.registry_id
         -- a private project is compared only with its owner's own projects
         and ((not a.is_private and not b.is_private) or a.owner_organization_id = b.owner_organization_id)
-      where a.country is not null ${inScope} ${scope ? sql`` : sql`and a.id < b.id`}`);
+      where a.country is not null and a.name_key <> '' ${inScope} ${scope ? sql`` : sql`and a.id < b.id`}`);
   });
   return candidates.flatMap((c) => {
     const scored = scoreCandidate(c);

@@ -135,6 +135,24 @@ describe('integrity rules 2–7', () => {
       expect(f).toMatchObject({ tonnes: 50_000, severity: 'high', inferred: false, projects: ['cdm:1234', 'verra:9200'] });
       expect(f!.evidence).toMatchObject({ period: { from: '2012-01-01', to: '2012-12-31' }, cersCancelled: { tonnes: 20_000 }, cdm: { tonnes: 90_000 }, other: { tonnes: 50_000 } });
     });
+
+    it('when the CERs cancelled are of another period than the overlap, then they do not offset it', async () => {
+      await ingestRecords(db, 'cdm', [
+        project('cdm', '5001', 'Pavrel Wind Farm Project', { country: 'India' }),
+        issuance('cdm', '5001', 'MP1', 2010, 10_000, { vintageStart: '2010-01-01', vintageEnd: '2010-12-31' }),
+        issuance('cdm', '5001', 'MP2', 2013, 10_000, { vintageStart: '2013-01-01', vintageEnd: '2013-12-31' }),
+        block('cdm', '5001', 'IN-5-3000001-1-1-5001 to 3010000', 'cdm:IN:CER', 3_000_001, 3_010_000, 'cancelled', { vintageYear: 2010 }),
+        block('cdm', '5001', 'IN-5-3010001-1-1-5001 to 3020000', 'cdm:IN:CER', 3_010_001, 3_020_000, 'held', { vintageYear: 2013 }),
+      ]);
+      const verra = await ingestRecords(db, 'verra', [
+        project('verra', '9202', 'Pavrel Wind Farm', { country: 'India', otherPrograms: [{ program: 'CDM', projectId: '5001', relation: 'converted-from', field: 'status' }] }),
+        issuance('verra', '9202', 'batch 9202-1', 2013, 10_000, { vintageStart: '2013-01-01', vintageEnd: '2013-12-31' }),
+      ]);
+      expect(verra.check!.rules['cdm-overlap']).toMatchObject({ found: 1, opened: 1, tonnesAtRisk: 10_000 });
+      const f = (await findingsOf(db, 'cdm-overlap')).find((x) => x.projects.includes('cdm:5001'));
+      expect(f).toMatchObject({ tonnes: 10_000 });
+      expect(f!.evidence).toMatchObject({ cersCancelled: { tonnes: 0, blocks: [] } });
+    });
   });
 
   describe('rule 5, retired twice', () => {
