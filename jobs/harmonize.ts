@@ -1,7 +1,6 @@
 import type { BlockRecord, EventRecord, IssuanceRecord, ProjectRecord } from '../schema/canonical.ts';
 import { classifyProject, resolveCountry } from '../schema/taxonomy/index.ts';
 import type { RowError } from '../connectors/types.ts';
-import { distinctiveName } from './integrity/names.ts';
 
 // Canonical records → ledger rows, with the common taxonomy applied (DESIGN §4): ISO country,
 // protocols, category, project type, reduction/removal. A value the taxonomy cannot place is kept
@@ -32,7 +31,6 @@ export function projectRow(record: ProjectRecord, ownership: Ownership, batchId:
     registryId: record.registry,
     registryProjectId: record.registryProjectId,
     name: record.name,
-    nameKey: distinctiveName(record.name),
     nameJa: record.nameJa ?? null,
     proponent: record.proponent ?? null,
     country: country?.code ?? null,

@@ -81,7 +81,7 @@ const specs = {
   project: {
     table: projects,
     key: ['registryId', 'registryProjectId'],
-    merge: Object.fromEntries(['name', 'nameKey', 'nameJa', 'proponent', 'country', 'region', 'projectType', 'category', 'reductionRemoval',
+    merge: Object.fromEntries(['name', 'nameJa', 'proponent', 'country', 'region', 'projectType', 'category', 'reductionRemoval',
       'methodologies', 'methodologyRaw', 'methodologyUnmatched', 'status', 'statusRaw', 'creditingPeriodStart', 'creditingPeriodEnd',
       'registeredOn', 'estimatedAnnualQuantity', 'eligibility', 'coBenefits', 'latitude', 'longitude', 'registryUrl', 'otherPrograms'].map((c) => [c, 'coalesce'])),
     insertDefaults: { status: `'unknown'::project_status` },

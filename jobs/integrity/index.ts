@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { sql } from 'drizzle-orm';
 import { rows, type Database } from '../../schema/database.ts';
 import { findCdmOverlaps } from './cdm-overlap.ts';
@@ -34,8 +35,12 @@ export const rules: readonly Rule[] = [
   { kind: 'export-not-imported', scopedBy: 'projects', widen: conversionScope, find: findExportsNotImported },
 ];
 
-export type RuleSummary = RecordOutcome & { found: number; tonnesAtRisk: number };
-export type CheckSummary = { scope: 'full' | { batchId: number; projects: number; blocks: number }; links: LinkOutcome; rules: Record<string, RuleSummary> };
+export type RuleSummary = RecordOutcome & { found: number; tonnesAtRisk: number; milliseconds: number };
+export type CheckSummary = {
+  scope: 'full' | { batchId: number; projects: number; blocks: number };
+  links: LinkOutcome & { milliseconds: number };
+  rules: Record<string, RuleSummary>;
+};
 
 /** What one batch wrote: the blocks it added, changed or superseded, and every project it touched. */
 export async function batchScope(db: Database, batchId: number): Promise<NonNullable<Scope>> {
@@ -55,17 +60,21 @@ export async function runChecks(db: Database, options: { batchId?: number } = {}
   const scope = options.batchId === undefined ? undefined : await batchScope(db, options.batchId);
   const summary: CheckSummary = {
     scope: scope ? { batchId: options.batchId!, projects: scope.projectIds.length, blocks: scope.blockIds.length } : 'full',
-    links: { declared: 0, inferred: 0 },
+    links: { declared: 0, inferred: 0, milliseconds: 0 },
     rules: {},
   };
   if (scope && scope.projectIds.length === 0 && scope.blockIds.length === 0) return summary;
-  summary.links = await linkProjects(db, scope);
+  const linking = performance.now();
+  summary.links = { ...await linkProjects(db, scope), milliseconds: Math.round(performance.now() - linking) };
   let overlaps: Promise<OverlapPair[]> | undefined;
   for (const rule of rules) {
+    const started = performance.now();
     const ruleScope = rule.widen ? await rule.widen(db, scope) : scope;
     const candidates = await rule.find({ db, scope: ruleScope, overlaps: () => (overlaps ??= overlappingBlocks(db, scope)) });
     const outcome = await recordRun(db, rule.kind, candidates, ruleScope, rule.scopedBy);
-    summary.rules[rule.kind] = { ...outcome, found: candidates.length, tonnesAtRisk: candidates.reduce((s, c) => s + c.tonnesAtRisk, 0) };
+    summary.rules[rule.kind] = {
+      ...outcome, found: candidates.length, tonnesAtRisk: candidates.reduce((s, c) => s + c.tonnesAtRisk, 0), milliseconds: Math.round(performance.now() - started),
+    };
   }
   return summary;
 }

@@ -1,6 +1,5 @@
-// Project names as the linking step compares them (jobs/integrity/project-links.ts). The ingest job
-// stores each project's distinctive name (projects.name_key), so candidates are found through a
-// trigram index on what tells projects apart, not on the words they all share.
+// Project names as the linking step compares them (jobs/integrity/project-links.ts): by what tells
+// projects apart, not by the words they all share.
 
 /** Words nearly every project name uses: alike on these alone says nothing about being one activity. */
 const GENERIC_WORDS = new Set([
@@ -29,3 +28,22 @@ export function nameNumbers(name: string): string {
   return words(name).filter((w) => /^\d+$/.test(w)).map((w) => w.replace(/^0+(?=\d)/, '')).sort().join(' ');
 }
 
+/** The trigrams of a text's words, as pg_trgm makes them (each word padded with two spaces before, one after). */
+export function trigrams(text: string): Set<string> {
+  const grams = new Set<string>();
+  for (const word of text.split(' ').filter(Boolean)) {
+    const padded = `  ${word} `;
+    for (let i = 0; i + 3 <= padded.length; i += 1) grams.add(padded.slice(i, i + 3));
+  }
+  return grams;
+}
+
+/** pg_trgm's similarity: shared trigrams over all trigrams of the two texts' words. */
+export function trigramSimilarity(a: string, b: string): number {
+  const ta = trigrams(a);
+  const tb = trigrams(b);
+  if (ta.size === 0 || tb.size === 0) return 0;
+  let shared = 0;
+  for (const g of ta) if (tb.has(g)) shared += 1;
+  return shared / (ta.size + tb.size - shared);
+}

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { OtherProgram } from '../../schema/db/projects.ts';
 import { bigintArray, rows, type Database } from '../../schema/database.ts';
 import type { Scope } from './findings.ts';
-import { distinctiveName, nameNumbers } from './names.ts';
+import { distinctiveName, nameNumbers, trigrams, trigramSimilarity } from './names.ts';
 
 // Cross-registry project links (DESIGN §6 rule 3; reference/registries.md §6.2). The same activity in
 // two registries is two projects; the rules that compare registries need to know which two.
@@ -20,10 +20,8 @@ import { distinctiveName, nameNumbers } from './names.ts';
 
 /** Inferred links below this score are not kept. */
 export const INFERRED_LINK_THRESHOLD = 0.6;
-/** Name similarity (after generic words are set aside) a candidate needs before anything else is weighed. */
+/** Trigram similarity of the distinctive names a candidate needs before anything else is weighed. */
 const NAME_THRESHOLD = 0.6;
-/** Trigram similarity of distinctive names that preselects candidates through their index (scored again below). */
-const PRESELECT_THRESHOLD = 0.5;
 
 type Relation = 'same-activity' | 'converted-to';
 export type Link = {
@@ -107,29 +105,10 @@ async function declaredLinks(db: Database): Promise<Link[]> {
 
 // ---- inferred ---------------------------------------------------------------------------------------
 
-function trigrams(text: string): Set<string> {
-  const grams = new Set<string>();
-  for (const word of text.split(' ').filter(Boolean)) {
-    const padded = `  ${word} `;
-    for (let i = 0; i + 3 <= padded.length; i += 1) grams.add(padded.slice(i, i + 3));
-  }
-  return grams;
-}
-
-/** pg_trgm's similarity: shared trigrams over all trigrams of the two texts' words. */
-export function trigramSimilarity(a: string, b: string): number {
-  const ta = trigrams(a);
-  const tb = trigrams(b);
-  if (ta.size === 0 || tb.size === 0) return 0;
-  let shared = 0;
-  for (const g of ta) if (tb.has(g)) shared += 1;
-  return shared / (ta.size + tb.size - shared);
-}
-
-type Candidate = {
-  a_id: number; a_key: string; a_name: string; a_proponent: string | null; a_methodologies: string[]; a_type: string | null; a_category: string | null; a_lat: number | null; a_lon: number | null;
-  b_id: number; b_key: string; b_name: string; b_proponent: string | null; b_methodologies: string[]; b_type: string | null; b_category: string | null; b_lat: number | null; b_lon: number | null;
-  country: string;
+/** What scoring compares of a project. */
+type Linkable = {
+  id: number; key: string; registry: string; country: string; name: string; proponent: string | null; methodologies: string[];
+  type: string | null; category: string | null; lat: number | null; lon: number | null; owner: number | null; isPrivate: boolean;
 };
 
 const kilometres = (lat1: number, lon1: number, lat2: number, lon2: number) => {
@@ -138,68 +117,88 @@ const kilometres = (lat1: number, lon1: number, lat2: number, lon2: number) => {
   return 12_742 * Math.asin(Math.sqrt(h));
 };
 
-/** Scores one candidate pair, or undefined when it is not one activity. Weights: name .5, proponent .2, methodology .15, location .15. */
-export function scoreCandidate(c: Candidate): { score: number; parts: Record<string, number> } | undefined {
-  if (c.a_category && c.b_category && c.a_category !== c.b_category) return undefined;
-  if (nameNumbers(c.a_name) !== nameNumbers(c.b_name)) return undefined;
-  const name = trigramSimilarity(distinctiveName(c.a_name), distinctiveName(c.b_name));
+/**
+ * Scores a candidate pair whose distinctive names have similarity `name`, or undefined when it is not
+ * one activity. Weights: name .5, proponent .2, methodology .15, location .15, over the parts both have.
+ */
+export function scoreCandidate(a: Linkable, b: Linkable, name: number): { score: number; parts: Record<string, number> } | undefined {
+  if (a.category && b.category && a.category !== b.category) return undefined;
+  if (nameNumbers(a.name) !== nameNumbers(b.name)) return undefined;
   if (name < NAME_THRESHOLD) return undefined;
   const parts: Record<string, number> = { name };
   const weights: Record<string, number> = { name: 0.5 };
-  if (c.a_proponent && c.b_proponent) {
-    parts.proponent = trigramSimilarity(c.a_proponent.toLowerCase(), c.b_proponent.toLowerCase());
+  if (a.proponent && b.proponent) {
+    parts.proponent = trigramSimilarity(a.proponent.toLowerCase(), b.proponent.toLowerCase());
     weights.proponent = 0.2;
   }
-  const sharedProtocol = c.a_methodologies.some((m) => c.b_methodologies.includes(m));
-  if (sharedProtocol || (c.a_type && c.b_type)) {
-    parts.methodology = sharedProtocol ? 1 : c.a_type === c.b_type ? 0.7 : 0;
+  const sharedProtocol = a.methodologies.some((m) => b.methodologies.includes(m));
+  if (sharedProtocol || (a.type && b.type)) {
+    parts.methodology = sharedProtocol ? 1 : a.type === b.type ? 0.7 : 0;
     weights.methodology = 0.15;
   }
-  if (c.a_lat !== null && c.a_lon !== null && c.b_lat !== null && c.b_lon !== null) {
-    const km = kilometres(c.a_lat, c.a_lon, c.b_lat, c.b_lon);
+  if (a.lat !== null && a.lon !== null && b.lat !== null && b.lon !== null) {
+    const km = kilometres(a.lat, a.lon, b.lat, b.lon);
     parts.location = km <= 2 ? 1 : km <= 20 ? 0.5 : 0;
     weights.location = 0.15;
   }
-  const total = Object.values(weights).reduce((s, w) => s + w, 0);
-  const score = Object.entries(weights).reduce((s, [k, w]) => s + (w * parts[k]!) / total, 0);
+  const total = Object.values(weights).reduce((sum, w) => sum + w, 0);
+  const score = Object.entries(weights).reduce((sum, [k, w]) => sum + (w * parts[k]!) / total, 0);
   return { score: Math.round(score * 1000) / 1000, parts: Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, Math.round(v * 1000) / 1000])) };
 }
 
-/** Projects written before names were keyed get their key (a no-op once every project has one). */
-async function keyNames(db: Database): Promise<void> {
-  const unkeyed = await rows<{ id: number; name: string }>(db, sql`select id::float8 as id, name from projects where name_key is null`);
-  if (unkeyed.length === 0) return;
-  const payload = JSON.stringify(unkeyed.map((p) => ({ id: p.id, name_key: distinctiveName(p.name) })));
-  await db.execute(sql`update projects p set name_key = x.name_key
-    from jsonb_to_recordset(${payload}::jsonb) as x(id bigint, name_key text) where p.id = x.id`);
+/**
+ * Candidate pairs of one country, found through an index of their distinctive names' trigrams: each
+ * project meets only the projects it shares trigrams with, never the whole country. With `only`, the
+ * pairs that involve one of those projects.
+ */
+function similarPairs(projects: Linkable[], only: Set<number> | undefined): { a: Linkable; b: Linkable; name: number }[] {
+  const grams = projects.map((p) => trigrams(distinctiveName(p.name)));
+  const postings = new Map<string, number[]>();
+  grams.forEach((set, i) => {
+    for (const gram of set) {
+      const list = postings.get(gram);
+      if (list) list.push(i);
+      else postings.set(gram, [i]);
+    }
+  });
+  const pairs: { a: Linkable; b: Linkable; name: number }[] = [];
+  projects.forEach((a, i) => {
+    if (only && !only.has(a.id)) return;
+    const shared = new Map<number, number>();
+    for (const gram of grams[i]!) for (const j of postings.get(gram)!) if (j !== i) shared.set(j, (shared.get(j) ?? 0) + 1);
+    for (const [j, count] of shared) {
+      const b = projects[j]!;
+      // Each pair once: from its lower id, unless only the higher one is being looked at.
+      if (b.id < a.id && (!only || only.has(b.id))) continue;
+      if (b.registry === a.registry) continue;
+      // A private project is compared only with its owner's own projects.
+      if ((a.isPrivate || b.isPrivate) && (a.owner === null || a.owner !== b.owner)) continue;
+      const name = count / (grams[i]!.size + grams[j]!.size - count);
+      if (name >= NAME_THRESHOLD) pairs.push({ a, b, name });
+    }
+  });
+  return pairs;
 }
 
 async function inferredLinks(db: Database, scope: Scope): Promise<Link[]> {
-  await keyNames(db);
-  const inScope = scope ? sql`and a.id = any(${bigintArray(scope.projectIds)})` : sql``;
-  const candidates = await db.transaction(async (txn) => {
-    const tx = txn as unknown as Database;
-    await tx.execute(sql.raw(`set local pg_trgm.similarity_threshold = ${PRESELECT_THRESHOLD}`));
-    // Each pair once: in a full run a < b; in a scoped run a is the scoped project and b any other.
-    return rows<Candidate>(tx, sql`select a.id::float8 as a_id, a.key as a_key, a.name as a_name, a.proponent as a_proponent,
-        a.methodologies as a_methodologies, a.project_type as a_type, a.category as a_category, a.latitude as a_lat, a.longitude as a_lon,
-        b.id::float8 as b_id, b.key as b_key, b.name as b_name, b.proponent as b_proponent,
-        b.methodologies as b_methodologies, b.project_type as b_type, b.category as b_category, b.latitude as b_lat, b.longitude as b_lon,
-        a.country
-      from projects a
-      join projects b on b.name_key % a.name_key and b.country = a.country and b.registry_id <> a.registry_id
-        -- a private project is compared only with its owner's own projects
-        and ((not a.is_private and not b.is_private) or a.owner_organization_id = b.owner_organization_id)
-      where a.country is not null and a.name_key <> '' ${inScope} ${scope ? sql`` : sql`and a.id < b.id`}`);
-  });
-  return candidates.flatMap((c) => {
-    const scored = scoreCandidate(c);
+  const projects = await rows<Linkable>(db, sql`select id::float8 as id, key, registry_id as registry, country, name, proponent, methodologies,
+      project_type as type, category, latitude as lat, longitude as lon, owner_organization_id::float8 as owner, is_private as "isPrivate"
+    from projects where country is not null order by id`);
+  const byCountry = new Map<string, Linkable[]>();
+  for (const p of projects) {
+    const list = byCountry.get(p.country);
+    if (list) list.push(p);
+    else byCountry.set(p.country, [p]);
+  }
+  const only = scope ? new Set(scope.projectIds) : undefined;
+  return [...byCountry.values()].flatMap((list) => similarPairs(list, only)).flatMap(({ a, b, name }) => {
+    const scored = scoreCandidate(a, b, name);
     if (!scored || scored.score < INFERRED_LINK_THRESHOLD) return [];
     // Lower id first, so a pair found from either end is one link.
-    const [from, to] = c.a_id < c.b_id ? [c.a_id, c.b_id] : [c.b_id, c.a_id];
+    const [from, to] = a.id < b.id ? [a, b] : [b, a];
     return [{
-      fromProjectId: from, toProjectId: to, relation: 'same-activity' as const, source: 'inferred' as const, score: scored.score,
-      evidence: { projects: [c.a_key, c.b_key].sort(), names: [c.a_name, c.b_name], country: c.country, parts: scored.parts },
+      fromProjectId: from.id, toProjectId: to.id, relation: 'same-activity' as const, source: 'inferred' as const, score: scored.score,
+      evidence: { projects: [from.key, to.key], names: [from.name, to.name], country: a.country, parts: scored.parts },
     }];
   });
 }

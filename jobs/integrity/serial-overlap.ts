@@ -31,25 +31,23 @@ type PairRow = Record<string, unknown> & { number_space: string; overlap_start: 
  * a clean ledger costs one ordered pass, not one index probe per block.
  */
 export async function overlappingBlocks(db: Database, scope: Scope): Promise<OverlapPair[]> {
-  if (scope && scope.blockIds.length === 0) return [];
-  const probes = scope
-    ? sql`select id from unit_blocks where id = any(${bigintArray(scope.blockIds)})`
-    : sql`select id from (
-        select id, serial_start, max(serial_end) over (partition by number_space order by serial_start, id
-          rows between unbounded preceding and 1 preceding) as reach
-        from unit_blocks where superseded_in_batch_id is null and serial_range is not null) sweep
-      where serial_start <= reach`;
+  // The sweep's few hits go back as a list, so the planner sees how few blocks it probes from.
+  const probes = scope ? scope.blockIds : (await rows<{ id: number }>(db, sql`select id::float8 as id from (
+      select id, serial_start, max(serial_end) over (partition by number_space order by serial_start, id
+        rows between unbounded preceding and 1 preceding) as reach
+      from unit_blocks where superseded_in_batch_id is null and serial_range is not null) sweep
+    where serial_start <= reach`)).map((r) => r.id);
+  if (probes.length === 0) return [];
   const side = (t: 'a' | 'b') => sql.raw(`${t}.id::float8 as ${t}_id, ${t}.registry_id as ${t}_registry, ${t}.block_key as ${t}_key,
     p${t}.key as ${t}_project, ${t}.project_id::float8 as ${t}_project_id, ${t}.serial_start::float8 as ${t}_start, ${t}.serial_end::float8 as ${t}_end,
     ${t}.quantity::float8 as ${t}_quantity, ${t}.status::text as ${t}_status, ${t}.status_date::text as ${t}_date,
     ${t}.retirement_beneficiary as ${t}_beneficiary, ${t}.retirement_details as ${t}_details,
     ${t}.owner_organization_id::float8 as ${t}_owner, ${t}.is_private as ${t}_private, p${t}.registry_url as ${t}_url`);
-  const found = await rows<PairRow>(db, sql`with probe as (${probes}),
-    pair as (
+  const found = await rows<PairRow>(db, sql`with pair as (
       select least(s.id, o.id) as a_id, greatest(s.id, o.id) as b_id
-      from probe join unit_blocks s on s.id = probe.id
+      from unit_blocks s
       join unit_blocks o on o.number_space = s.number_space and o.serial_range && s.serial_range and o.id <> s.id
-      where s.superseded_in_batch_id is null and o.superseded_in_batch_id is null
+      where s.id = any(${bigintArray(probes)}) and s.superseded_in_batch_id is null and o.superseded_in_batch_id is null
       group by 1, 2)
     select a.number_space, ${side('a')}, ${side('b')},
       greatest(a.serial_start, b.serial_start)::float8 as overlap_start, least(a.serial_end, b.serial_end)::float8 as overlap_end

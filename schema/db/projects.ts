@@ -33,8 +33,6 @@ export const projects = pgTable('projects', {
   /** Stable key across Tally: `<registry>:<registry project id>`, e.g. `verra:1340`. */
   key: text().notNull().generatedAlwaysAs(sql`registry_id || ':' || registry_project_id`),
   name: text().notNull(),
-  /** The name's distinctive words (jobs/integrity/names.ts), what cross-registry linking compares. */
-  nameKey: text(),
   nameJa: text(),
   proponent: text(),
   /** ISO 3166-1 alpha-2 (plus XZ for projects the registry files as international). */
@@ -91,7 +89,6 @@ export const projects = pgTable('projects', {
   ownershipCheck('projects', t),
   index('projects_name_trgm').using('gin', t.name.op('gin_trgm_ops')),
   index('projects_name_ja_trgm').using('gin', t.nameJa.op('gin_trgm_ops')),
-  index('projects_name_key_trgm').using('gin', t.nameKey.op('gin_trgm_ops')),
   index('projects_country').on(t.country),
   index('projects_category').on(t.category),
   index('projects_project_type').on(t.projectType),
