@@ -13,7 +13,9 @@ import type { Scope } from './findings.ts';
 // to the issuance, how many went elsewhere (CAR's `Offset Credits Converted to VCUs`, whose events say
 // `nettedOutOfIssuance: false`).
 
-export type VintageMatch = { vintage: number | null; converted: number; unnetted: number; destination: number; destinationIssuances: string[] };
+export type VintageMatch = {
+  vintage: number | null; converted: number; unnetted: number; destination: number; destinationIssuances: string[]; destinationIssuanceIds: number[];
+};
 export type Conversion = {
   source: ProjectFacts;
   registry: string;
@@ -21,10 +23,15 @@ export type Conversion = {
   links: LinkRow[];
   vintages: VintageMatch[];
   events: { event: string; date: string | null; quantity: number; vintage: number | null; netted: boolean; details: Record<string, unknown> }[];
+  /** The source's issuances and blocks the conversion events rest on. */
+  sourceRecords: { issuanceId?: number; blockId?: number }[];
 };
 
-type EventRow = { project_id: number; registry: string; vintage: number | null; event: string; date: string | null; quantity: number; netted: boolean; details: Record<string, unknown> };
-type IssuanceRow = { project_id: number; vintage: number | null; quantity: number; key: string };
+type EventRow = {
+  project_id: number; registry: string; vintage: number | null; event: string; date: string | null; quantity: number; netted: boolean;
+  details: Record<string, unknown>; issuance_id: number | null; block_id: number | null;
+};
+type IssuanceRow = { id: number; project_id: number; vintage: number | null; quantity: number; key: string };
 
 /**
  * The source projects a scoped run must look at again: those in scope, those linked to them, and those
@@ -45,7 +52,8 @@ export async function conversions(db: Database, scope: Scope): Promise<Conversio
   const scoped = scope ? sql`and e.project_id = any(${bigintArray(scope.projectIds)})` : sql``;
   const events = await rows<EventRow>(db, sql`select e.project_id::float8 as project_id, e.counterparty_registry_id as registry, e.vintage_year as vintage,
       e.event_key as event, e.occurred_on::text as date, e.quantity::float8 as quantity,
-      coalesce(e.details->>'nettedOutOfIssuance', 'true') <> 'false' as netted, e.details
+      coalesce(e.details->>'nettedOutOfIssuance', 'true') <> 'false' as netted, e.details,
+      e.issuance_id::float8 as issuance_id, e.block_id::float8 as block_id
     from events e where e.kind = 'converted-out' and e.counterparty_registry_id is not null ${scoped}
     order by e.project_id, e.counterparty_registry_id, e.vintage_year, e.id`);
   if (events.length === 0) return [];
@@ -53,7 +61,7 @@ export async function conversions(db: Database, scope: Scope): Promise<Conversio
   const links = await linksOf(db, sources, ['same-activity', 'converted-to', 'transitioned-from']);
   const facts = await projectFacts(db, [...sources, ...links.flatMap((l) => [l.from_id, l.to_id])]);
   const destinationIds = [...new Set(links.flatMap((l) => [l.from_id, l.to_id]))];
-  const issued = destinationIds.length === 0 ? [] : await rows<IssuanceRow>(db, sql`select project_id::float8 as project_id, vintage_year as vintage,
+  const issued = destinationIds.length === 0 ? [] : await rows<IssuanceRow>(db, sql`select id::float8 as id, project_id::float8 as project_id, vintage_year as vintage,
       quantity::float8 as quantity, issuance_key as key from issuances where project_id = any(${bigintArray(destinationIds)})`);
 
   const groups = new Map<string, EventRow[]>();
@@ -68,7 +76,7 @@ export async function conversions(db: Database, scope: Scope): Promise<Conversio
     const destinationIdsHere = new Set(ownLinks.map((l) => (l.from_id === sourceId ? l.to_id : l.from_id)));
     const byVintage = new Map<number | null, VintageMatch>();
     for (const e of group) {
-      const v = byVintage.get(e.vintage) ?? { vintage: e.vintage, converted: 0, unnetted: 0, destination: 0, destinationIssuances: [] };
+      const v = byVintage.get(e.vintage) ?? { vintage: e.vintage, converted: 0, unnetted: 0, destination: 0, destinationIssuances: [], destinationIssuanceIds: [] };
       v.converted += e.quantity;
       if (!e.netted) v.unnetted += e.quantity;
       byVintage.set(e.vintage, v);
@@ -77,6 +85,7 @@ export async function conversions(db: Database, scope: Scope): Promise<Conversio
       const matching = issued.filter((i) => destinationIdsHere.has(i.project_id) && (v.vintage === null || i.vintage === v.vintage));
       v.destination = matching.reduce((s, i) => s + i.quantity, 0);
       v.destinationIssuances = matching.map((i) => `${facts.get(i.project_id)!.key}/${i.key}`);
+      v.destinationIssuanceIds = matching.map((i) => i.id);
     }
     return {
       source: facts.get(sourceId)!,
@@ -85,6 +94,9 @@ export async function conversions(db: Database, scope: Scope): Promise<Conversio
       links: ownLinks,
       vintages: [...byVintage.values()],
       events: group.map((e) => ({ event: e.event, date: e.date, quantity: e.quantity, vintage: e.vintage, netted: e.netted, details: e.details })),
+      sourceRecords: group.flatMap((e) => [
+        ...(e.issuance_id === null ? [] : [{ issuanceId: e.issuance_id }]), ...(e.block_id === null ? [] : [{ blockId: e.block_id }]),
+      ]),
     };
   });
 }

@@ -110,3 +110,32 @@ export async function linksOf(db: Database, projectIds: number[] | undefined, re
 
 /** How a link is described in evidence: who declared it, or Tally's score and its parts. */
 export const linkEvidence = (l: LinkRow) => ({ relation: l.relation, source: l.source, score: l.score, ...l.evidence });
+
+/** Source records named in a finding's evidence, newest first, at most this many. */
+const SOURCES_PER_FINDING = 10;
+
+type SourceRow = { block_id: number | null; issuance_id: number | null; id: number; source: string; locator: string | null; sha256: string; batch: number; fetched: string };
+
+/**
+ * Names in each finding the raw records its blocks and issuances came from (record_lineage): the file
+ * or API and where inside it, the record's SHA-256 and its batch, so a person can find the very row.
+ */
+export async function attachSources(db: Database, candidates: FindingCandidate[]): Promise<void> {
+  const blockIds = candidates.flatMap((c) => c.subjects.flatMap((s) => (s.blockId === undefined ? [] : [s.blockId])));
+  const issuanceIds = candidates.flatMap((c) => c.subjects.flatMap((s) => (s.issuanceId === undefined ? [] : [s.issuanceId])));
+  if (blockIds.length === 0 && issuanceIds.length === 0) return;
+  const found = await rows<SourceRow>(db, sql`select l.block_id::float8 as block_id, l.issuance_id::float8 as issuance_id, r.id::float8 as id,
+      r.source, r.locator, r.content_hash as sha256, r.batch_id::float8 as batch, r.fetched_at::text as fetched
+    from record_lineage l join raw_records r on r.id = l.raw_record_id
+    where l.block_id = any(${bigintArray(blockIds)}) or l.issuance_id = any(${bigintArray(issuanceIds)})
+    order by r.id desc`);
+  for (const candidate of candidates) {
+    const blocks = new Set(candidate.subjects.map((s) => s.blockId).filter((id) => id !== undefined));
+    const issued = new Set(candidate.subjects.map((s) => s.issuanceId).filter((id) => id !== undefined));
+    const mine = found.filter((r) => (r.block_id !== null && blocks.has(r.block_id)) || (r.issuance_id !== null && issued.has(r.issuance_id)));
+    const unique = [...new Map(mine.map((r) => [r.id, r])).values()].slice(0, SOURCES_PER_FINDING);
+    if (unique.length === 0) continue;
+    candidate.evidence.sources = unique.map((r) => ({ source: r.source, locator: r.locator, sha256: r.sha256, batch: r.batch, fetchedAt: r.fetched }));
+    candidate.subjects.push(...unique.map((r) => ({ rawRecordId: r.id })));
+  }
+}

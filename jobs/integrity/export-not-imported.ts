@@ -37,7 +37,8 @@ export async function findExportsNotImported({ db, scope }: RuleRun): Promise<Fi
         vintages: missing.map((v) => ({ vintage: v.vintage, converted: v.converted, issuedAtDestination: v.destination, missing: v.missing, destinationIssuances: v.destinationIssuances })),
         conversionEvents: c.events,
       },
-      subjects: [{ projectId: c.source.id }, ...c.destinations.map((d) => ({ projectId: d.id }))],
+      subjects: [{ projectId: c.source.id }, ...c.destinations.map((d) => ({ projectId: d.id })), ...c.sourceRecords,
+        ...missing.flatMap((v) => v.destinationIssuanceIds.map((issuanceId) => ({ issuanceId })))],
       identity: [c.source.key, `to:${c.registry}`],
       ...privacyOf(c.source, ...c.destinations),
     }];

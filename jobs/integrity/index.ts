@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import { rows, type Database } from '../../schema/database.ts';
 import { findCdmOverlaps } from './cdm-overlap.ts';
 import { conversionScope } from './conversions.ts';
+import { attachSources } from './evidence.ts';
 import { findExportsNotImported } from './export-not-imported.ts';
 import { recordRun, type FindingCandidate, type RecordOutcome, type RuleRun, type Scope, type ScopedBy } from './findings.ts';
 import { linkProjects, type LinkOutcome } from './project-links.ts';
@@ -71,6 +72,7 @@ export async function runChecks(db: Database, options: { batchId?: number } = {}
     const started = performance.now();
     const ruleScope = rule.widen ? await rule.widen(db, scope) : scope;
     const candidates = await rule.find({ db, scope: ruleScope, overlaps: () => (overlaps ??= overlappingBlocks(db, scope)) });
+    await attachSources(db, candidates);
     const outcome = await recordRun(db, rule.kind, candidates, ruleScope, rule.scopedBy);
     summary.rules[rule.kind] = {
       ...outcome, found: candidates.length, tonnesAtRisk: candidates.reduce((s, c) => s + c.tonnesAtRisk, 0), milliseconds: Math.round(performance.now() - started),

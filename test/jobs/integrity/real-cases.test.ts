@@ -56,6 +56,11 @@ describe('real cases (reference §6.3)', () => {
       conversionEvents: [{ quantity: 45_730, vintage: 2009, netted: false, details: { sourceColumn: 'Offset Credits Converted to VCUs' } }],
     });
     expect(found.every((f) => !f.inferred)).toBe(true);
+    // And the rows themselves: file, place in it, and the hash the ledger keeps of each.
+    const kept = await rows<{ source: string; locator: string; sha256: string }>(db, sql`select source, locator, content_hash as sha256 from raw_records
+      where (source, locator) in (('car-issuances.csv', 'line 2'), ('verra-issuances.json', 'item 0')) order by source`);
+    expect(kept).toHaveLength(2);
+    expect(found[0]!.evidence.sources).toEqual(expect.arrayContaining(kept.map((k) => expect.objectContaining(k))));
   });
 
   it('when Cambria 33 and Corinth are on ACR and then on Verra, then they are linked and, their periods following one another, raise no finding', async () => {
