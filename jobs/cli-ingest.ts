@@ -5,7 +5,9 @@ import { eq } from 'drizzle-orm';
 import cliProgress from 'cli-progress';
 import { organizations } from '../schema/db/index.ts';
 import type { Database } from '../schema/database.ts';
-import { printSummary } from './cli-output.ts';
+import { isAefFile } from '../connectors/article6/aef.ts';
+import { AefRejected, ingestAef } from './article6/aef-upload.ts';
+import { printAefSummary, printSummary } from './cli-output.ts';
 import { BatchRejected } from './ingest.ts';
 import { detectFileFormat, ingestFile } from './ingest-file.ts';
 
@@ -14,6 +16,9 @@ import { detectFileFormat, ingestFile } from './ingest-file.ts';
 // and rows rejected with their reasons and line numbers.
 
 export const ingestUsage = `usage: tally ingest <file…> (.csv or .xlsx exports, .json saved API responses) [--registry <slug>] [--organization <slug>] [--private]
+
+  Article 6 AEF tables (a workbook with a sheet per table, a CSV file per table, or a JSON document,
+  with CAD Trust v2 field names) are recognised, and the AEF files given together are one upload.
 
   --registry       read the files as this registry's exports (otherwise recognised by their columns)
   --organization   record the files as published by this organization (its slug)
@@ -51,7 +56,19 @@ export async function ingestCommand(db: Database, argv: string[]): Promise<numbe
   }
 
   let failures = 0;
-  for (const path of positionals) {
+  // The tables of one AEF submission may come as several files (one CSV per table): they are one upload.
+  const aef: string[] = [];
+  for (const path of positionals) if (await isAefFile(path).catch(() => false)) aef.push(path);
+  if (aef.length > 0) {
+    try {
+      printAefSummary(await ingestAef(db, aef, { ownerOrganizationId, isPrivate: values.private }), Number(values.errors));
+    } catch (error) {
+      if (error instanceof AefRejected) printAefSummary(error.summary, Number(values.errors));
+      else console.error(`${aef.map((p) => basename(p)).join(', ')}: ${(error as Error).message}`);
+      failures += 1;
+    }
+  }
+  for (const path of positionals.filter((p) => !aef.includes(p))) {
     const file = basename(path);
     // Spreadsheets and CSV files are recognised before the bar starts, so a file that is no known
     // export gets its explanation alone; JSON is recognised from its first record inside ingestFile.

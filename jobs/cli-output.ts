@@ -1,3 +1,4 @@
+import type { AefSummary } from './article6/aef-upload.ts';
 import type { IngestSummary } from './ingest.ts';
 
 // How the tally command reports a batch: the same summary for an ingested file and a sync.
@@ -13,6 +14,20 @@ export function printSummary(file: string, format: string, s: IngestSummary, max
     `  issuances      ${t(s.issuances)}`,
     `  blocks         ${t(s.blocks)}${s.blocks.superseded ? `, ${s.blocks.superseded} superseded (no longer listed)` : ''}`,
     `  events         ${s.events.new} new, ${s.events.existing} already recorded`,
+  ];
+  if (s.failure) lines.push(`  failed: ${s.failure}`);
+  for (const e of [...s.errors, ...s.warnings].slice(0, maxErrors)) lines.push(`  ${e.message}`);
+  const more = s.errors.length + s.warnings.length - maxErrors;
+  if (more > 0) lines.push(`  … and ${more} more (stored with batch ${s.batchId})`);
+  console.log(lines.join('\n'));
+}
+
+export function printAefSummary(s: AefSummary, maxErrors: number): void {
+  const titles = { t1: 'T1 submission', t2: 'T2 authorizations', t3: 'T3 actions', t4: 'T4 holdings', t5: 'T5 entities' };
+  const lines = [
+    `AEF ${s.party ?? '(no party)'} ${s.reportYear ?? ''}: batch ${s.batchId} ${s.status}${s.digest ? `, digest ${s.digest.slice(0, 16)}…` : ''}`,
+    `  rows read          ${s.rowsRead}`,
+    ...Object.entries(s.tables).map(([t, c]) => `  ${titles[t as keyof typeof titles].padEnd(18)} ${c.new} new, ${c.changed} changed, ${c.unchanged} unchanged${c.removed ? `, ${c.removed} removed` : ''}`),
   ];
   if (s.failure) lines.push(`  failed: ${s.failure}`);
   for (const e of [...s.errors, ...s.warnings].slice(0, maxErrors)) lines.push(`  ${e.message}`);

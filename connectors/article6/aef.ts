@@ -1,0 +1,245 @@
+import { basename } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import ExcelJS from 'exceljs';
+import { countries } from '../../schema/taxonomy/index.ts';
+import { readCsvRows } from '../runtime/csv.ts';
+import { cellText } from '../runtime/xlsx.ts';
+import { dateValue, integerValue, numberValue, textValue } from '../runtime/values.ts';
+import type { RowError } from '../types.ts';
+
+// The Article 6.2 Agreed Electronic Format (AEF), tables T1–T5 (reference/registries.md §5.2), as a
+// Party uploads it: a workbook with one sheet per table, one CSV file per table, or a JSON document
+// keyed by table. Columns and keys are the CAD Trust v2 field names (`aefT2AuthorizationsQuantity`),
+// which is also what Tally exports. Every value is checked here, row by row, with the file, table and
+// row in each message; checks across tables (a T3 row naming a T2 authorization) are in jobs/article6.
+
+export const AEF_TABLES = {
+  t1: { prefix: 'aefT1Submission', title: 'T1 Submission' },
+  t2: { prefix: 'aefT2Authorizations', title: 'T2 Authorizations' },
+  t3: { prefix: 'aefT3Actions', title: 'T3 Actions' },
+  t4: { prefix: 'aefT4Holdings', title: 'T4 Holdings' },
+  t5: { prefix: 'aefT5AuthorizedEntities', title: 'T5 Authorized entities' },
+} as const;
+export type AefTable = keyof typeof AEF_TABLES;
+
+type Kind = 'text' | 'party' | 'date' | 'year' | 'quantity' | 'timeframe';
+type Field = { name: string; column: string; kind: Kind; required?: boolean; aliases?: string[] };
+
+const f = (name: string, column: string, kind: Kind = 'text', extra: Partial<Field> = {}): Field => ({ name, column, kind, ...extra });
+
+/** The ITMO range fields T3 and T4 share. */
+const itmoRange = [
+  f('CooperativeApproachId', 'cooperativeApproachId'), f('AuthorizationId', 'authorizationId'),
+  f('FirstTransferringPartyId', 'firstTransferringPartyId', 'party'), f('PartyItmoRegistryId', 'partyItmoRegistryId'),
+  f('ItmoFirstId', 'itmoFirstId', 'text', { required: true }), f('ItmoLastId', 'itmoLastId', 'text', { required: true }),
+  f('UnitRegistryId', 'unitRegistryId'), f('UnitFirstId', 'unitFirstId'), f('UnitLastId', 'unitLastId'),
+  f('Metric', 'metric'), f('QuantityTCo2', 'quantityTco2', 'quantity', { required: true }), f('MitigationType', 'mitigationType'),
+  f('VintageYear', 'vintageYear', 'year'),
+];
+
+/** Each table's fields: the CAD Trust v2 name without its table prefix, and the ledger column. */
+export const AEF_FIELDS: Record<AefTable, Field[]> = {
+  t1: [
+    f('Party', 'party', 'party', { required: true }), f('Version', 'version'), f('ReportYear', 'reportYear', 'year', { required: true }),
+    f('SubmissionDate', 'submittedOn', 'date'), f('NdcFirstYear', 'ndcFirstYear', 'year'), f('NdcLastYear', 'ndcLastYear', 'year'),
+  ],
+  t2: [
+    f('Id', 'authorizationId', 'text', { required: true }), f('Date', 'authorizedOn', 'date'), f('CooperativeApproachId', 'cooperativeApproachId'),
+    f('Version', 'version'), f('Quantity', 'quantity', 'quantity', { required: true }), f('Metric', 'metric'), f('GwpValue', 'gwpValue'),
+    f('ApplicableNonGhgMetric', 'applicableNonGhgMetric'), f('Sector', 'sector'), f('ActivityType', 'activityType'),
+    f('PurposesForAuthorization', 'purposes'), f('AuthorizedPartyId', 'authorizedPartyId', 'party'),
+    // CAD Trust v2 spells this field `AuthoziedEntityId`; the correct spelling is read too.
+    f('AuthoziedEntityId', 'authorizedEntityId', 'text', { aliases: ['AuthorizedEntityId'] }),
+    f('OimpAuthorizedParty', 'oimpAuthorizedParty'), f('AuthorizedTimeframe', 'timeframe', 'timeframe'),
+    f('AuthorizationTerms', 'authorizationTerms'), f('AuthorizationDocumentation', 'authorizationDocumentation'),
+    f('FirstTransferDefinitionOimp', 'firstTransferDefinitionOimp'), f('AdditionalInformation', 'additionalInformation'),
+  ],
+  t3: [
+    f('Date', 'actionDate', 'date', { required: true }), f('Type', 'actionType', 'text', { required: true }), f('Subtype', 'actionSubtype'),
+    ...itmoRange,
+    f('QuantityNonGhg', 'quantityNonGhg', 'quantity'), f('TransferringPartyId', 'transferringPartyId', 'party'),
+    f('AcquiringPartyId', 'acquiringPartyId', 'party'), f('PurposeOfUseOimp', 'purposeOfUseOimp'),
+    f('UsingParticipatingPartyId', 'usingParticipatingPartyId', 'party'), f('UsingAuthorizedEntityId', 'usingAuthorizedEntityId'),
+    f('ItmoUsedYear', 'itmoUsedYear', 'year'), f('ConsistencyCheckResult', 'consistencyCheckResult'),
+    f('AdditionalInformation', 'additionalInformation'),
+  ],
+  t4: itmoRange,
+  t5: [
+    f('AuthorizationDate', 'authorizedOn', 'date'), f('Name', 'name', 'text', { required: true }), f('IncorporationCountry', 'incorporationCountry'),
+    f('Id', 'entityId', 'text', { required: true }), f('CooperativeApproachId', 'cooperativeApproachId'), f('Conditions', 'conditions'),
+    f('ChangeConditions', 'changeConditions'), f('AdditionalInformation', 'additionalInformation'),
+  ],
+};
+
+/** One table row as uploaded: where it is, and its values by CAD Trust v2 field name. */
+export type AefRawRow = { table: AefTable; locator: string; values: Record<string, string> };
+/** One row read and checked: ledger column → value. */
+export type AefRow = { table: AefTable; locator: string; raw: Record<string, string>; values: Record<string, string | number | null> };
+
+const PARTIES = new Set(countries.map((c) => c.alpha3));
+const fullName = (table: AefTable, field: Field) => `${AEF_TABLES[table].prefix}${field.name}`;
+const key = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '');
+
+/** The table a sheet, file or JSON key names: `T2 Authorizations`, `aef_t2_authorizations`, `aefT2Authorizations`, `t2.csv`. */
+export function aefTableOf(name: string): AefTable | undefined {
+  const k = key(basename(name).replace(/\.(csv|json|xlsx)$/i, ''));
+  const hit = (Object.keys(AEF_TABLES) as AefTable[]).find((t) => new RegExp(`(^|aef)${t}($|[a-z])`).test(k));
+  return hit;
+}
+
+/** Whether a header row is an AEF table's: its cells are that table's field names. */
+export function aefTableOfHeaders(headers: string[]): AefTable | undefined {
+  const cells = new Set(headers.map(key));
+  return (Object.keys(AEF_TABLES) as AefTable[]).find((t) => AEF_FIELDS[t].some((field) => field.required && cells.has(key(fullName(t, field))))
+    && AEF_FIELDS[t].filter((field) => field.required).every((field) => cells.has(key(fullName(t, field)))));
+}
+
+/**
+ * Reads and checks one row's values; errors name the locator and the field. The row comes back even
+ * with errors (a value that could not be read is null), so the checks across tables can still report
+ * everything wrong with an upload at once.
+ */
+export function readAefRow(raw: AefRawRow): { row: AefRow; errors: RowError[] } {
+  const errors: RowError[] = [];
+  const byKey = new Map(Object.entries(raw.values).map(([k, v]) => [key(k), v]));
+  const values: Record<string, string | number | null> = {};
+  const fail = (field: Field, code: string, message: string) =>
+    errors.push({ locator: raw.locator, field: fullName(raw.table, field), code, message: `${raw.locator}: ${fullName(raw.table, field)}: ${message}` });
+  for (const field of AEF_FIELDS[raw.table]) {
+    const names = [field.name, ...(field.aliases ?? [])].map((n) => key(`${AEF_TABLES[raw.table].prefix}${n}`));
+    const given = textValue(names.map((n) => byKey.get(n)).find((v) => v !== undefined && v.trim() !== ''));
+    if (given === undefined) {
+      if (field.required) fail(field, 'missing', 'is required');
+      if (field.kind === 'timeframe') values.timeframeStart = values.timeframeEnd = null;
+      else values[field.column] = null;
+      continue;
+    }
+    try {
+      switch (field.kind) {
+        case 'text':
+          values[field.column] = given;
+          break;
+        case 'party': {
+          const code = given.toUpperCase();
+          if (!PARTIES.has(code)) fail(field, 'unknown-party', `"${given}" is not an ISO 3166-1 alpha-3 country code`);
+          values[field.column] = code;
+          break;
+        }
+        case 'date':
+          values[field.column] = dateValue(given) ?? null;
+          break;
+        case 'year': {
+          const year = integerValue(given);
+          if (year === undefined || year < 1990 || year > 2100) fail(field, 'invalid-year', `"${given}" is not a year`);
+          values[field.column] = year ?? null;
+          break;
+        }
+        case 'quantity': {
+          const quantity = numberValue(given);
+          if (quantity === undefined || !(quantity > 0)) fail(field, 'quantity-not-positive', `"${given}" is not a positive quantity`);
+          values[field.column] = quantity ?? null;
+          break;
+        }
+        case 'timeframe': {
+          const m = given.match(/^\s*(\d{4})\s*[-–]\s*(\d{4})\s*$/);
+          if (!m || Number(m[2]) < Number(m[1])) fail(field, 'invalid-timeframe', `"${given}" is not a period of years like "2024 - 2030"`);
+          values.timeframeStart = m ? Number(m[1]) : null;
+          values.timeframeEnd = m ? Number(m[2]) : null;
+          break;
+        }
+      }
+    } catch (error) {
+      fail(field, 'invalid-value', (error as Error).message);
+    }
+  }
+  return { row: { table: raw.table, locator: raw.locator, raw: raw.values, values }, errors };
+}
+
+/**
+ * The size of an ID range written as its first and last IDs (`CHE-CA0004-0001` … `CHE-CA0004-0400`,
+ * GS serials…): both end in a number after the same prefix. Undefined when they do not.
+ */
+export function rangeSize(first: string | null | undefined, last: string | null | undefined): number | undefined {
+  if (!first || !last) return undefined;
+  const a = first.match(/^(.*?)(\d+)$/);
+  const b = last.match(/^(.*?)(\d+)$/);
+  if (!a || !b || a[1] !== b[1]) return undefined;
+  const size = Number(b[2]) - Number(a[2]) + 1;
+  return size > 0 && Number.isSafeInteger(size) ? size : undefined;
+}
+
+// ---- reading files ----------------------------------------------------------------------------------
+
+/** What kind of AEF file a path is, from its name and content; undefined when it is not one. */
+export async function isAefFile(path: string): Promise<boolean> {
+  if (/\.json$/i.test(path)) {
+    const text = await readFile(path, 'utf8');
+    return /"aef_?t[1-5]/i.test(text.slice(0, 4096));
+  }
+  if (/\.xlsx$/i.test(path)) {
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.readFile(path);
+    return workbook.worksheets.some((w) => aefTableOf(w.name) !== undefined);
+  }
+  if (/\.csv$/i.test(path)) {
+    for await (const row of readCsvRows(path)) return aefTableOfHeaders(Object.keys(row.values)) !== undefined;
+  }
+  return false;
+}
+
+/** What one AEF file holds: its rows, and the tables it has (a table may be present and empty). */
+export type AefFile = { rows: AefRawRow[]; tables: Set<AefTable>; workbook: boolean };
+
+/** Every table row in one AEF file: a workbook (a sheet per table), a CSV file (one table) or a JSON document. */
+export async function readAefFile(path: string): Promise<AefFile> {
+  const file = basename(path);
+  const tables = new Set<AefTable>();
+  if (/\.json$/i.test(path)) {
+    const document = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+    const rows = Object.entries(document).flatMap(([name, value]) => {
+      const table = aefTableOf(name);
+      if (!table) return [];
+      tables.add(table);
+      const list = Array.isArray(value) ? value : [value];
+      return list.map((item, i) => ({
+        table, locator: `${file} ${name}[${i}]`,
+        values: Object.fromEntries(Object.entries(item as Record<string, unknown>).map(([k, v]) => [k, v === null || v === undefined ? '' : String(v)])),
+      }));
+    });
+    return { rows, tables, workbook: false };
+  }
+  if (/\.xlsx$/i.test(path)) {
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.readFile(path);
+    const rows = workbook.worksheets.flatMap((sheet) => {
+      const table = aefTableOf(sheet.name);
+      if (!table) return [];
+      tables.add(table);
+      const found: AefRawRow[] = [];
+      let headers: string[] | undefined;
+      sheet.eachRow((row, number) => {
+        const cells = (row.values as ExcelJS.CellValue[]).slice(1).map(cellText);
+        if (!headers) {
+          if (aefTableOfHeaders(cells) === table) headers = cells;
+          return;
+        }
+        if (cells.every((c) => c.trim() === '')) return;
+        found.push({ table, locator: `${file} sheet "${sheet.name}" row ${number}`, values: Object.fromEntries(headers.map((h, i) => [h, cells[i] ?? ''])) });
+      });
+      return found;
+    });
+    return { rows, tables, workbook: true };
+  }
+  const found: AefRawRow[] = [];
+  let table: AefTable | undefined;
+  for await (const row of readCsvRows(path)) {
+    table ??= aefTableOfHeaders(Object.keys(row.values));
+    if (!table) throw new Error(`${file}: the header names no AEF table (expected CAD Trust v2 field names such as aefT3ActionsType)`);
+    found.push({ table, locator: `${file} line ${row.line}`, values: row.values });
+  }
+  if (table) tables.add(table);
+  return { rows: found, tables, workbook: false };
+}
+
+/** The sheets an AEF workbook must have (T5 only when the Party authorized entities). */
+export const WORKBOOK_TABLES: readonly AefTable[] = ['t1', 't2', 't3', 't4'];
