@@ -160,12 +160,19 @@ export function readAefRow(raw: AefRawRow): { row: AefRow; errors: RowError[] } 
  * GS serials…): both end in a number after the same prefix. Undefined when they do not.
  */
 export function rangeSize(first: string | null | undefined, last: string | null | undefined): number | undefined {
+  const range = idRange(first, last);
+  return range ? range.end - range.start + 1 : undefined;
+}
+
+/** An ID range as its shared prefix and first and last numbers, or undefined when it is not one. */
+export function idRange(first: string | null | undefined, last: string | null | undefined): { prefix: string; start: number; end: number } | undefined {
   if (!first || !last) return undefined;
   const a = first.match(/^(.*?)(\d+)$/);
   const b = last.match(/^(.*?)(\d+)$/);
   if (!a || !b || a[1] !== b[1]) return undefined;
-  const size = Number(b[2]) - Number(a[2]) + 1;
-  return size > 0 && Number.isSafeInteger(size) ? size : undefined;
+  const start = Number(a[2]);
+  const end = Number(b[2]);
+  return end >= start && Number.isSafeInteger(end) ? { prefix: a[1]!, start, end } : undefined;
 }
 
 // ---- reading files ----------------------------------------------------------------------------------

@@ -52,7 +52,7 @@ const specs = {
       'purposes', 'authorizedPartyId', 'authorizedEntityId', 'oimpAuthorizedParty', 'timeframeStart', 'timeframeEnd', 'authorizationTerms',
       'authorizationDocumentation', 'firstTransferDefinitionOimp', 'additionalInformation', 'isPrivate']),
   },
-  // T3 and T4 rows are keyed by their content: the same row is the same key, a changed row a new one.
+  // T3 and T4 rows are keyed by their submission and content: the same row is the same key, a changed row a new one.
   t3: { table: aefActions, key: ['party', 'rowKey'], merge: merge(['submissionId', 'authorizationRowId', 'isPrivate']) },
   t4: { table: aefHoldings, key: ['party', 'rowKey'], merge: merge(['submissionId', 'authorizationRowId', 'isPrivate']) },
   t5: {
@@ -121,6 +121,27 @@ function crossCheck(rowsByTable: Record<AefTable, AefRow[]>, party: string, know
   return { errors, warnings };
 }
 
+/**
+ * Rows whose natural key another organization's upload (or a public upload by none) already holds: an
+ * upload never takes over another publisher's submission, authorization or entity.
+ */
+async function ownershipConflicts(db: Database, byTable: Record<AefTable, AefRow[]>, party: string, owner: number | null): Promise<RowError[]> {
+  const held = await rows<{ table: AefTable; key: string }>(db, sql`
+    select 't1' as table, report_year || '/' || version as key from aef_submissions where party = ${party} and owner_organization_id is distinct from ${owner}
+    union all select 't2', authorization_id || '/' || version from aef_authorizations where party = ${party} and owner_organization_id is distinct from ${owner}
+    union all select 't5', entity_id || '/' || coalesce(cooperative_approach_id, '') from aef_authorized_entities where party = ${party} and owner_organization_id is distinct from ${owner}`);
+  const taken = new Set(held.map((h) => `${h.table}\n${h.key}`));
+  const keyOf: Partial<Record<AefTable, (v: AefRow['values']) => string>> = {
+    t1: (v) => `${v.reportYear}/${v.version ?? '1'}`,
+    t2: (v) => `${v.authorizationId}/${v.version ?? '1'}`,
+    t5: (v) => `${v.entityId}/${v.cooperativeApproachId ?? ''}`,
+  };
+  return (['t1', 't2', 't5'] as const).flatMap((table) => byTable[table].filter((r) => taken.has(`${table}\n${keyOf[table]!(r.values)}`)).map((r) => ({
+    locator: r.locator, code: 'owned-elsewhere',
+    message: `${r.locator}: ${AEF_TABLES[table].title} ${keyOf[table]!(r.values).replace(/\/$/, '')} of ${party} was uploaded by another publisher; only they can change it`,
+  })));
+}
+
 /** Ingests one AEF upload (the files together are one submission) as one batch. */
 export async function ingestAef(db: Database, paths: string[], options: AefUploadOptions = {}): Promise<AefSummary> {
   const source = paths.map((p) => basename(p)).join(', ');
@@ -181,6 +202,7 @@ export async function ingestAef(db: Database, paths: string[], options: AefUploa
     const crossed = crossCheck(byTable, party, known);
     summary.errors.push(...crossed.errors);
     summary.warnings.push(...crossed.warnings);
+    summary.errors.push(...await ownershipConflicts(db, byTable, party, options.ownerOrganizationId ?? null));
   }
   if (summary.errors.length > 0) return reject(`${summary.errors.length} error(s) in the AEF tables; nothing from this upload was stored`);
 
@@ -212,7 +234,8 @@ export async function ingestAef(db: Database, paths: string[], options: AefUploa
           ...r.values,
           metric: r.values.metric ?? 'GHG',
           ...(table === 't4' ? { snapshotYear: summary.reportYear } : {}),
-          rowKey: sha256(stableJson(r.values)),
+          // The same ITMOs can be held at the end of two years: a row is itself within its submission.
+          rowKey: sha256(stableJson({ reportYear: summary.reportYear, version: submission!.version ?? '1', ...r.values })),
           submissionId,
           authorizationRowId: r.values.authorizationId
             ? authorizationIds.get(`${(r.values.firstTransferringPartyId as string | null) ?? party}\n${r.values.authorizationId}`) ?? null : null,
