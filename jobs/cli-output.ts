@@ -23,7 +23,7 @@ export function printSummary(file: string, format: string, s: IngestSummary, max
 }
 
 export function printAefSummary(s: AefSummary, maxErrors: number): void {
-  const titles = { t1: 'T1 submission', t2: 'T2 authorizations', t3: 'T3 actions', t4: 'T4 holdings', t5: 'T5 entities' };
+  const titles = { t1: 'T1 submission', t2: 'T2 authorizations', t3: 'T3 actions', t4: 'T4 holdings', t5: 'T5 entities', ca: 'CA applied' };
   const lines = [
     `AEF ${s.party ?? '(no party)'} ${s.reportYear ?? ''}: batch ${s.batchId} ${s.status}${s.digest ? `, digest ${s.digest.slice(0, 16)}…` : ''}`,
     `  rows read          ${s.rowsRead}`,

@@ -19,10 +19,13 @@ export const AEF_TABLES = {
   t3: { prefix: 'aefT3Actions', title: 'T3 Actions' },
   t4: { prefix: 'aefT4Holdings', title: 'T4 Holdings' },
   t5: { prefix: 'aefT5AuthorizedEntities', title: 'T5 Authorized entities' },
+  // Not an AEF table: the corresponding adjustments the Party applied to its emissions balance, per year,
+  // from its BTR structured summary (reference/registries.md §5.1), uploaded with the AEF.
+  ca: { prefix: 'caApplied', title: 'CA applied' },
 } as const;
 export type AefTable = keyof typeof AEF_TABLES;
 
-type Kind = 'text' | 'party' | 'date' | 'year' | 'quantity' | 'timeframe';
+type Kind = 'text' | 'party' | 'date' | 'year' | 'quantity' | 'timeframe' | 'direction';
 type Field = { name: string; column: string; kind: Kind; required?: boolean; aliases?: string[] };
 
 const f = (name: string, column: string, kind: Kind = 'text', extra: Partial<Field> = {}): Field => ({ name, column, kind, ...extra });
@@ -69,6 +72,10 @@ export const AEF_FIELDS: Record<AefTable, Field[]> = {
     f('Id', 'entityId', 'text', { required: true }), f('CooperativeApproachId', 'cooperativeApproachId'), f('Conditions', 'conditions'),
     f('ChangeConditions', 'changeConditions'), f('AdditionalInformation', 'additionalInformation'),
   ],
+  ca: [
+    f('Year', 'year', 'year', { required: true }), f('CooperativeApproachId', 'cooperativeApproachId'),
+    f('Direction', 'direction', 'direction', { required: true }), f('Quantity', 'quantity', 'quantity', { required: true }), f('Metric', 'metric'),
+  ],
 };
 
 /** One table row as uploaded: where it is, and its values by CAD Trust v2 field name. */
@@ -83,8 +90,8 @@ const key = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '');
 /** The table a sheet, file or JSON key names: `T2 Authorizations`, `aef_t2_authorizations`, `aefT2Authorizations`, `t2.csv`. */
 export function aefTableOf(name: string): AefTable | undefined {
   const k = key(basename(name).replace(/\.(csv|json|xlsx)$/i, ''));
-  const hit = (Object.keys(AEF_TABLES) as AefTable[]).find((t) => new RegExp(`(^|aef)${t}($|[a-z])`).test(k));
-  return hit;
+  if (/^(caapplied|correspondingadjustments?)/.test(k)) return 'ca';
+  return (Object.keys(AEF_TABLES) as AefTable[]).find((t) => t !== 'ca' && new RegExp(`(^|aef)${t}($|[a-z])`).test(k));
 }
 
 /** Whether a header row is an AEF table's: its cells are that table's field names. */
@@ -138,6 +145,13 @@ export function readAefRow(raw: AefRawRow): { row: AefRow; errors: RowError[] } 
           const quantity = numberValue(given);
           if (quantity === undefined || !(quantity > 0)) fail(field, 'quantity-not-positive', `"${given}" is not a positive quantity`);
           values[field.column] = quantity ?? null;
+          break;
+        }
+        case 'direction': {
+          // The first transferring Party adds what it first transferred; the using Party subtracts what it used.
+          const direction = given.trim().toLowerCase();
+          if (direction !== 'add' && direction !== 'subtract') fail(field, 'invalid-direction', `"${given}" is neither add nor subtract`);
+          values[field.column] = direction;
           break;
         }
         case 'timeframe': {

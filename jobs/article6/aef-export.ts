@@ -2,7 +2,7 @@ import { and, desc, eq, or, sql } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import ExcelJS from 'exceljs';
 import { AEF_FIELDS, AEF_TABLES, type AefTable } from '../../connectors/article6/aef.ts';
-import { aefActions, aefAuthorizations, aefAuthorizedEntities, aefHoldings, aefSubmissions } from '../../schema/db/index.ts';
+import { aefActions, aefAuthorizations, aefAuthorizedEntities, aefHoldings, aefSubmissions, correspondingAdjustments } from '../../schema/db/index.ts';
 import type { Database } from '../../schema/database.ts';
 
 // A Party's AEF for a reporting year, as Tally holds it, in the form the upload reads: a JSON document
@@ -43,12 +43,15 @@ export async function exportAef(db: Database, party: string, reportYear: number,
   const holdings = await db.select().from(aefHoldings).where(and(eq(aefHoldings.submissionId, submission.id), visible(aefHoldings))).orderBy(aefHoldings.id);
   const entities = await db.select().from(aefAuthorizedEntities)
     .where(and(eq(aefAuthorizedEntities.party, party), visible(aefAuthorizedEntities))).orderBy(aefAuthorizedEntities.entityId);
+  const adjustments = await db.select().from(correspondingAdjustments)
+    .where(and(eq(correspondingAdjustments.party, party), visible(correspondingAdjustments))).orderBy(correspondingAdjustments.year, correspondingAdjustments.direction);
   return {
     [AEF_TABLES.t1.prefix]: [toFields('t1', submission)],
     [AEF_TABLES.t2.prefix]: authorizations.map((r) => toFields('t2', r)),
     [AEF_TABLES.t3.prefix]: actions.map((r) => toFields('t3', r)),
     [AEF_TABLES.t4.prefix]: holdings.map((r) => toFields('t4', r)),
     [AEF_TABLES.t5.prefix]: entities.map((r) => toFields('t5', r)),
+    [AEF_TABLES.ca.prefix]: adjustments.map((r) => toFields('ca', r)),
   };
 }
 

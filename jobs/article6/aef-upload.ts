@@ -5,7 +5,7 @@ import {
 } from '../../connectors/article6/aef.ts';
 import type { RowError } from '../../connectors/types.ts';
 import {
-  aefActions, aefAuthorizations, aefAuthorizedEntities, aefHoldings, aefSubmissions, rawRecords,
+  aefActions, aefAuthorizations, aefAuthorizedEntities, aefHoldings, aefSubmissions, correspondingAdjustments, rawRecords,
 } from '../../schema/db/index.ts';
 import { bigintArray, rows, type Database } from '../../schema/database.ts';
 import { failBatch, sealBatch, sha256, stableJson, startBatch } from '../batches.ts';
@@ -59,6 +59,7 @@ const specs = {
     table: aefAuthorizedEntities, key: ['party', 'entityId', 'cooperativeApproachId'],
     merge: merge(['name', 'incorporationCountry', 'authorizedOn', 'conditions', 'changeConditions', 'additionalInformation', 'isPrivate']),
   },
+  ca: { table: correspondingAdjustments, key: ['party', 'year', 'direction', 'cooperativeApproachId'], merge: merge(['quantity', 'metric', 'isPrivate']) },
 } satisfies Record<string, WriteSpec>;
 
 function merge(columns: string[]): Record<string, 'replace'> {
@@ -129,14 +130,16 @@ async function ownershipConflicts(db: Database, byTable: Record<AefTable, AefRow
   const held = await rows<{ table: AefTable; key: string }>(db, sql`
     select 't1' as table, report_year || '/' || version as key from aef_submissions where party = ${party} and owner_organization_id is distinct from ${owner}
     union all select 't2', authorization_id || '/' || version from aef_authorizations where party = ${party} and owner_organization_id is distinct from ${owner}
-    union all select 't5', entity_id || '/' || coalesce(cooperative_approach_id, '') from aef_authorized_entities where party = ${party} and owner_organization_id is distinct from ${owner}`);
+    union all select 't5', entity_id || '/' || coalesce(cooperative_approach_id, '') from aef_authorized_entities where party = ${party} and owner_organization_id is distinct from ${owner}
+    union all select 'ca', year || '/' || direction || '/' || coalesce(cooperative_approach_id, '') from corresponding_adjustments where party = ${party} and owner_organization_id is distinct from ${owner}`);
   const taken = new Set(held.map((h) => `${h.table}\n${h.key}`));
   const keyOf: Partial<Record<AefTable, (v: AefRow['values']) => string>> = {
     t1: (v) => `${v.reportYear}/${v.version ?? '1'}`,
     t2: (v) => `${v.authorizationId}/${v.version ?? '1'}`,
     t5: (v) => `${v.entityId}/${v.cooperativeApproachId ?? ''}`,
+    ca: (v) => `${v.year}/${v.direction}/${v.cooperativeApproachId ?? ''}`,
   };
-  return (['t1', 't2', 't5'] as const).flatMap((table) => byTable[table].filter((r) => taken.has(`${table}\n${keyOf[table]!(r.values)}`)).map((r) => ({
+  return (['t1', 't2', 't5', 'ca'] as const).flatMap((table) => byTable[table].filter((r) => taken.has(`${table}\n${keyOf[table]!(r.values)}`)).map((r) => ({
     locator: r.locator, code: 'owned-elsewhere',
     message: `${r.locator}: ${AEF_TABLES[table].title} ${keyOf[table]!(r.values).replace(/\/$/, '')} of ${party} was uploaded by another publisher; only they can change it`,
   })));
@@ -151,7 +154,7 @@ export async function ingestAef(db: Database, paths: string[], options: AefUploa
   });
   const summary: AefSummary = {
     batchId, status: 'failed', digest: null, party: null, reportYear: null, rowsRead: 0,
-    tables: { t1: counts(), t2: counts(), t3: counts(), t4: counts(), t5: counts() }, errors: [], warnings: [],
+    tables: { t1: counts(), t2: counts(), t3: counts(), t4: counts(), t5: counts(), ca: counts() }, errors: [], warnings: [],
   };
   const outcome = () => ({
     counts: Object.fromEntries(Object.entries(summary.tables).flatMap(([t, c]) => Object.entries(c).map(([k, n]) => [`${t}${k[0]!.toUpperCase()}${k.slice(1)}`, n]))),
@@ -185,7 +188,7 @@ export async function ingestAef(db: Database, paths: string[], options: AefUploa
   const read = raw.map(readAefRow);
   summary.errors.push(...read.flatMap((r) => r.errors));
   const checked = read.map((r) => r.row);
-  const byTable = { t1: [], t2: [], t3: [], t4: [], t5: [] } as Record<AefTable, AefRow[]>;
+  const byTable = { t1: [], t2: [], t3: [], t4: [], t5: [], ca: [] } as Record<AefTable, AefRow[]>;
   for (const row of checked) byTable[row.table].push(row);
   const t1Rows = raw.filter((r) => r.table === 't1');
   if (t1Rows.length !== 1) {
@@ -226,6 +229,7 @@ export async function ingestAef(db: Database, paths: string[], options: AefUploa
       const submissionId = t1.ids[0]!;
       tally('t2', await writeRows(tx, specs.t2, byTable.t2.map((r) => own({ ...r.values, version: r.values.version ?? '1', metric: r.values.metric ?? 'GHG', batchId }))));
       tally('t5', await writeRows(tx, specs.t5, byTable.t5.map((r) => own({ ...r.values, batchId }))));
+      tally('ca', await writeRows(tx, specs.ca, byTable.ca.map((r) => own({ ...r.values, metric: r.values.metric ?? 'GHG', batchId }))));
       const authorizationIds = new Map((await rows<{ id: number; party: string; authorization_id: string }>(tx, sql`select id::float8 as id, party, authorization_id
         from aef_authorizations where (not is_private or owner_organization_id is not distinct from ${ownership.ownerOrganizationId})
         order by version`)).map((a) => [`${a.party}\n${a.authorization_id}`, a.id]));

@@ -59,6 +59,7 @@ describe('AEF export', () => {
     doc.aefT1Submission![0]!.aefT1SubmissionReportYear = 2026;
     doc.aefT2Authorizations = [];
     for (const row of doc.aefT3Actions!) row.aefT3ActionsDate = '2026-03-01';
+    doc.caApplied![0]!.caAppliedYear = 2026;
     const path = join(dir, 'draft-2026.json');
     // The authorized entity was published before by someone else: this upload may not take it over.
     writeFileSync(path, JSON.stringify(doc));

@@ -18,7 +18,7 @@ type Doc = Record<string, Record<string, unknown>[]>;
 const document = (): Doc => JSON.parse(readFileSync(fixture, 'utf8')) as Doc;
 const SHEETS: Record<string, string> = {
   aefT1Submission: 'T1 Submission', aefT2Authorizations: 'T2 Authorizations', aefT3Actions: 'T3 Actions',
-  aefT4Holdings: 'T4 Holdings', aefT5AuthorizedEntities: 'T5 Authorized entities',
+  aefT4Holdings: 'T4 Holdings', aefT5AuthorizedEntities: 'T5 Authorized entities', caApplied: 'CA applied',
 };
 
 async function writeWorkbook(path: string, doc: Doc, leaveOut: string[] = []): Promise<string> {
@@ -75,8 +75,8 @@ describe('AEF upload', () => {
 
   it('when the CA0004 submission is uploaded as JSON, then every table is stored and 1,000 authorized = 400 + 400 first-transferred + 200 held', async () => {
     const summary = await ingestAef(db, [fixture]);
-    expect(summary).toMatchObject({ status: 'committed', party: 'VUT', reportYear: 2025, rowsRead: 6, errors: [], warnings: [] });
-    expect(summary.tables).toMatchObject({ t1: { new: 1 }, t2: { new: 1 }, t3: { new: 2 }, t4: { new: 1 }, t5: { new: 1 } });
+    expect(summary).toMatchObject({ status: 'committed', party: 'VUT', reportYear: 2025, rowsRead: 7, errors: [], warnings: [] });
+    expect(summary.tables).toMatchObject({ t1: { new: 1 }, t2: { new: 1 }, t3: { new: 2 }, t4: { new: 1 }, t5: { new: 1 }, ca: { new: 1 } });
     const [totals] = await rows<{ authorized: number; first: number; held: number; linked: number; entity: string; timeframe: string }>(db, sql`select
       (select quantity::float8 from aef_authorizations where party = 'VUT' and authorization_id = 'VUT0001') as authorized,
       (select sum(quantity_tco2)::float8 from aef_actions where party = 'VUT' and action_type = 'First transfer') as first,
@@ -95,7 +95,7 @@ describe('AEF upload', () => {
     const csv = await ingestAef(db, writeCsvFiles(dir, document()));
     for (const summary of [json, workbook, csv]) {
       expect(summary.status).toBe('committed');
-      expect(summary.rowsRead).toBe(6);
+      expect(summary.rowsRead).toBe(7);
       for (const c of Object.values(summary.tables)) expect(c).toMatchObject({ new: 0, changed: 0, removed: 0 });
     }
     expect(await tableCounts(db)).toEqual([{ t1: 1, t2: 1, t3: 2, t4: 1, t5: 1 }]);
