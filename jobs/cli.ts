@@ -7,6 +7,7 @@ import { ingestCommand } from './cli-ingest.ts';
 import { loadSamplesIfEmpty } from './samples.ts';
 import { readSources, startScheduler } from './scheduler.ts';
 import { syncCommand } from './cli-sync.ts';
+import { article6Command } from './cli-article6.ts';
 import { checkCommand } from './cli-check.ts';
 
 // `tally <command>`: the one entry point for people and for npm scripts (`npm start` is `tally serve`).
@@ -18,6 +19,7 @@ commands:
   migrate   apply pending database migrations and exit
   ingest    read registry exports into the ledger: tally ingest <file…> [--registry <slug>]
   sync      pull a registry's API into the ledger now: tally sync <registry> [--check]
+  article6  a Party's Article 6 position, AEF consistency checks and export: tally article6 <party> [--year] [--export]
   check     run the integrity rules over the whole ledger, record and list findings: tally check [--evidence]
   help      show this message
 
@@ -89,6 +91,15 @@ const commands: Record<string, Command> = {
     const handle = await openMigrated(config);
     try {
       process.exitCode = await checkCommand(handle, args);
+    } finally {
+      await handle.close();
+    }
+  },
+
+  async article6(config, args) {
+    const handle = await openMigrated(config);
+    try {
+      process.exitCode = await article6Command(handle.db, args);
     } finally {
       await handle.close();
     }

@@ -9,6 +9,7 @@ import {
 } from '../../schema/db/index.ts';
 import { bigintArray, rows, type Database } from '../../schema/database.ts';
 import { failBatch, sealBatch, sha256, stableJson, startBatch } from '../batches.ts';
+import { runChecks, type CheckSummary } from '../integrity/index.ts';
 import { writeRows, type WriteSpec } from '../ledger-writer.ts';
 
 // An AEF upload (DESIGN §1, §3; reference/registries.md §5): one Party's tables T1–T5 for a reporting
@@ -30,6 +31,8 @@ export type AefSummary = {
   errors: RowError[];
   warnings: RowError[];
   failure?: string;
+  check?: CheckSummary;
+  checkFailure?: string;
 };
 
 export class AefRejected extends Error {
@@ -259,5 +262,14 @@ export async function ingestAef(db: Database, paths: string[], options: AefUploa
     return reject((error as Error).message);
   }
   summary.status = 'committed';
+  // The corresponding-adjustment rules over the AEF data as it now stands; the upload stands whatever they find.
+  try {
+    summary.check = await runChecks(db, { kinds: AEF_RULES });
+  } catch (error) {
+    summary.checkFailure = (error as Error).message;
+  }
   return summary;
 }
+
+/** The rules an AEF upload can change the findings of. */
+export const AEF_RULES = ['ca-quantity-mismatch', 'ca-range-mismatch', 'ca-mirror-missing', 'ca-unauthorized-use'] as const;

@@ -2,6 +2,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import { findingStatusChanges, findings, findingSubjects } from '../../schema/db/index.ts';
 import { bigintArray, rows, textArray, type Database } from '../../schema/database.ts';
 import { sha256 } from '../batches.ts';
+import type { Problem } from '../article6/consistency.ts';
 import type { OverlapPair } from './serial-overlap.ts';
 
 // Findings are kept, not recomputed: a rule reports what it sees as candidates, each with a fingerprint
@@ -14,7 +15,7 @@ export type FindingKind = typeof findings.$inferInsert['kind'];
 type Severity = typeof findings.$inferInsert['severity'];
 export type FindingStatus = typeof findings.$inferSelect['status'];
 
-export type FindingSubject = { projectId?: number; issuanceId?: number; blockId?: number; rawRecordId?: number };
+export type FindingSubject = { projectId?: number; issuanceId?: number; blockId?: number; rawRecordId?: number; aefActionId?: number; aefAuthorizationId?: number };
 
 export type FindingCandidate = {
   kind: FindingKind;
@@ -39,13 +40,14 @@ export type FindingCandidate = {
  * involving one of `projectIds`; findings of the rule involving them and not found again are resolved.
  */
 export type Scope = { projectIds: number[]; blockIds: number[] } | undefined;
-export type ScopedBy = 'blocks' | 'projects';
+/** `everything`: a rule over AEF uploads, small enough to run whole every time. */
+export type ScopedBy = 'blocks' | 'projects' | 'everything';
 
 /**
  * What a rule is given: the database, the scope it covers, and the serial overlaps of the run's scope,
  * found once for the two rules that sort them (1 and 5).
  */
-export type RuleRun = { db: Database; scope: Scope; overlaps(): Promise<OverlapPair[]> };
+export type RuleRun = { db: Database; scope: Scope; overlaps(): Promise<OverlapPair[]>; aefProblems(): Promise<Problem[]> };
 
 export const fingerprintOf = (kind: string, identity: string[]) => sha256(`${kind}\n${[...identity].sort().join('\n')}`);
 
@@ -95,7 +97,7 @@ export async function recordRun(db: Database, kind: FindingKind, candidates: Fin
         outcome.seenAgain += 1;
       }
     }
-    const inScope = !scope ? sql`true` : scopedBy === 'blocks'
+    const inScope = !scope || scopedBy === 'everything' ? sql`true` : scopedBy === 'blocks'
       ? sql`exists (select 1 from finding_subjects s where s.finding_id = f.id and s.block_id = any(${bigintArray(scope.blockIds)}))`
       : sql`exists (select 1 from finding_subjects s where s.finding_id = f.id and s.project_id = any(${bigintArray(scope.projectIds)}))`;
     const gone = await rows<{ id: number; status: FindingStatus }>(tx, sql`select f.id::float8 as id, f.status::text as status from findings f

@@ -1,6 +1,13 @@
 import { performance } from 'node:perf_hooks';
 import { sql } from 'drizzle-orm';
 import { rows, type Database } from '../../schema/database.ts';
+import type { Problem } from '../article6/consistency.ts';
+import { findCaMirrorsMissing } from './ca-mirror-missing.ts';
+import { allAefProblems } from './ca-problems.ts';
+import { findCaQuantityMismatches } from './ca-quantity-mismatch.ts';
+import { findCaRangeMismatches } from './ca-range-mismatch.ts';
+import { findCaStatusOverdue } from './ca-status-overdue.ts';
+import { findCaUnauthorizedUse } from './ca-unauthorized-use.ts';
 import { findCdmOverlaps } from './cdm-overlap.ts';
 import { conversionScope } from './conversions.ts';
 import { attachSources } from './evidence.ts';
@@ -13,7 +20,8 @@ import { findSerialOverlaps, overlappingBlocks, type OverlapPair } from './seria
 import { findTokenizedAfterRetirement } from './tokenized-after-retirement.ts';
 import { findUnnettedConversions } from './unnetted-conversion.ts';
 
-// The double-counting rules (DESIGN §6, rules 1–7), one module each. `tally check` and the scheduler
+// The integrity rules (DESIGN §6), one module each: double counting (rules 1–7) and
+// corresponding-adjustment gaps (rules 9–13 so far). `tally check` and the scheduler
 // run them over the whole ledger; the ingest job runs them over what each batch wrote and what that
 // can collide with. Project links are recomputed first: rules 2, 3, 4 and 7 compare linked projects.
 
@@ -34,6 +42,12 @@ export const rules: readonly Rule[] = [
   { kind: 'retired-twice', scopedBy: 'blocks', find: findRetiredTwice },
   { kind: 'tokenized-after-retirement', scopedBy: 'blocks', find: findTokenizedAfterRetirement },
   { kind: 'export-not-imported', scopedBy: 'projects', widen: conversionScope, find: findExportsNotImported },
+  // Corresponding-adjustment gaps (rules 8–14 in part; see jobs/article6).
+  { kind: 'ca-quantity-mismatch', scopedBy: 'everything', find: findCaQuantityMismatches },
+  { kind: 'ca-range-mismatch', scopedBy: 'everything', find: findCaRangeMismatches },
+  { kind: 'ca-mirror-missing', scopedBy: 'everything', find: findCaMirrorsMissing },
+  { kind: 'ca-unauthorized-use', scopedBy: 'blocks', find: findCaUnauthorizedUse },
+  { kind: 'ca-status-overdue', scopedBy: 'blocks', find: findCaStatusOverdue },
 ];
 
 export type RuleSummary = RecordOutcome & { found: number; tonnesAtRisk: number; milliseconds: number };
@@ -56,8 +70,11 @@ export async function batchScope(db: Database, batchId: number): Promise<NonNull
   };
 }
 
-/** Runs every rule over the whole ledger, or over what batch `batchId` wrote, and records the findings. */
-export async function runChecks(db: Database, options: { batchId?: number } = {}): Promise<CheckSummary> {
+/**
+ * Runs the rules over the whole ledger, or over what batch `batchId` wrote, and records the findings.
+ * `kinds` limits the run to some rules (an AEF upload runs the corresponding-adjustment ones).
+ */
+export async function runChecks(db: Database, options: { batchId?: number; kinds?: readonly FindingCandidate['kind'][] } = {}): Promise<CheckSummary> {
   const scope = options.batchId === undefined ? undefined : await batchScope(db, options.batchId);
   const summary: CheckSummary = {
     scope: scope ? { batchId: options.batchId!, projects: scope.projectIds.length, blocks: scope.blockIds.length } : 'full',
@@ -66,12 +83,18 @@ export async function runChecks(db: Database, options: { batchId?: number } = {}
   };
   if (scope && scope.projectIds.length === 0 && scope.blockIds.length === 0) return summary;
   const linking = performance.now();
-  summary.links = { ...await linkProjects(db, scope), milliseconds: Math.round(performance.now() - linking) };
+  const selected = rules.filter((rule) => !options.kinds || options.kinds.includes(rule.kind));
+  if (selected.some((rule) => rule.scopedBy === 'projects')) {
+    summary.links = { ...await linkProjects(db, scope), milliseconds: Math.round(performance.now() - linking) };
+  }
   let overlaps: Promise<OverlapPair[]> | undefined;
-  for (const rule of rules) {
+  let problems: Promise<Problem[]> | undefined;
+  for (const rule of selected) {
     const started = performance.now();
-    const ruleScope = rule.widen ? await rule.widen(db, scope) : scope;
-    const candidates = await rule.find({ db, scope: ruleScope, overlaps: () => (overlaps ??= overlappingBlocks(db, scope)) });
+    const ruleScope = rule.scopedBy === 'everything' ? undefined : rule.widen ? await rule.widen(db, scope) : scope;
+    const candidates = await rule.find({
+      db, scope: ruleScope, overlaps: () => (overlaps ??= overlappingBlocks(db, scope)), aefProblems: () => (problems ??= allAefProblems(db)),
+    });
     await attachSources(db, candidates);
     const outcome = await recordRun(db, rule.kind, candidates, ruleScope, rule.scopedBy);
     summary.rules[rule.kind] = {

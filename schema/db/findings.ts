@@ -47,8 +47,9 @@ export const findingSubjects = pgTable('finding_subjects', {
   issuanceId: bigintRef().references((): AnyPgColumn => issuances.id),
   blockId: bigintRef().references((): AnyPgColumn => unitBlocks.id),
   rawRecordId: bigintRef().references((): AnyPgColumn => rawRecords.id),
-  aefAuthorizationId: bigintRef().references((): AnyPgColumn => aefAuthorizations.id),
-  aefActionId: bigintRef().references((): AnyPgColumn => aefActions.id),
+  // A resubmitted AEF replaces its rows: the finding keeps its evidence, and its check resolves it.
+  aefAuthorizationId: bigintRef().references((): AnyPgColumn => aefAuthorizations.id, { onDelete: 'cascade' }),
+  aefActionId: bigintRef().references((): AnyPgColumn => aefActions.id, { onDelete: 'cascade' }),
 }, (t) => [
   check('finding_subjects_one_target', sql`num_nonnulls(${t.projectId}, ${t.issuanceId}, ${t.blockId}, ${t.rawRecordId}, ${t.aefAuthorizationId}, ${t.aefActionId}) = 1`),
   unique('finding_subjects_natural_key')

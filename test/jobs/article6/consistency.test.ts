@@ -48,7 +48,7 @@ describe('AEF consistency checks', () => {
 
   it('when the worked example is uploaded, then every check passes and mirrors wait for the counterparty', async () => {
     await ingestAef(db, [fixture]);
-    expect(await outcomes('VUT')).toEqual({ 'authorized-quantity': 'pass', 'first-transfer-once': 'pass', 'range-quantity': 'pass', mirror: 'not-applicable' });
+    expect(await outcomes('VUT')).toEqual({ 'authorized-quantity': 'pass', 'ca-applied': 'pass', 'first-transfer-once': 'pass', 'range-quantity': 'pass', mirror: 'not-applicable' });
   });
 
   it('when the acquiring Party reports the same ITMOs, then the mirror passes on both sides; when its range differs, both fail', async () => {

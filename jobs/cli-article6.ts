@@ -1,0 +1,66 @@
+import { parseArgs } from 'node:util';
+import { writeFile } from 'node:fs/promises';
+import { eq } from 'drizzle-orm';
+import { organizations } from '../schema/db/index.ts';
+import type { Database } from '../schema/database.ts';
+import { AefNotFound, aefWorkbook, exportAef } from './article6/aef-export.ts';
+import { consistencyChecks } from './article6/consistency.ts';
+import { partySummary } from './article6/summary.ts';
+
+// `tally article6 <party> [--year <y>] [--export <file.json|file.xlsx>] [--organization <slug>]`: a
+// Party's Article 6 position by year, the consistency checks of its AEF, and its AEF for a year.
+
+export const article6Usage = `usage: tally article6 <party> [--year <y>] [--export <file.json|file.xlsx>] [--organization <slug>]
+
+  <party>          ISO 3166-1 alpha-3 (VUT, CHE…)
+  --year           the reporting year to check and export (checks: all years up to it)
+  --export         write the Party's AEF for --year as JSON or a workbook, in the form tally ingest reads
+  --organization   see that organization's private uploads too`;
+
+const t = (n: number) => n.toLocaleString('en-US').padStart(12);
+
+export async function article6Command(db: Database, argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: {
+    year: { type: 'string' }, export: { type: 'string' }, organization: { type: 'string' },
+  } });
+  const party = positionals[0]?.toUpperCase();
+  const year = values.year === undefined ? undefined : Number(values.year);
+  if (!party || !/^[A-Z]{3}$/.test(party) || (year !== undefined && !Number.isInteger(year)) || (values.export && year === undefined)) {
+    console.error(article6Usage);
+    return 2;
+  }
+  let viewer: number | null = null;
+  if (values.organization) {
+    const [org] = await db.select({ id: organizations.id }).from(organizations).where(eq(organizations.slug, values.organization));
+    if (!org) {
+      console.error(`tally article6: no organization "${values.organization}"`);
+      return 2;
+    }
+    viewer = org.id;
+  }
+  const years = await partySummary(db, party, viewer);
+  console.log(`${party}         authorized  first-transf.        held        used    CA added  CA subtr.  open gaps`);
+  for (const y of years) {
+    console.log(`${y.year}   ${t(y.authorized)}${t(y.firstTransferred)}${t(y.held)}${t(y.used)}${t(y.caAdded)}${t(y.caSubtracted)}${t(y.openGapTonnes)}`);
+  }
+  console.log('\nconsistency checks:');
+  for (const r of await consistencyChecks(db, party, { reportYear: year, viewer })) {
+    console.log(`  ${r.outcome.padEnd(14)} ${r.check}`);
+    for (const problem of r.problems) console.log(`                 ${problem}`);
+  }
+  if (values.export && year !== undefined) {
+    try {
+      const document = await exportAef(db, party, year, viewer);
+      if (/\.xlsx$/i.test(values.export)) await (await aefWorkbook(document)).xlsx.writeFile(values.export);
+      else await writeFile(values.export, `${JSON.stringify(document, null, 1)}\n`);
+      console.log(`\nwrote ${values.export}`);
+    } catch (error) {
+      if (error instanceof AefNotFound) {
+        console.error(`tally article6: ${error.message}`);
+        return 1;
+      }
+      throw error;
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,107 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ingestAef } from '../../../jobs/article6/aef-upload.ts';
+import { partySummary } from '../../../jobs/article6/summary.ts';
+import type { CanonicalInput } from '../../../schema/canonical.ts';
+import { rows, type Database } from '../../../schema/database.ts';
+import { openTestDatabase, type TestDatabase } from '../../helpers/database.ts';
+import { ingestRecords } from '../../helpers/ledger.ts';
+
+// Corresponding-adjustment gap rules 9–13 on the CA0004 worked example: the example raises none, and
+// each variant raises exactly its gap with the right tonnes.
+
+const fixture = new URL('../../fixtures/article6/ca0004-vut-2025.json', import.meta.url).pathname;
+type Doc = Record<string, Record<string, unknown>[]>;
+const vut = (): Doc => JSON.parse(readFileSync(fixture, 'utf8')) as Doc;
+
+type Found = { kind: string; tonnes: number; status: string; evidence: Record<string, unknown> };
+const gaps = (db: Database) => rows<Found>(db, sql`select kind::text as kind, tonnes_at_risk::float8 as tonnes, status::text as status, evidence
+  from findings where kind::text like 'ca-%' order by id`);
+const open = async (db: Database) => (await gaps(db)).filter((f) => f.status === 'open').map((f) => [f.kind, f.tonnes]);
+
+describe('corresponding-adjustment gaps', () => {
+  let t: TestDatabase;
+  let db: Database;
+  let dir: string;
+  const upload = async (doc: Doc) => {
+    const path = join(dir, 'upload.json');
+    writeFileSync(path, JSON.stringify(doc));
+    return ingestAef(db, [path]);
+  };
+  beforeAll(async () => {
+    t = await openTestDatabase();
+    db = t.handle.db;
+    dir = mkdtempSync(join(tmpdir(), 'tally-ca-gaps-'));
+  });
+  afterAll(async () => {
+    await t.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('when the worked example is uploaded, then no gap is found and the summary holds its figures', async () => {
+    const summary = await ingestAef(db, [fixture]);
+    expect(summary.check!.rules['ca-quantity-mismatch']!.found).toBe(0);
+    expect(await open(db)).toEqual([]);
+    expect(await partySummary(db, 'VUT')).toEqual([
+      { year: 2025, authorized: 1000, firstTransferred: 800, held: 200, used: 0, caAdded: 800, caSubtracted: 0, openGapTonnes: 0 },
+    ]);
+  });
+
+  it('when the adjustment added is less than what was first transferred, then rule 9 finds the difference, and the summary counts it', async () => {
+    const doc = vut();
+    doc.caApplied![0]!.caAppliedQuantity = 700;
+    await upload(doc);
+    expect(await open(db)).toEqual([['ca-quantity-mismatch', 100]]);
+    expect((await partySummary(db, 'VUT'))[0]).toMatchObject({ caAdded: 700, openGapTonnes: 100 });
+    await upload(vut());
+    expect(await open(db)).toEqual([]); // corrected: resolved
+  });
+
+  it('when more is first-transferred and held than authorized, then rule 9 finds the excess; the range sent twice is rule 10', async () => {
+    const doc = vut();
+    doc.aefT3Actions!.push({ ...doc.aefT3Actions![1]!, aefT3ActionsDate: '2025-09-01', aefT3ActionsItmoFirstId: 'VUT-CA0004-0351', aefT3ActionsItmoLastId: 'VUT-CA0004-0450',
+      aefT3ActionsUnitFirstId: 'GS1-1-VU-GS9999-12-2025-40001-351', aefT3ActionsUnitLastId: 'GS1-1-VU-GS9999-12-2025-40001-450', aefT3ActionsQuantityTCo2: 100 });
+    doc.caApplied![0]!.caAppliedQuantity = 900;
+    await upload(doc);
+    // 900 + 200 held = 1,100 of 1,000 authorized; ITMOs 351–400 and 401–450 each sent twice.
+    expect((await open(db)).sort()).toEqual([['ca-quantity-mismatch', 100], ['ca-range-mismatch', 50], ['ca-range-mismatch', 50]]);
+    await upload(vut());
+    expect(await open(db)).toEqual([]);
+  });
+
+  it('when the acquiring Party reports another range, then rule 11 finds the unmirrored transfer on both sides', async () => {
+    await upload({
+      aefT1Submission: [{ aefT1SubmissionParty: 'CHE', aefT1SubmissionReportYear: 2025 }],
+      aefT3Actions: [{
+        aefT3ActionsDate: '2025-06-30', aefT3ActionsType: 'Acquisition', aefT3ActionsAuthorizationId: 'VUT0001', aefT3ActionsFirstTransferringPartyId: 'VUT',
+        aefT3ActionsItmoFirstId: 'VUT-CA0004-0001', aefT3ActionsItmoLastId: 'VUT-CA0004-0300', aefT3ActionsQuantityTCo2: 300, aefT3ActionsVintageYear: 2025,
+        aefT3ActionsTransferringPartyId: 'VUT', aefT3ActionsAcquiringPartyId: 'CHE',
+      }],
+    });
+    expect((await open(db)).sort()).toEqual([['ca-mirror-missing', 300], ['ca-mirror-missing', 400]]);
+  });
+
+  it('when registry units are retired for CORSIA without authorization, or a committed adjustment is overdue, then rules 12 and 13 find them', async () => {
+    const block = (project: string, key: string, start: number, end: number, extra: Record<string, unknown>): CanonicalInput => ({
+      type: 'block', registry: 'gold-standard', registryProjectId: project, blockKey: key,
+      serial: { numberSpace: `gold-standard:${project}:2024:1`, start, end, raw: key }, quantity: end - start + 1, vintageYear: 2024, status: 'retired', ...extra,
+    });
+    const summary = await ingestRecords(db, 'gold-standard', [
+      { type: 'project', registry: 'gold-standard', registryProjectId: 'GS9999', name: 'Efate Solar Mini-grids', country: 'Vanuatu' },
+      { type: 'project', registry: 'gold-standard', registryProjectId: 'GS9998', name: 'Kigoma Cookstoves', country: 'Tanzania' },
+      // Vanuatu authorized vintages 2024–2030 (VUT0001): a CORSIA retirement there is covered.
+      block('GS9999', 'GS1-1-VU-1-300', 1, 300, { statusDate: '2025-03-01', retirementPurpose: 'corsia' }),
+      // Committed, retired in 2024, still pending after 15 April 2025.
+      block('GS9999', 'GS1-1-VU-301-500', 301, 500, { statusDate: '2024-08-01', caDeclaration: 'committed', caStatus: 'pending', article6Authorization: 'VUT0001' }),
+      // Tanzania has no authorization in Tally and the block names none.
+      block('GS9998', 'GS1-1-TZ-1-150', 1, 150, { statusDate: '2025-05-05', retirementPurpose: 'corsia' }),
+    ]);
+    expect(summary.check!.rules['ca-unauthorized-use']).toMatchObject({ found: 1, tonnesAtRisk: 150 });
+    expect(summary.check!.rules['ca-status-overdue']).toMatchObject({ found: 1, tonnesAtRisk: 200 });
+    const overdue = (await gaps(db)).find((f) => f.kind === 'ca-status-overdue')!;
+    expect(overdue.evidence).toMatchObject({ party: 'VU', year: 2024, deadline: '2025-04-15', block: { caStatus: 'pending', authorization: 'VUT0001' } });
+  });
+});
