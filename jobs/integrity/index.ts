@@ -9,6 +9,7 @@ import { findCaRangeMismatches } from './ca-range-mismatch.ts';
 import { findCaStatusOverdue } from './ca-status-overdue.ts';
 import { findCaUnauthorizedUse } from './ca-unauthorized-use.ts';
 import { findCdmOverlaps } from './cdm-overlap.ts';
+import { findContributionClaimOverlaps } from './contribution-claim-overlap.ts';
 import { conversionScope } from './conversions.ts';
 import { attachSources } from './evidence.ts';
 import { findExportsNotImported } from './export-not-imported.ts';
@@ -21,7 +22,7 @@ import { findTokenizedAfterRetirement } from './tokenized-after-retirement.ts';
 import { findUnnettedConversions } from './unnetted-conversion.ts';
 
 // The integrity rules (DESIGN §6), one module each: double counting (rules 1–7) and
-// corresponding-adjustment gaps (rules 9–13 so far). `tally check` and the scheduler
+// corresponding-adjustment gaps (rules 9–14; rule 8 not yet). `tally check` and the scheduler
 // run them over the whole ledger; the ingest job runs them over what each batch wrote and what that
 // can collide with. Project links are recomputed first: rules 2, 3, 4 and 7 compare linked projects.
 
@@ -48,6 +49,7 @@ export const rules: readonly Rule[] = [
   { kind: 'ca-mirror-missing', scopedBy: 'everything', find: findCaMirrorsMissing },
   { kind: 'ca-unauthorized-use', scopedBy: 'blocks', find: findCaUnauthorizedUse },
   { kind: 'ca-status-overdue', scopedBy: 'blocks', find: findCaStatusOverdue },
+  { kind: 'contribution-claim-overlap', scopedBy: 'blocks', find: findContributionClaimOverlaps },
 ];
 
 export type RuleSummary = RecordOutcome & { found: number; tonnesAtRisk: number; milliseconds: number };

@@ -100,8 +100,19 @@ describe('corresponding-adjustment gaps', () => {
       block('GS9998', 'GS1-1-TZ-1-150', 1, 150, { statusDate: '2025-05-05', retirementPurpose: 'corsia' }),
     ]);
     expect(summary.check!.rules['ca-unauthorized-use']).toMatchObject({ found: 1, tonnesAtRisk: 150 });
+    expect(summary.check!.rules['contribution-claim-overlap']!.found).toBe(0);
     expect(summary.check!.rules['ca-status-overdue']).toMatchObject({ found: 1, tonnesAtRisk: 200 });
     const overdue = (await gaps(db)).find((f) => f.kind === 'ca-status-overdue')!;
+
+    // Rule 14: a buyer's claim on tonnes the host counts, without authorization; with one, it is not a double claim.
+    const claims = await ingestRecords(db, 'gold-standard', [
+      block('GS9998', 'GS1-1-TZ-151-250', 151, 250, { statusDate: '2025-06-01', retirementPurpose: 'voluntary',
+        retirementReason: 'Contribution Towards Corporate Climate Pledge AND Host Country NDC' }),
+      block('GS9999', 'GS1-1-VU-501-600', 501, 600, { statusDate: '2025-06-01', retirementPurpose: 'voluntary', article6Authorization: 'VUT0001',
+        retirementReason: 'Contribution Towards Corporate Climate Pledge AND Host Country NDC' }),
+      block('GS9999', 'GS1-1-VU-601-700', 601, 700, { statusDate: '2025-06-01', retirementPurpose: 'voluntary', retirementReason: 'Offsetting 2024 business travel' }),
+    ]);
+    expect(claims.check!.rules['contribution-claim-overlap']).toMatchObject({ found: 1, tonnesAtRisk: 100 });
     expect(overdue.evidence).toMatchObject({ party: 'VU', year: 2024, deadline: '2025-04-15', block: { caStatus: 'pending', authorization: 'VUT0001' } });
   });
 });
