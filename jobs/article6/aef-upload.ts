@@ -272,4 +272,4 @@ export async function ingestAef(db: Database, paths: string[], options: AefUploa
 }
 
 /** The rules an AEF upload can change the findings of. */
-export const AEF_RULES = ['ca-quantity-mismatch', 'ca-range-mismatch', 'ca-mirror-missing', 'ca-unauthorized-use'] as const;
+export const AEF_RULES = ['ca-unreported-first-transfer', 'ca-quantity-mismatch', 'ca-range-mismatch', 'ca-mirror-missing', 'ca-unauthorized-use'] as const;

@@ -82,7 +82,9 @@ export async function recordRun(db: Database, kind: FindingKind, candidates: Fin
       };
       if (!found) {
         const [row] = await tx.insert(findings).values({ fingerprint, kind, status: 'open', ...content }).returning({ id: findings.id });
-        await tx.insert(findingSubjects).values(candidate.subjects.map((s) => ({ findingId: row!.id, ...s }))).onConflictDoNothing();
+        if (candidate.subjects.length > 0) {
+          await tx.insert(findingSubjects).values(candidate.subjects.map((s) => ({ findingId: row!.id, ...s }))).onConflictDoNothing();
+        }
         await tx.insert(findingStatusChanges).values({ findingId: row!.id, fromStatus: null, toStatus: 'open', reason: 'found' });
         byFingerprint.set(fingerprint, { id: row!.id, fingerprint, status: 'open' });
         outcome.opened += 1;

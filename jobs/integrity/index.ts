@@ -8,6 +8,7 @@ import { findCaQuantityMismatches } from './ca-quantity-mismatch.ts';
 import { findCaRangeMismatches } from './ca-range-mismatch.ts';
 import { findCaStatusOverdue } from './ca-status-overdue.ts';
 import { findCaUnauthorizedUse } from './ca-unauthorized-use.ts';
+import { findUnreportedFirstTransfers } from './ca-unreported-first-transfer.ts';
 import { findCdmOverlaps } from './cdm-overlap.ts';
 import { findContributionClaimOverlaps } from './contribution-claim-overlap.ts';
 import { conversionScope } from './conversions.ts';
@@ -22,7 +23,7 @@ import { findTokenizedAfterRetirement } from './tokenized-after-retirement.ts';
 import { findUnnettedConversions } from './unnetted-conversion.ts';
 
 // The integrity rules (DESIGN §6), one module each: double counting (rules 1–7) and
-// corresponding-adjustment gaps (rules 9–14; rule 8 not yet). `tally check` and the scheduler
+// corresponding-adjustment gaps (rules 8–14). `tally check` and the scheduler
 // run them over the whole ledger; the ingest job runs them over what each batch wrote and what that
 // can collide with. Project links are recomputed first: rules 2, 3, 4 and 7 compare linked projects.
 
@@ -43,7 +44,8 @@ export const rules: readonly Rule[] = [
   { kind: 'retired-twice', scopedBy: 'blocks', find: findRetiredTwice },
   { kind: 'tokenized-after-retirement', scopedBy: 'blocks', find: findTokenizedAfterRetirement },
   { kind: 'export-not-imported', scopedBy: 'projects', widen: conversionScope, find: findExportsNotImported },
-  // Corresponding-adjustment gaps (rules 8–14 in part; see jobs/article6).
+  // Corresponding-adjustment gaps (rules 8–14; see jobs/article6).
+  { kind: 'ca-unreported-first-transfer', scopedBy: 'everything', find: findUnreportedFirstTransfers },
   { kind: 'ca-quantity-mismatch', scopedBy: 'everything', find: findCaQuantityMismatches },
   { kind: 'ca-range-mismatch', scopedBy: 'everything', find: findCaRangeMismatches },
   { kind: 'ca-mirror-missing', scopedBy: 'everything', find: findCaMirrorsMissing },

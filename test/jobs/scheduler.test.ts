@@ -103,7 +103,7 @@ describe('scheduler', () => {
       expect(ran[0]!.scope).toBe('full');
       expect(Object.keys(ran[0]!.rules)).toEqual(['serial-overlap', 'unnetted-conversion', 'same-activity-overlap', 'cdm-overlap',
         'retired-twice', 'tokenized-after-retirement', 'export-not-imported',
-        'ca-quantity-mismatch', 'ca-range-mismatch', 'ca-mirror-missing', 'ca-unauthorized-use', 'ca-status-overdue', 'contribution-claim-overlap']);
+        'ca-unreported-first-transfer', 'ca-quantity-mismatch', 'ca-range-mismatch', 'ca-mirror-missing', 'ca-unauthorized-use', 'ca-status-overdue', 'contribution-claim-overlap']);
     } finally {
       await scheduler.stop();
     }

@@ -103,6 +103,7 @@ describe('corresponding-adjustment gaps', () => {
     expect(summary.check!.rules['contribution-claim-overlap']!.found).toBe(0);
     expect(summary.check!.rules['ca-status-overdue']).toMatchObject({ found: 1, tonnesAtRisk: 200 });
     const overdue = (await gaps(db)).find((f) => f.kind === 'ca-status-overdue')!;
+    expect(overdue.evidence).toMatchObject({ party: 'VU', year: 2024, deadline: '2025-04-15', block: { caStatus: 'pending', authorization: 'VUT0001' } });
 
     // Rule 14: a buyer's claim on tonnes the host counts, without authorization; with one, it is not a double claim.
     const claims = await ingestRecords(db, 'gold-standard', [
@@ -113,6 +114,32 @@ describe('corresponding-adjustment gaps', () => {
       block('GS9999', 'GS1-1-VU-601-700', 601, 700, { statusDate: '2025-06-01', retirementPurpose: 'voluntary', retirementReason: 'Offsetting 2024 business travel' }),
     ]);
     expect(claims.check!.rules['contribution-claim-overlap']).toMatchObject({ found: 1, tonnesAtRisk: 100 });
-    expect(overdue.evidence).toMatchObject({ party: 'VU', year: 2024, deadline: '2025-04-15', block: { caStatus: 'pending', authorization: 'VUT0001' } });
+  });
+
+  it('when units of an OIMP authorization are cancelled for CORSIA and the AEF first-transfers fewer that year, then rule 8 finds the rest', async () => {
+    // VUT0002: OIMP only, first transferred at use or cancellation; 300 units cancelled for CORSIA in 2025.
+    const doc = vut();
+    doc.aefT2Authorizations!.push({ aefT2AuthorizationsId: 'VUT0002', aefT2AuthorizationsDate: '2025-01-10', aefT2AuthorizationsQuantity: 300,
+      aefT2AuthorizationsPurposesForAuthorization: 'OIMP', aefT2AuthorizationsOimpAuthorizedParty: 'CORSIA', aefT2AuthorizationsAuthorizedTimeframe: '2024 - 2030',
+      aefT2AuthorizationsFirstTransferDefinitionOimp: 'Use or Cancellation' });
+    doc.aefT3Actions!.push({ aefT3ActionsDate: '2025-07-01', aefT3ActionsType: 'First transfer', aefT3ActionsSubtype: 'Use or cancellation',
+      aefT3ActionsAuthorizationId: 'VUT0002', aefT3ActionsFirstTransferringPartyId: 'VUT', aefT3ActionsItmoFirstId: 'VUT-0002-001', aefT3ActionsItmoLastId: 'VUT-0002-200',
+      aefT3ActionsQuantityTCo2: 200, aefT3ActionsVintageYear: 2025, aefT3ActionsPurposeOfUseOimp: 'CORSIA' });
+    await upload(doc);
+    const cancelled = (key: string, start: number, end: number): CanonicalInput => ({
+      type: 'block', registry: 'gold-standard', registryProjectId: 'GS9997', blockKey: key, serial: { numberSpace: 'gold-standard:GS9997:2025:1', start, end, raw: key },
+      quantity: end - start + 1, vintageYear: 2025, status: 'cancelled', statusDate: '2025-06-20', retirementPurpose: 'corsia', article6Authorization: 'VUT0002',
+    });
+    const summary = await ingestRecords(db, 'gold-standard', [
+      { type: 'project', registry: 'gold-standard', registryProjectId: 'GS9997', name: 'Tanna Island Hydro', country: 'Vanuatu' },
+      cancelled('GS1-1-VU-GS9997-1-120', 1, 120), cancelled('GS1-1-VU-GS9997-121-300', 121, 300),
+    ]);
+    expect(summary.check!.rules['ca-unreported-first-transfer']).toMatchObject({ found: 1, tonnesAtRisk: 100 });
+    const [gap] = (await gaps(db)).filter((f) => f.kind === 'ca-unreported-first-transfer');
+    expect(gap!.evidence).toMatchObject({ party: 'VUT', year: 2025, authorization: 'VUT0002', reportDue: '2026-04-15', registryTonnes: 300, aefFirstTransferTonnes: 200 });
+    // The Party reports the other 100: the gap closes.
+    doc.aefT3Actions!.push({ ...doc.aefT3Actions!.at(-1)!, aefT3ActionsDate: '2025-07-02', aefT3ActionsItmoFirstId: 'VUT-0002-201', aefT3ActionsItmoLastId: 'VUT-0002-300', aefT3ActionsQuantityTCo2: 100 });
+    const fixed = await upload(doc);
+    expect(fixed.check!.rules['ca-unreported-first-transfer']).toMatchObject({ found: 0, resolved: 1 });
   });
 });

@@ -1,0 +1,73 @@
+import { sql } from 'drizzle-orm';
+import { rows } from '../../schema/database.ts';
+import { countries } from '../../schema/taxonomy/index.ts';
+import type { FindingCandidate, RuleRun } from './findings.ts';
+
+// Rule 8 (DESIGN §6): authorized units whose first-transfer trigger happened with no AEF first-transfer
+// row. Registry blocks carry the host's authorization (Verra `hcloaName`, Gold Standard `Article Six
+// Authorization`); the authorization's T2 row says when its OIMP units are first transferred: at
+// "Use or Cancellation" (a retirement or cancellation for CORSIA or another OIMP), at "Issuance", or at
+// "Authorisation" (the last two only where the authorization is for OIMP alone, since units authorized
+// for NDC use are first transferred when they cross to another Party's registry, which registries do
+// not show). Once the host's report for the trigger's year is due (15 April of the next year), its AEF
+// must show first transfers of at least as many units under that authorization in that year. Sources:
+// decision 2/CMA.3 annex para 2(b) (first transfer), para 20 (annual information);
+// reference/registries.md §5.1, §5.3 gap type 1. Compared by quantity per authorization and year;
+// matching the AEF's unit ranges to the blocks is not done yet. Tonnes at risk: the units not reported.
+
+const COUNTRIES = countries.map((c) => ({ code: c.code, alpha3: c.alpha3 }));
+
+type Row = {
+  party: string; authorization_id: string; definition: string; year: number; deadline: string; registry_tonnes: number; reported_tonnes: number;
+  blocks: { id: number; registry: string; project: string; serial: string; quantity: number; trigger: string }[]; private: boolean; owner: number | null;
+};
+
+export async function findUnreportedFirstTransfers({ db }: RuleRun): Promise<FindingCandidate[]> {
+  const found = await rows<Row>(db, sql`with authorization_latest as (
+      select distinct on (party, authorization_id) party, authorization_id, authorized_on, purposes, first_transfer_definition_oimp as definition,
+        is_private, owner_organization_id
+      from aef_authorizations order by party, authorization_id, version desc),
+    triggered as (
+      select a.party, a.authorization_id, a.definition, b.id, b.registry_id, p.key as project, b.block_key, b.quantity,
+        case
+          when a.definition ~* 'use|cancel' then case when b.status in ('retired', 'cancelled') and b.retirement_purpose in ('corsia', 'oimp') then b.status_date end
+          when a.definition ~* 'issu' and a.purposes ~* '^\\s*oimp\\s*$' then coalesce(i.issued_on, b.status_date)
+          when a.definition ~* 'authori' and a.purposes ~* '^\\s*oimp\\s*$' then a.authorized_on
+        end as trigger_date,
+        (a.is_private or b.is_private) as is_private, coalesce(a.owner_organization_id, b.owner_organization_id) as owner
+      from unit_blocks b
+      join projects p on p.id = b.project_id
+      join (select * from jsonb_to_recordset(${JSON.stringify(COUNTRIES)}::jsonb) as x(code text, alpha3 text)) c on c.code = p.country
+      join authorization_latest a on a.party = c.alpha3 and upper(a.authorization_id) = upper(trim(b.article6_authorization))
+      left join issuances i on i.id = b.issuance_id
+      where b.article6_authorization is not null and b.superseded_in_batch_id is null and a.definition is not null),
+    due as (
+      select party, authorization_id, definition, extract(year from trigger_date)::int as year,
+        make_date(extract(year from trigger_date)::int + 1, 4, 15) as deadline,
+        sum(quantity)::float8 as registry_tonnes,
+        jsonb_agg(jsonb_build_object('id', id, 'registry', registry_id, 'project', project, 'serial', block_key, 'quantity', quantity::float8, 'trigger', trigger_date) order by id) as blocks,
+        bool_or(is_private) as private, max(owner)::float8 as owner
+      from triggered where trigger_date is not null group by 1, 2, 3, 4, 5)
+    select d.party, d.authorization_id, d.definition, d.year, d.deadline::text as deadline, d.registry_tonnes,
+      coalesce((select sum(x.quantity_tco2) from aef_actions x where x.party = d.party and x.authorization_id = d.authorization_id
+        and x.action_type ~* '^first transfer' and extract(year from x.action_date) = d.year), 0)::float8 as reported_tonnes,
+      d.blocks, d.private, d.owner
+    from due d where d.deadline < current_date`);
+  return found.filter((r) => r.registry_tonnes > r.reported_tonnes).map((r) => {
+    const missing = r.registry_tonnes - r.reported_tonnes;
+    return {
+      kind: 'ca-unreported-first-transfer' as const,
+      severity: 'high' as const,
+      title: `${r.party} ${r.authorization_id} ${r.year}: ${missing.toLocaleString('en-US')} units first transferred (${r.definition}) in the registries are not in the AEF`,
+      tonnesAtRisk: missing,
+      evidence: {
+        party: r.party, year: r.year, authorization: r.authorization_id, firstTransferDefinition: r.definition, reportDue: r.deadline,
+        registryTonnes: r.registry_tonnes, aefFirstTransferTonnes: r.reported_tonnes, blocks: r.blocks.map(({ id: _id, ...b }) => b),
+      },
+      subjects: r.blocks.map((b) => ({ blockId: Number(b.id) })),
+      identity: [r.party, r.authorization_id, String(r.year)],
+      ownerOrganizationId: r.private ? r.owner : null,
+      isPrivate: r.private,
+    };
+  });
+}

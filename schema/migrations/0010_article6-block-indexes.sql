@@ -1,0 +1,2 @@
+CREATE INDEX "unit_blocks_article6" ON "unit_blocks" USING btree ("article6_authorization") WHERE "unit_blocks"."article6_authorization" is not null;--> statement-breakpoint
+CREATE INDEX "unit_blocks_ca_committed" ON "unit_blocks" USING btree ("id") WHERE "unit_blocks"."ca_declaration" = 'committed';
