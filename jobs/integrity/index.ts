@@ -61,6 +61,9 @@ export type CheckSummary = {
   rules: Record<string, RuleSummary>;
 };
 
+/** Above this many blocks written, a batch's check runs over the whole ledger. */
+const WHOLE_LEDGER_ABOVE_BLOCKS = 50_000;
+
 /** What one batch wrote: the blocks it added, changed or superseded, and every project it touched. */
 export async function batchScope(db: Database, batchId: number): Promise<NonNullable<Scope>> {
   const blocks = await rows<{ id: number; project_id: number }>(db, sql`select id::float8 as id, project_id::float8 as project_id
@@ -79,7 +82,9 @@ export async function batchScope(db: Database, batchId: number): Promise<NonNull
  * `kinds` limits the run to some rules (an AEF upload runs the corresponding-adjustment ones).
  */
 export async function runChecks(db: Database, options: { batchId?: number; kinds?: readonly FindingCandidate['kind'][] } = {}): Promise<CheckSummary> {
-  const scope = options.batchId === undefined ? undefined : await batchScope(db, options.batchId);
+  const batch = options.batchId === undefined ? undefined : await batchScope(db, options.batchId);
+  // A batch that wrote a large part of the ledger is checked whole: one sweep beats probing from each block.
+  const scope = batch && batch.blockIds.length > WHOLE_LEDGER_ABOVE_BLOCKS ? undefined : batch;
   const summary: CheckSummary = {
     scope: scope ? { batchId: options.batchId!, projects: scope.projectIds.length, blocks: scope.blockIds.length } : 'full',
     links: { declared: 0, inferred: 0, milliseconds: 0 },
