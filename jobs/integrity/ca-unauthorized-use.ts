@@ -1,10 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { bigintArray, rows } from '../../schema/database.ts';
-import { countries } from '../../schema/taxonomy/index.ts';
+import { PARTY_OF_COUNTRY } from './evidence.ts';
 import type { FindingCandidate, RuleRun } from './findings.ts';
 
-/** ISO alpha-2 (projects) → alpha-3 (AEF Parties). */
-const COUNTRIES = countries.map((c) => ({ code: c.code, alpha3: c.alpha3 }));
 
 // Rule 12 (DESIGN §6): units used for CORSIA or toward another Party's NDC with no authorization. Such
 // use needs the host's authorization (a Letter of Authorization, and its T2 row) and a corresponding
@@ -29,7 +27,7 @@ export async function findCaUnauthorizedUse({ db, scope }: RuleRun): Promise<Fin
       b.status_date::text as status_date, b.vintage_year as vintage, b.retirement_purpose::text as purpose, b.retirement_reason as reason,
       b.retirement_details as details, b.owner_organization_id::float8 as owner, b.is_private as private
     from unit_blocks b join projects p on p.id = b.project_id
-    left join (select * from jsonb_to_recordset(${JSON.stringify(COUNTRIES)}::jsonb) as x(code text, alpha3 text)) c on c.code = p.country
+    left join ${PARTY_OF_COUNTRY} c on c.code = p.country
     where b.retirement_purpose in ('corsia', 'ndc') and b.status in ('retired', 'cancelled') and b.article6_authorization is null
       and b.superseded_in_batch_id is null ${scoped}
       and not exists (select 1 from aef_authorizations a where a.party = c.alpha3

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { rows } from '../../schema/database.ts';
-import { countries } from '../../schema/taxonomy/index.ts';
+import { PARTY_OF_COUNTRY } from './evidence.ts';
 import type { FindingCandidate, RuleRun } from './findings.ts';
 
 // Rule 8 (DESIGN §6): authorized units whose first-transfer trigger happened with no AEF first-transfer
@@ -15,7 +15,6 @@ import type { FindingCandidate, RuleRun } from './findings.ts';
 // reference/registries.md §5.1, §5.3 gap type 1. Compared by quantity per authorization and year;
 // matching the AEF's unit ranges to the blocks is not done yet. Tonnes at risk: the units not reported.
 
-const COUNTRIES = countries.map((c) => ({ code: c.code, alpha3: c.alpha3 }));
 
 type Row = {
   party: string; authorization_id: string; definition: string; year: number; deadline: string; registry_tonnes: number; reported_tonnes: number;
@@ -37,7 +36,7 @@ export async function findUnreportedFirstTransfers({ db }: RuleRun): Promise<Fin
         (a.is_private or b.is_private) as is_private, coalesce(a.owner_organization_id, b.owner_organization_id) as owner
       from unit_blocks b
       join projects p on p.id = b.project_id
-      join (select * from jsonb_to_recordset(${JSON.stringify(COUNTRIES)}::jsonb) as x(code text, alpha3 text)) c on c.code = p.country
+      join ${PARTY_OF_COUNTRY} c on c.code = p.country
       join authorization_latest a on a.party = c.alpha3 and upper(a.authorization_id) = upper(trim(b.article6_authorization))
       left join issuances i on i.id = b.issuance_id
       where b.article6_authorization is not null and b.superseded_in_batch_id is null and a.definition is not null),

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { bigintArray, rows } from '../../schema/database.ts';
-import { countries } from '../../schema/taxonomy/index.ts';
+import { PARTY_OF_COUNTRY } from './evidence.ts';
 import type { FindingCandidate, RuleRun } from './findings.ts';
 
 // Rule 14 (DESIGN §6): contribution-claim overlap, reported apart from corresponding-adjustment gaps.
@@ -13,8 +13,6 @@ import type { FindingCandidate, RuleRun } from './findings.ts';
 // §6.3 case 5. Informational: a contribution claim is legitimate when it does not claim an offset.
 // Tonnes at risk: the block's quantity.
 
-/** ISO alpha-2 (projects) → alpha-3 (AEF Parties). */
-const COUNTRIES = countries.map((c) => ({ code: c.code, alpha3: c.alpha3 }));
 const NDC = String.raw`\m(ndc|nationally determined contribution)`;
 const CLAIM = String.raw`(corporate|pledge|on behalf|offset|neutral)`;
 
@@ -32,7 +30,7 @@ export async function findContributionClaimOverlaps({ db, scope }: RuleRun): Pro
       b.vintage_year as vintage, b.retirement_beneficiary as beneficiary, b.retirement_reason as reason, b.retirement_details as details,
       p.covered_by_ndc = 'inside-ndc' as inside_ndc, b.owner_organization_id::float8 as owner, b.is_private as private
     from unit_blocks b join projects p on p.id = b.project_id
-    left join (select * from jsonb_to_recordset(${JSON.stringify(COUNTRIES)}::jsonb) as x(code text, alpha3 text)) c on c.code = p.country
+    left join ${PARTY_OF_COUNTRY} c on c.code = p.country
     where b.status = 'retired' and b.superseded_in_batch_id is null and b.article6_authorization is null
       and b.ca_declaration is distinct from 'committed' and b.retirement_purpose is distinct from 'corsia'
       and ((concat_ws(' ', b.retirement_reason, b.retirement_details) ~* ${NDC} and concat_ws(' ', b.retirement_reason, b.retirement_details, b.retirement_beneficiary) ~* ${CLAIM})

@@ -1,9 +1,14 @@
 import { sql } from 'drizzle-orm';
 import { bigintArray, rows, textArray, type Database } from '../../schema/database.ts';
+import { countries } from '../../schema/taxonomy/index.ts';
 import type { FindingCandidate } from './findings.ts';
 
 // What the rules that compare projects share: the facts of a project a person needs to find it in its
 // registry, the periods its issuances cover, and who may see a finding.
+
+/** ISO 3166-1 alpha-2 (how projects name their country) beside alpha-3 (how the AEF names a Party), as a table to join. */
+export const PARTY_OF_COUNTRY = sql`(select * from jsonb_to_recordset(${JSON.stringify(countries.map((c) => ({ code: c.code, alpha3: c.alpha3 })))}::jsonb)
+  as x(code text, alpha3 text))`;
 
 export type ProjectFacts = {
   id: number; key: string; registry: string; registryProjectId: string; name: string; country: string | null;
