@@ -12,7 +12,20 @@ import { parseVerraSerial } from './serial.ts';
 //   (the serial's first token), so the issuance is that batch: the sum of its blocks, dated by the
 //   earliest `Issuance Date`. The API's issuances carry the same batch number, so both modes meet;
 // - a block's vintage year is the year its vintage starts (the serial says the same);
-// - quantities are formatted ("1,454,054"); dates are ISO, or DD/MM/YYYY in older downloads.
+// - quantities are formatted ("1,454,054"); dates are ISO, or DD/MM/YYYY in older downloads;
+// - `Additional Certifications` lists labels separated by ";": the CORSIA phases and the ICVCM CCP
+//   label become eligibility codes, the "Article 6 Authorized – NDC Use / Intl mitigation purposes /
+//   Other purposes" labels the block's Article 6 authorization (the labels as written: the export names
+//   no Letter of Authorization), and the CCB / SD VISta labels are not eligibility and are left raw.
+
+/** Eligibility codes and the Article 6 authorization a block's `Additional Certifications` state. */
+export function verraCertifications(value: string | undefined): { eligibility: string[]; article6Authorization?: string } {
+  const labels = (value ?? '').split(';').map((l) => l.trim()).filter(Boolean);
+  const eligibility = [...new Set(labels.flatMap((l) => (/^CORSIA\b.*first phase/i.test(l) ? ['corsia-first-phase']
+    : /^CORSIA\b.*pilot phase/i.test(l) ? ['corsia-pilot-phase'] : /\bICVCM CCP\b|^CCP\b/i.test(l) ? ['ccp-approved'] : [])))];
+  const article6 = labels.filter((l) => /^Article 6 Authorized/i.test(l));
+  return { eligibility, ...(article6.length > 0 ? { article6Authorization: article6.join('; ') } : {}) };
+}
 
 export const vcuExport: FileFormat = {
   id: 'verra-vcu-export',
@@ -39,6 +52,7 @@ export const vcuExport: FileFormat = {
     const issuanceKey = `batch ${serial.raw.split('-')[0]}`;
     const beneficiary = r.text('Retirement Beneficiary');
     const details = r.text('Retirement Details');
+    const certifications = verraCertifications(r.text('Additional Certifications'));
     const records: CanonicalInput[] = [
       {
         type: 'project',
@@ -80,6 +94,8 @@ export const vcuExport: FileFormat = {
         retirementReason: r.text('Retirement Reason'),
         retirementDetails: details,
         tokenizationMarker: closedOn ? tokenizationMarker(beneficiary, details) : undefined,
+        eligibility: certifications.eligibility,
+        article6Authorization: certifications.article6Authorization,
       },
     ];
     return { records, errors: [] };

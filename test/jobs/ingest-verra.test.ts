@@ -81,6 +81,22 @@ describe('Verra file mode', () => {
     expect(ledger.events.filter((e) => e.kind === 'issued').reduce((s, e) => s + Number(e.t), 0)).toBe(expected.issuedTonnes);
   });
 
+  it('when blocks carry Article 6 and CORSIA labels, then they hold the authorization and eligibility the file states', async () => {
+    const csv = readCsv(fixture('transactions.csv'));
+    const labelled = (pattern: RegExp) => csv.filter((r) => pattern.test(r['Additional Certifications'] ?? '')).map((r) => r['Serial Number']).sort();
+    const [stored] = await rows<{ article6: string[]; corsia: string[]; ccp: string[]; ndc: number }>(db, sql`select
+      coalesce(array_agg(block_key order by block_key) filter (where article6_authorization is not null), '{}') as article6,
+      coalesce(array_agg(block_key order by block_key) filter (where 'corsia-first-phase' = any(eligibility)), '{}') as corsia,
+      coalesce(array_agg(block_key order by block_key) filter (where 'ccp-approved' = any(eligibility)), '{}') as ccp,
+      count(*) filter (where article6_authorization like '%NDC Use%')::int as ndc
+      from unit_blocks where registry_id = 'verra'`);
+    expect(labelled(/Article 6 Authorized/)).toHaveLength(24);
+    expect(stored!.article6).toEqual(labelled(/Article 6 Authorized/));
+    expect(stored!.corsia).toEqual(labelled(/CORSIA - First Phase/));
+    expect(stored!.ccp).toEqual(labelled(/ICVCM CCP/));
+    expect(stored!.ndc).toBe(labelled(/Article 6 Authorized – NDC Use/).length);
+  });
+
   it('when the same export is ingested again, then the batch reports nothing new and the ledger is unchanged', async () => {
     const before = await ledgerTotals(db);
     const [versions] = await rows<{ v: string }>(db, sql`select string_agg(xmin::text, ',' order by id) as v from unit_blocks`);
