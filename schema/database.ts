@@ -155,6 +155,13 @@ export async function rows<T>(db: Database, query: SQL): Promise<T[]> {
 /** A bigint[] parameter, bound the same way by both drivers (one text value, not one parameter per id). */
 export const bigintArray = (ids: readonly number[]): SQL => sql`string_to_array(${ids.join(',')}, ',')::bigint[]`;
 
+/**
+ * Rows of table or alias `alias` that organization `viewer` may see: public rows, and its own private
+ * ones (null: an anonymous reader, public rows only). The one privacy filter over owned tables.
+ */
+export const visibleTo = (alias: string, viewer: number | null): SQL =>
+  sql`(not ${sql.raw(alias)}.is_private or ${sql.raw(alias)}.owner_organization_id is not distinct from ${viewer})`;
+
 /** A text[] parameter, bound as one JSON value. */
 export const textArray = (values: readonly string[]): SQL => sql`array(select jsonb_array_elements_text(${JSON.stringify(values)}::jsonb))`;
 

@@ -1,9 +1,9 @@
-import { and, desc, eq, or, sql } from 'drizzle-orm';
-import type { AnyPgColumn } from 'drizzle-orm/pg-core';
+import { and, desc, eq, getTableName } from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
 import ExcelJS from 'exceljs';
 import { AEF_FIELDS, AEF_TABLES, type AefTable } from '../../connectors/article6/aef.ts';
 import { aefActions, aefAuthorizations, aefAuthorizedEntities, aefHoldings, aefSubmissions, correspondingAdjustments } from '../../schema/db/index.ts';
-import type { Database } from '../../schema/database.ts';
+import { visibleTo, type Database } from '../../schema/database.ts';
 
 // A Party's AEF for a reporting year, as Tally holds it, in the form the upload reads: a JSON document
 // keyed by table with CAD Trust v2 field names, or a workbook with one sheet per table. Uploading an
@@ -30,9 +30,7 @@ export class AefNotFound extends Error {}
 
 /** The submission of `party` for `reportYear` (its latest version) that `viewer` may see, with its tables. */
 export async function exportAef(db: Database, party: string, reportYear: number, viewer: number | null = null): Promise<AefDocument> {
-  // Public rows, and the asking organization's own private ones.
-  const visible = (t: { isPrivate: AnyPgColumn; ownerOrganizationId: AnyPgColumn }) =>
-    or(eq(t.isPrivate, false), viewer === null ? sql`false` : eq(t.ownerOrganizationId, viewer));
+  const visible = (table: PgTable) => visibleTo(getTableName(table), viewer);
   const [submission] = await db.select().from(aefSubmissions)
     .where(and(eq(aefSubmissions.party, party), eq(aefSubmissions.reportYear, reportYear), visible(aefSubmissions)))
     .orderBy(desc(aefSubmissions.version)).limit(1);

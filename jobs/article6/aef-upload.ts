@@ -7,7 +7,7 @@ import type { RowError } from '../../connectors/types.ts';
 import {
   aefActions, aefAuthorizations, aefAuthorizedEntities, aefHoldings, aefSubmissions, correspondingAdjustments, rawRecords,
 } from '../../schema/db/index.ts';
-import { bigintArray, rows, type Database } from '../../schema/database.ts';
+import { bigintArray, rows, visibleTo, type Database } from '../../schema/database.ts';
 import { failBatch, sealBatch, sha256, stableJson, startBatch } from '../batches.ts';
 import { runChecks, type CheckSummary } from '../integrity/index.ts';
 import { writeRows, type WriteSpec } from '../ledger-writer.ts';
@@ -204,7 +204,7 @@ export async function ingestAef(db: Database, paths: string[], options: AefUploa
   if (party) {
     const known = await rows<Authorization>(db, sql`select party, authorization_id as "authorizationId", timeframe_start as "timeframeStart",
         timeframe_end as "timeframeEnd", quantity::float8 as quantity
-      from aef_authorizations where (not is_private or owner_organization_id is not distinct from ${options.ownerOrganizationId ?? null})`);
+      from aef_authorizations where ${visibleTo('aef_authorizations', options.ownerOrganizationId ?? null)}`);
     const crossed = crossCheck(byTable, party, known);
     summary.errors.push(...crossed.errors);
     summary.warnings.push(...crossed.warnings);
@@ -234,7 +234,7 @@ export async function ingestAef(db: Database, paths: string[], options: AefUploa
       tally('t5', await writeRows(tx, specs.t5, byTable.t5.map((r) => own({ ...r.values, batchId }))));
       tally('ca', await writeRows(tx, specs.ca, byTable.ca.map((r) => own({ ...r.values, metric: r.values.metric ?? 'GHG', batchId }))));
       const authorizationIds = new Map((await rows<{ id: number; party: string; authorization_id: string }>(tx, sql`select id::float8 as id, party, authorization_id
-        from aef_authorizations where (not is_private or owner_organization_id is not distinct from ${ownership.ownerOrganizationId})
+        from aef_authorizations where ${visibleTo('aef_authorizations', ownership.ownerOrganizationId)}
         order by version`)).map((a) => [`${a.party}\n${a.authorization_id}`, a.id]));
       for (const table of ['t3', 't4'] as const) {
         const written = await writeRows(tx, specs[table], byTable[table].map((r) => own({

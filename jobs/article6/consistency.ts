@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { idRange } from '../../connectors/article6/aef.ts';
-import { rows, type Database } from '../../schema/database.ts';
+import { rows, visibleTo, type Database } from '../../schema/database.ts';
 
 // The checks a Party can run on its own AEF before sending it (DESIGN §1; reference/registries.md §5.2,
 // §5.3 gap types 2–4), over what Tally holds for it: per authorization, first transfers plus holdings
@@ -61,7 +61,7 @@ function ownership(...involved: Owned[]): Pick<Problem, 'owner' | 'isPrivate'> {
  */
 export async function aefProblems(db: Database, party: string, options: { reportYear?: number; viewer?: number | null | 'all' } = {}): Promise<{ problems: Problem[]; checked: Set<ConsistencyCheck> }> {
   const viewer = options.viewer ?? null;
-  const visible = viewer === 'all' ? sql`true` : sql`(not x.is_private or x.owner_organization_id is not distinct from ${viewer})`;
+  const visible = viewer === 'all' ? sql`true` : visibleTo('x', viewer);
   const upTo = options.reportYear === undefined ? sql`true` : sql`coalesce(s.report_year, 0) <= ${options.reportYear}`;
   const actions = await rows<ActionRow>(db, sql`select x.id::float8 as id, x.party, x.action_type, x.action_subtype, x.authorization_id,
       x.first_transferring_party_id, x.transferring_party_id, x.acquiring_party_id, x.itmo_first_id, x.itmo_last_id,

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { rows, textArray, type Database } from '../../schema/database.ts';
+import { rows, textArray, visibleTo, type Database } from '../../schema/database.ts';
 
 // A Party's Article 6 position by year (DESIGN §1): what it authorized, first-transferred, held at the
 // end of the year, used, the corresponding adjustments it applied, and the tonnes in open
@@ -19,7 +19,7 @@ export type PartyYear = {
 const CA_GAP_KINDS = ['ca-unreported-first-transfer', 'ca-quantity-mismatch', 'ca-range-mismatch', 'ca-mirror-missing', 'ca-unauthorized-use', 'ca-status-overdue'];
 
 export async function partySummary(db: Database, party: string, viewer: number | null = null): Promise<PartyYear[]> {
-  const visible = (alias: string) => sql.raw(`(not ${alias}.is_private or ${alias}.owner_organization_id is not distinct from ${viewer === null ? 'null' : Number(viewer)})`);
+  const visible = (alias: string) => visibleTo(alias, viewer);
   const found = await rows<{ year: number; measure: keyof Omit<PartyYear, 'year'>; tonnes: number }>(db, sql`
     select extract(year from a.authorized_on)::int as year, 'authorized' as measure, sum(a.quantity)::float8 as tonnes
       from aef_authorizations a where a.party = ${party} and a.authorized_on is not null and ${visible('a')} group by 1

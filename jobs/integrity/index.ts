@@ -91,9 +91,9 @@ export async function runChecks(db: Database, options: { batchId?: number; kinds
     rules: {},
   };
   if (scope && scope.projectIds.length === 0 && scope.blockIds.length === 0) return summary;
-  const linking = performance.now();
   const selected = rules.filter((rule) => !options.kinds || options.kinds.includes(rule.kind));
   if (selected.some((rule) => rule.scopedBy === 'projects')) {
+    const linking = performance.now();
     summary.links = { ...await linkProjects(db, scope), milliseconds: Math.round(performance.now() - linking) };
   }
   let overlaps: Promise<OverlapPair[]> | undefined;
