@@ -50,7 +50,7 @@ const commands: Record<string, Command> = {
     const sources = config.sourcesFile ? readSources(config.sourcesFile) : [];
     const scheduler = startScheduler(handle, sources, { checkSchedule: config.checkSchedule });
     log.info({ sources: sources.map((s) => `${s.registry} (${s.schedule})`) }, sources.length ? 'scheduler started' : 'scheduler idle: no TALLY_SOURCES configured');
-    const app = createApp(handle);
+    const app = createApp(handle, config.api);
     const server: Server = await new Promise((resolveServer, reject) => {
       const s = app.listen(config.port, config.host, () => resolveServer(s));
       s.once('error', reject);

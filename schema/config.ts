@@ -20,6 +20,10 @@ const Settings = z.object({
     .refine((v) => v === 'off' || cron.validate(v), 'must be a cron expression ("15 4 * * *") or off')),
   /** Load the bundled registry samples when the embedded database is empty (`false` to start empty). */
   TALLY_LOAD_SAMPLES: z.preprocess(blankAsUnset, z.enum(['true', 'false']).default('true')),
+  /** Requests per minute one address (or one API key) may make to the API; 0 turns the limit off. */
+  TALLY_RATE_LIMIT: z.preprocess(blankAsUnset, z.coerce.number().int().min(0).default(600)),
+  /** Largest file an upload may send, in megabytes. */
+  TALLY_MAX_UPLOAD_MB: z.preprocess(blankAsUnset, z.coerce.number().positive().max(2048).default(100)),
   LOG_LEVEL: z.preprocess(blankAsUnset, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
 });
 
@@ -32,7 +36,16 @@ export type Config = {
   loadSamples: boolean;
   sourcesFile: string | undefined;
   checkSchedule: string | undefined;
+  api: ApiLimits;
 };
+
+export type ApiLimits = {
+  /** Requests per minute per address and per key; 0: unlimited. */
+  rateLimitPerMinute: number;
+  maxUploadBytes: number;
+};
+
+export const DEFAULT_API_LIMITS: ApiLimits = { rateLimitPerMinute: 600, maxUploadBytes: 100 * 1024 * 1024 };
 
 /** Reads the configuration; a bad value stops the process with a message naming the variable. */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -43,5 +56,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const s = parsed.data;
   return { databaseUrl: s.DATABASE_URL, dataDir: s.TALLY_DATA_DIR, port: s.PORT, host: s.HOST, logLevel: s.LOG_LEVEL, loadSamples: s.TALLY_LOAD_SAMPLES === 'true', sourcesFile: s.TALLY_SOURCES,
-    checkSchedule: s.TALLY_CHECK_SCHEDULE === 'off' ? undefined : s.TALLY_CHECK_SCHEDULE };
+    checkSchedule: s.TALLY_CHECK_SCHEDULE === 'off' ? undefined : s.TALLY_CHECK_SCHEDULE,
+    api: { rateLimitPerMinute: s.TALLY_RATE_LIMIT, maxUploadBytes: Math.round(s.TALLY_MAX_UPLOAD_MB * 1024 * 1024) } };
 }

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { bigintArray, rows } from '../../schema/database.ts';
+import { PARTY_OF_COUNTRY } from './evidence.ts';
 import type { FindingCandidate, RuleRun } from './findings.ts';
 
 // Rule 13 (DESIGN §6): corresponding adjustment committed but not completed after the deadline. A unit
@@ -10,7 +11,7 @@ import type { FindingCandidate, RuleRun } from './findings.ts';
 // reference/registries.md §5.3 gap type 6. Tonnes at risk: the block's quantity.
 
 type Row = {
-  id: number; project_id: number; registry: string; block_key: string; project: string; url: string | null; country: string | null;
+  id: number; project_id: number; registry: string; block_key: string; project: string; url: string | null; party: string | null;
   quantity: number; status: string; status_date: string; deadline: string; ca_status: string | null; authorization: string | null; owner: number | null; private: boolean;
 };
 
@@ -18,10 +19,11 @@ export async function findCaStatusOverdue({ db, scope }: RuleRun): Promise<Findi
   if (scope && scope.blockIds.length === 0) return [];
   const scoped = scope ? sql`and b.id = any(${bigintArray(scope.blockIds)})` : sql``;
   const found = await rows<Row>(db, sql`select b.id::float8 as id, b.project_id::float8 as project_id, b.registry_id as registry, b.block_key,
-      p.key as project, p.registry_url as url, p.country, b.quantity::float8 as quantity, b.status::text as status, b.status_date::text as status_date,
+      p.key as project, p.registry_url as url, c.alpha3 as party, b.quantity::float8 as quantity, b.status::text as status, b.status_date::text as status_date,
       make_date(extract(year from b.status_date)::int + 1, 4, 15)::text as deadline, b.ca_status::text as ca_status,
       b.article6_authorization as authorization, b.owner_organization_id::float8 as owner, b.is_private as private
     from unit_blocks b join projects p on p.id = b.project_id
+    left join ${PARTY_OF_COUNTRY} c on c.code = p.country
     where b.ca_declaration = 'committed' and b.status in ('retired', 'cancelled', 'exported') and b.ca_status is distinct from 'completed'
       and b.status_date is not null and make_date(extract(year from b.status_date)::int + 1, 4, 15) < current_date
       and b.superseded_in_batch_id is null ${scoped}`);
@@ -31,7 +33,7 @@ export async function findCaStatusOverdue({ db, scope }: RuleRun): Promise<Findi
     title: `${b.quantity.toLocaleString('en-US')} units of ${b.project} ${b.status} on ${b.status_date} with a committed corresponding adjustment not completed by ${b.deadline}`,
     tonnesAtRisk: b.quantity,
     evidence: {
-      party: b.country, year: Number(b.status_date.slice(0, 4)), deadline: b.deadline,
+      party: b.party, year: Number(b.status_date.slice(0, 4)), deadline: b.deadline,
       block: { registry: b.registry, project: b.project, serial: b.block_key, quantity: b.quantity, status: b.status, statusDate: b.status_date,
         caDeclaration: 'committed', caStatus: b.ca_status, authorization: b.authorization, registryUrl: b.url },
     },

@@ -1,0 +1,73 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import { apiKeys } from '../schema/db/index.ts';
+import type { Database } from '../schema/database.ts';
+
+// API keys (DESIGN §3): `tly_<prefix>_<secret>`. Only the SHA-256 of the whole key is stored; the prefix
+// finds the row without revealing anything. Roles: admin (everything), publisher (writes for one
+// organization), reader (reads, with its organization's private records when it has one). A caller
+// without a key reads public data.
+
+export type Role = 'anonymous' | 'reader' | 'publisher' | 'admin';
+
+export type Viewer = {
+  role: Role;
+  /** Whose private records this caller sees (and, for a publisher, writes for). */
+  organizationId: number | null;
+  apiKeyId: number | null;
+};
+
+export const ANONYMOUS: Viewer = { role: 'anonymous', organizationId: null, apiKeyId: null };
+
+/** A request that names a key Tally does not accept: answered 401, never served as anonymous. */
+export class InvalidApiKey extends Error {}
+
+const KEY_PATTERN = /^(tly_[0-9a-f]{12})_[A-Za-z0-9_-]{43}$/;
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+export type NewKey = { id: number; key: string };
+
+/** Creates a key and returns it once; the database keeps its hash. */
+export async function createApiKey(db: Database, input: { name: string; role: Exclude<Role, 'anonymous'>; organizationId: number | null }): Promise<NewKey> {
+  const prefix = `tly_${randomBytes(6).toString('hex')}`;
+  const key = `${prefix}_${randomBytes(32).toString('base64url')}`;
+  const [row] = await db.insert(apiKeys).values({
+    name: input.name, role: input.role, organizationId: input.organizationId, keyPrefix: prefix, keyHash: sha256(key),
+  }).returning({ id: apiKeys.id });
+  return { id: row!.id, key };
+}
+
+// Keys are looked up on every request; a short cache keeps that off the database without letting a
+// revoked key live on for long.
+const CACHE_MS = 30_000;
+const cache = new Map<string, { viewer: Viewer; until: number }>();
+
+/** The viewer a bearer token stands for. Throws InvalidApiKey for a malformed, unknown or revoked key. */
+export async function authenticate(db: Database, token: string | undefined): Promise<Viewer> {
+  if (!token) return ANONYMOUS;
+  const cached = cache.get(token);
+  if (cached && cached.until > Date.now()) return cached.viewer;
+  const match = KEY_PATTERN.exec(token);
+  if (!match) throw new InvalidApiKey('the API key is malformed: expected tly_<12 hex>_<43 characters>');
+  const [row] = await db.select().from(apiKeys).where(eq(apiKeys.keyPrefix, match[1]!));
+  const given = Buffer.from(sha256(token), 'hex');
+  if (!row || row.revokedAt || !timingSafeEqual(given, Buffer.from(row.keyHash, 'hex'))) {
+    throw new InvalidApiKey('the API key is unknown or revoked');
+  }
+  const viewer: Viewer = { role: row.role, organizationId: row.organizationId, apiKeyId: row.id };
+  if (cache.size > 10_000) cache.clear();
+  cache.set(token, { viewer, until: Date.now() + CACHE_MS });
+  return viewer;
+}
+
+/** Forgets cached keys (after a revocation). */
+export function forgetKeys(): void {
+  cache.clear();
+}
+
+/** The token of a request: `Authorization: Bearer <key>` or `X-Api-Key: <key>`. */
+export function tokenOf(headers: { authorization?: string | null; apiKey?: string | null }): string | undefined {
+  const bearer = headers.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
+  return bearer ?? (headers.apiKey || undefined);
+}

@@ -1,0 +1,132 @@
+import { and, desc, eq, isNull, lt, sql } from 'drizzle-orm';
+import { apiKeys, batches, organizations } from '../../schema/db/index.ts';
+import { rows } from '../../schema/database.ts';
+import { vocabularies, type VocabularyName } from '../../schema/taxonomy/index.ts';
+import { createApiKey, forgetKeys } from '../auth.ts';
+import { refuse, requireAdmin, useLocale, visible, type Context } from './context.ts';
+import { decodeCursor, encodeCursor, pageSize } from './filters.ts';
+import type { BatchRow, RegistryRow } from './loaders.ts';
+import { term } from './terms.ts';
+
+// Who is asking, the registries with their last sync, batch history, the taxonomy, and the admin's
+// organizations and keys.
+
+type RowErrorJson = { locator?: string; line?: number; field?: string; code?: string; message?: string };
+
+export const adminResolvers = {
+  Query: {
+    viewer: (_: unknown, __: unknown, c: Context) => c.viewer,
+    async registries(_: unknown, args: { locale?: 'EN' | 'JA' | null }, c: Context) {
+      useLocale(c, args.locale);
+      return c.db.query.registries.findMany({ orderBy: (r, { asc }) => [asc(r.id)] });
+    },
+    async batches(_: unknown, args: { registry?: string | null; kind?: 'SYNC' | 'UPLOAD' | null; first: number; after?: string | null }, c: Context) {
+      const first = pageSize(args.first);
+      const conditions = [visible(c, 'batches')];
+      if (args.registry) conditions.push(eq(batches.registryId, args.registry));
+      if (args.kind) conditions.push(eq(batches.kind, args.kind === 'SYNC' ? 'sync' : 'upload'));
+      if (args.after) conditions.push(lt(batches.id, decodeCursor(args.after)[1]));
+      const found = await c.db.select().from(batches).where(and(...conditions)).orderBy(desc(batches.id)).limit(first + 1);
+      const page = found.slice(0, first);
+      return { nodes: page, pageInfo: { hasNextPage: found.length > first, endCursor: page.length ? encodeCursor(null, page.at(-1)!.id) : null } };
+    },
+    batch: (_: unknown, args: { id: string }, c: Context) => c.loaders.batch.load(Number(args.id)),
+    taxonomy(_: unknown, args: { locale?: 'EN' | 'JA' | null }, c: Context) {
+      useLocale(c, args.locale);
+      return Object.entries(vocabularies).map(([name, v]) => ({
+        name, label: v.label[c.locale], source: v.source, terms: v.terms.map((t) => term(c, name as VocabularyName, t.code)),
+      }));
+    },
+    async organizations(_: unknown, __: unknown, c: Context) {
+      if (c.viewer.role === 'admin') return c.db.select().from(organizations).orderBy(organizations.slug);
+      if (c.viewer.organizationId === null) return [];
+      return c.db.select().from(organizations).where(eq(organizations.id, c.viewer.organizationId));
+    },
+  },
+
+  Mutation: {
+    async createOrganization(_: unknown, args: { slug: string; name: string; nameJa?: string | null; country?: string | null }, c: Context) {
+      requireAdmin(c);
+      if (!/^[a-z0-9][a-z0-9-]*$/.test(args.slug)) refuse('slug: lower-case letters, digits and hyphens, starting with a letter or digit', 'BAD_USER_INPUT');
+      if (args.country && !/^[A-Z]{2}$/.test(args.country)) refuse('country: an ISO 3166-1 alpha-2 code such as JP', 'BAD_USER_INPUT');
+      const [existing] = await c.db.select({ id: organizations.id }).from(organizations).where(eq(organizations.slug, args.slug));
+      if (existing) refuse(`an organization "${args.slug}" exists already`, 'BAD_USER_INPUT');
+      const [created] = await c.db.insert(organizations).values({ slug: args.slug, name: args.name, nameJa: args.nameJa ?? null, country: args.country ?? null }).returning();
+      return created;
+    },
+    async createApiKey(_: unknown, args: { name: string; role: 'ADMIN' | 'PUBLISHER' | 'READER'; organization?: string | null }, c: Context) {
+      requireAdmin(c);
+      let organization: typeof organizations.$inferSelect | undefined;
+      if (args.organization) {
+        [organization] = await c.db.select().from(organizations).where(eq(organizations.slug, args.organization));
+        if (!organization) refuse(`no organization "${args.organization}"`, 'BAD_USER_INPUT');
+      }
+      const role = args.role.toLowerCase() as 'admin' | 'publisher' | 'reader';
+      if (role === 'publisher' && !organization) refuse('a publisher key needs an organization: it writes for that organization', 'BAD_USER_INPUT');
+      const created = await createApiKey(c.db, { name: args.name, role, organizationId: organization?.id ?? null });
+      return { id: created.id, key: created.key, role: args.role, organization: organization ?? null };
+    },
+    async revokeApiKey(_: unknown, args: { id: string }, c: Context) {
+      requireAdmin(c);
+      const revoked = await c.db.update(apiKeys).set({ revokedAt: new Date() })
+        .where(and(eq(apiKeys.id, Number(args.id)), isNull(apiKeys.revokedAt))).returning({ id: apiKeys.id });
+      forgetKeys();
+      return revoked.length > 0;
+    },
+  },
+
+  Viewer: {
+    async organization(v: Context['viewer'], _: unknown, c: Context) {
+      if (v.organizationId === null) return null;
+      const [found] = await c.db.select().from(organizations).where(eq(organizations.id, v.organizationId));
+      return found ?? null;
+    },
+  },
+
+  Registry: {
+    kind: (r: RegistryRow, _: unknown, c: Context) => term(c, 'registryKind', r.kind),
+    serialScheme: (r: RegistryRow, _: unknown, c: Context) => term(c, 'serialScheme', r.serialScheme),
+    name: (r: RegistryRow, _: unknown, c: Context) => (c.locale === 'ja' ? r.nameJa : r.name),
+    async projectCount(r: RegistryRow, _: unknown, c: Context) {
+      const counts = await registryCounts(c);
+      return counts.get(r.id) ?? 0;
+    },
+    lastSync: (r: RegistryRow, _: unknown, c: Context) => lastBatch(c, r.id, false),
+    lastSuccess: (r: RegistryRow, _: unknown, c: Context) => lastBatch(c, r.id, true),
+  },
+
+  Batch: {
+    kind: (b: BatchRow) => b.kind.toUpperCase(),
+    registry: (b: BatchRow, _: unknown, c: Context) => (b.registryId ? c.loaders.registry.load(b.registryId) : null),
+    errors: (b: BatchRow) => (b.errors as RowErrorJson[]).map((e) => ({
+      locator: e.locator ?? (e.line !== undefined ? `line ${e.line}` : ''), field: e.field ?? null, code: e.code ?? 'error', message: e.message ?? '',
+    })),
+    private: (b: BatchRow) => b.isPrivate,
+  },
+};
+
+// Per-request caches for the registry list: every registry row asks, one query answers.
+const countsCache = new WeakMap<Context, Promise<Map<string, number>>>();
+function registryCounts(c: Context): Promise<Map<string, number>> {
+  let cached = countsCache.get(c);
+  if (!cached) {
+    cached = rows<{ registry: string; n: number }>(c.db, sql`select p.registry_id as registry, count(*)::int as n from projects p
+      where ${visible(c, 'p')} group by 1`).then((r) => new Map(r.map((x) => [x.registry, x.n])));
+    countsCache.set(c, cached);
+  }
+  return cached;
+}
+
+const lastCache = new WeakMap<Context, Promise<Map<string, { any?: number; committed?: number }>>>();
+async function lastBatch(c: Context, registry: string, committed: boolean) {
+  let cached = lastCache.get(c);
+  if (!cached) {
+    cached = rows<{ registry: string; last_any: number | null; last_committed: number | null }>(c.db, sql`select b.registry_id as registry,
+        max(b.id)::float8 as last_any, (max(b.id) filter (where b.status = 'committed'))::float8 as last_committed
+      from batches b where b.kind = 'sync' and b.registry_id is not null and ${visible(c, 'b')} group by 1`)
+      .then((r) => new Map(r.map((x) => [x.registry, { any: x.last_any ?? undefined, committed: x.last_committed ?? undefined }])));
+    lastCache.set(c, cached);
+  }
+  const id = (await cached).get(registry)?.[committed ? 'committed' : 'any'];
+  return id === undefined ? null : c.loaders.batch.load(id);
+}

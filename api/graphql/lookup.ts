@@ -1,0 +1,70 @@
+import { sql, type SQL } from 'drizzle-orm';
+import { readSerial } from '../../connectors/serials.ts';
+import { rows } from '../../schema/database.ts';
+import { refuse, useLocale, visible, type Context } from './context.ts';
+
+// Provenance (DESIGN §1, §5): a serial string in any registry's format, a single unit, or a bare range
+// inside a number space, answered with every block and issuance that contains or overlaps it. Each
+// reading is one probe of the GiST index on (number space, serial range).
+
+const MAX_BLOCKS = 500;
+
+type Reading = { registry: string | null; numberSpace: string | null; start: number; end: number };
+
+function readingsOf(serial: string, numberSpace: string | null | undefined, registry: string | null | undefined): Reading[] {
+  const parsed = readSerial(serial).map((r) => ({ registry: r.registry, numberSpace: r.range.numberSpace, start: r.range.start, end: r.range.end }));
+  if (parsed.length > 0) return parsed;
+  const bare = /^\s*(\d{1,16})\s*(?:(?:-|to)\s*(\d{1,16}))?\s*$/i.exec(serial);
+  if (!bare) return [];
+  const start = Number(bare[1]);
+  const end = Number(bare[2] ?? bare[1]);
+  if (!Number.isSafeInteger(end) || end < start) refuse(`serial: ${start}–${end} is not a range (the end comes before the start)`, 'BAD_USER_INPUT');
+  return [{ registry: registry ?? null, numberSpace: numberSpace ?? null, start, end }];
+}
+
+/** Conditions on a table with (number_space, serial_range or serial_start/serial_end) for the readings. */
+function overlapping(alias: string, readings: Reading[], rangeOf: (a: string, r: Reading) => SQL): SQL {
+  return sql.join(readings.map((r) => {
+    const space = r.numberSpace ? sql`${sql.raw(alias)}.number_space = ${r.numberSpace}`
+      : r.registry ? sql`${sql.raw(alias)}.registry_id = ${r.registry}` : sql`true`;
+    return sql`(${space} and ${rangeOf(alias, r)})`;
+  }), sql` or `);
+}
+
+export const lookupResolvers = {
+  Query: {
+    async lookup(_: unknown, args: { serial: string; numberSpace?: string | null; registry?: string | null; locale?: 'EN' | 'JA' | null }, context: Context) {
+      useLocale(context, args.locale);
+      const serial = args.serial.trim();
+      if (serial === '') refuse('serial: give a serial string, a unit number or a range', 'BAD_USER_INPUT');
+      if (serial.length > 200) refuse('serial: longer than any registry serial (200 characters at most)', 'BAD_USER_INPUT');
+      const readings = readingsOf(serial, args.numberSpace, args.registry);
+      const blockMatch = readings.length > 0
+        ? sql`(${overlapping('b', readings, (a, r) => sql`${sql.raw(a)}.serial_range && int8range(${r.start}::bigint, ${r.end}::bigint, '[]')`)}) or b.serial_raw = ${serial}`
+        : sql`b.serial_raw = ${serial}`;
+      const blockIds = await rows<{ id: number }>(context.db, sql`select b.id::float8 as id from unit_blocks b
+        where (${blockMatch}) and ${visible(context, 'b')}
+        order by b.superseded_in_batch_id nulls first, b.number_space, b.serial_start, b.id limit ${MAX_BLOCKS}`);
+      const issuanceMatch = readings.length > 0
+        ? sql`(${overlapping('i', readings, (a, r) => sql`${sql.raw(a)}.serial_start <= ${r.end} and ${sql.raw(a)}.serial_end >= ${r.start}`)}) or i.serial_raw = ${serial}`
+        : sql`i.serial_raw = ${serial}`;
+      const issuanceIds = await rows<{ id: number }>(context.db, sql`select i.id::float8 as id from issuances i
+        where (${issuanceMatch}) and ${visible(context, 'i')} order by i.number_space, i.serial_start, i.id limit ${MAX_BLOCKS}`);
+      const blocks = await context.loaders.block.loadMany(blockIds.map((r) => r.id));
+      const found = await context.loaders.issuance.loadMany(issuanceIds.map((r) => r.id));
+      let message: string | null = null;
+      if (blockIds.length === 0 && issuanceIds.length === 0) {
+        message = readings.length === 0
+          ? `"${serial}" is not a serial in a format Tally reads (Verra, Gold Standard, ACR, CAR, ART, Kyoto/CDM, Plan Vivo), and no block was stored with exactly this serial. For a bare unit number, give numberSpace or registry.`
+          : `No block or issuance the ledger holds contains ${readings.map((r) => `${r.start}–${r.end}${r.numberSpace ? ` in ${r.numberSpace}` : r.registry ? ` in ${r.registry}` : ''}`).join(' or ')}.`;
+      }
+      return {
+        query: serial,
+        readings: readings.map((r) => ({ registry: r.registry, numberSpace: r.numberSpace, start: r.start, end: r.end })),
+        blocks: blocks.filter((b) => b && !(b instanceof Error)),
+        issuances: found.filter((i) => i && !(i instanceof Error)),
+        message,
+      };
+    },
+  },
+};

@@ -1,0 +1,47 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { ingestFiles, outcomeErrors } from '../../jobs/ingest-files.ts';
+import { refuse, requireWriter, type Context } from './context.ts';
+
+// Uploads (DESIGN §1, governments and publishers): the files `tally ingest` reads, sent as a GraphQL
+// multipart request, stored for the key's organization. Files are written to a private temporary
+// folder under their own base names (never a path the sender chose), one folder each, and removed afterwards.
+
+export const MAX_UPLOAD_FILES = 10;
+
+export const uploadResolvers = {
+  Mutation: {
+    async upload(_: unknown, args: { files: File[]; registry?: string | null; private: boolean }, context: Context) {
+      const organizationId = requireWriter(context);
+      if (args.files.length === 0) refuse('files: send at least one file', 'BAD_USER_INPUT');
+      if (args.files.length > MAX_UPLOAD_FILES) refuse(`files: at most ${MAX_UPLOAD_FILES} files per upload`, 'BAD_USER_INPUT');
+      const dir = await mkdtemp(join(tmpdir(), 'tally-upload-'));
+      try {
+        const paths: string[] = [];
+        for (const [i, file] of args.files.entries()) {
+          const name = basename(file.name || `file-${i + 1}`).replace(/[^\p{L}\p{N}._ -]/gu, '_') || `file-${i + 1}`;
+          // One folder per file, so two files of the same name stay apart and messages name the sender's file.
+          await mkdir(join(dir, String(i + 1)));
+          const path = join(dir, String(i + 1), name);
+          await writeFile(path, Buffer.from(await file.arrayBuffer()));
+          paths.push(path);
+        }
+        const outcomes = await ingestFiles(context.db, paths, {
+          registry: args.registry ?? undefined, ownerOrganizationId: organizationId, isPrivate: args.private, apiKeyId: context.viewer.apiKeyId ?? undefined,
+        });
+        const batchIds = outcomes.flatMap((o) => (o.kind === 'unread' ? [] : [o.summary.batchId]));
+        const batches = (await context.loaders.batch.loadMany(batchIds)).filter((b) => b && !(b instanceof Error));
+        const unread = outcomes.filter((o) => o.kind === 'unread');
+        return {
+          accepted: outcomes.every((o) => o.accepted),
+          batches,
+          errors: outcomes.flatMap((o) => outcomeErrors(o)),
+          failure: unread.length ? unread.map((o) => `${o.files.join(', ')}: ${o.failure}`).join('\n') : outcomes.find((o) => !o.accepted)?.failure ?? null,
+        };
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  },
+};

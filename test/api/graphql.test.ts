@@ -1,0 +1,285 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiKey } from '../../api/auth.ts';
+import { ingestFile } from '../../jobs/ingest-file.ts';
+import { loadSamplesIfEmpty } from '../../jobs/samples.ts';
+import { organizations } from '../../schema/db/index.ts';
+import { rows, type Database } from '../../schema/database.ts';
+import { startApi } from '../helpers/api.ts';
+import { openTestDatabase, type TestDatabase } from '../helpers/database.ts';
+
+// The GraphQL API on the real samples (the registry exports a fresh Tally loads, and the §6.3
+// conversion case), with a private draft and a private AEF uploaded through the API by organization A.
+// Expected values come from the fixture files or from SQL over the ledger, never from the API itself.
+
+const fixture = (path: string) => new URL(`../fixtures/${path}`, import.meta.url).pathname;
+const csvRows = (path: string) => parse(readFileSync(fixture(path)), { columns: true, bom: true }) as Record<string, string>[];
+
+type Keys = { admin: string; reader: string; readerA: string; publisherA: string; publisherB: string };
+
+describe('GraphQL API', () => {
+  let t: TestDatabase;
+  let db: Database;
+  let api: Awaited<ReturnType<typeof startApi>>;
+  const keys = {} as Keys;
+
+  beforeAll(async () => {
+    t = await openTestDatabase();
+    db = t.handle.db;
+    await loadSamplesIfEmpty(db);
+    for (const file of ['car-projects.csv', 'car-issuances.csv', 'verra-projects.json', 'verra-issuances.json']) await ingestFile(db, fixture(`integrity/${file}`));
+    const [a] = await db.insert(organizations).values({ slug: 'vanuatu', name: 'Government of Vanuatu', country: 'VU' }).returning();
+    const [b] = await db.insert(organizations).values({ slug: 'other-gov', name: 'Another government' }).returning();
+    keys.admin = (await createApiKey(db, { name: 'admin', role: 'admin', organizationId: null })).key;
+    keys.reader = (await createApiKey(db, { name: 'researcher', role: 'reader', organizationId: null })).key;
+    keys.readerA = (await createApiKey(db, { name: 'vanuatu analyst', role: 'reader', organizationId: a!.id })).key;
+    keys.publisherA = (await createApiKey(db, { name: 'vanuatu registry', role: 'publisher', organizationId: a!.id })).key;
+    keys.publisherB = (await createApiKey(db, { name: 'other registry', role: 'publisher', organizationId: b!.id })).key;
+    api = await startApi(t.handle);
+    const draft = await api.upload([
+      { name: 'projects.csv', content: readFileSync(fixture('api/private-art-projects.csv')) },
+      { name: 'issuances.csv', content: readFileSync(fixture('api/private-art-issuances.csv')) },
+    ], { key: keys.publisherA, private: true });
+    expect(draft.data?.upload).toMatchObject({ accepted: true, errors: [] });
+    const aef = await api.upload([{ name: 'ca0004-vut-2025.json', content: readFileSync(fixture('article6/ca0004-vut-2025.json')) }], { key: keys.publisherA, private: true });
+    expect(aef.data?.upload.accepted).toBe(true);
+  }, 120_000);
+  afterAll(async () => {
+    await api?.close();
+    await t?.close();
+  });
+
+  describe('researchers', () => {
+    it('lists one registry\'s projects with the count of its export, pages through them once each, and sorts by issued tonnes', async () => {
+      const expected = csvRows('registry-samples/art-trees/projects.csv').map((r) => `art-trees:${r['Program ID']}`).sort();
+      const all = await api.gql(`{ projects(filter: { registries: ["art-trees"] }, first: 500) { totalCount nodes { key } } }`);
+      expect(all.data!.projects.totalCount).toBe(expected.length);
+      const seen: string[] = [];
+      let after: string | null = null;
+      for (;;) {
+        const page: any = await api.gql(`query ($after: String) { projects(filter: { registries: ["art-trees"] }, first: 5, after: $after) {
+          nodes { key } pageInfo { hasNextPage endCursor } } }`, { after });
+        seen.push(...page.data.projects.nodes.map((n: { key: string }) => n.key));
+        if (!page.data.projects.pageInfo.hasNextPage) break;
+        after = page.data.projects.pageInfo.endCursor;
+      }
+      expect(seen).toEqual(expected);
+      const issued = new Map<string, number>();
+      for (const r of csvRows('registry-samples/art-trees/issuances.csv')) issued.set(r['Program ID']!, (issued.get(r['Program ID']!) ?? 0) + Number(r['Total Emission Reductions/Removals']));
+      const largest = [...issued.entries()].sort((x, y) => y[1] - x[1])[0]!;
+      const top = await api.gql(`{ projects(filter: { registries: ["art-trees"] }, sort: ISSUED, descending: true, first: 1) { nodes { key totals { issued } } } }`);
+      expect(top.data!.projects.nodes[0]).toEqual({ key: `art-trees:${largest[0]}`, totals: { issued: largest[1] } });
+    });
+
+    it('filters by country, category and free text, and says which codes exist when one does not', async () => {
+      const guyana = await api.gql(`{ projects(filter: { countries: ["GY"], search: "guyana" }) { nodes { key country { code name } } } }`);
+      expect(guyana.data!.projects.nodes).toEqual([{ key: 'art-trees:ART102', country: { code: 'GY', name: 'Guyana' } }]);
+      const bad = await api.gql(`{ projects(filter: { categories: ["forestry"] }) { totalCount } }`);
+      expect(bad.errors![0]!.message).toMatch(/categories: unknown "forestry"; expected one of: .*forest/);
+      expect(bad.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
+    });
+
+    it('gives trends by year and registry that equal the registry file\'s totals, in CSV too', async () => {
+      const byYear = new Map<number, number>();
+      for (const r of csvRows('registry-samples/art-trees/issuances.csv')) {
+        const year = Number(r['Date Approved']!.slice(-4));
+        byYear.set(year, (byYear.get(year) ?? 0) + Number(r['Total Emission Reductions/Removals']));
+      }
+      const trend = await api.gql(`{ trends(filter: { registries: ["art-trees"] }, groupBy: [REGISTRY]) { points { year group { code } issued } csv } }`);
+      const points = trend.data!.trends.points.filter((p: { issued: number }) => p.issued > 0);
+      expect(points.map((p: { year: number; issued: number }) => [p.year, p.issued])).toEqual([...byYear.entries()].sort((x, y) => x[0] - y[0]));
+      expect(trend.data!.trends.csv.split('\r\n')[0]).toBe('year,registry,registry_label,issued,retired,cancelled,converted_out');
+    });
+
+    it('counts converted tonnes once: CAR credits converted to VCUs are issued at Verra and taken off CAR\'s figure', async () => {
+      const query = `query ($net: Boolean) { trends(by: VINTAGE, filter: { search: "CAR4" }, groupBy: [REGISTRY], netOfConversions: $net) { points { year group { code } issued convertedOut } } }`;
+      const [gross, net] = await Promise.all([api.gql(query, { net: false }), api.gql(query, { net: true })]);
+      const [converted] = await rows<{ t: number }>(db, sql`select coalesce(sum(e.quantity), 0)::float8 as t from events e join projects p on p.id = e.project_id
+        where e.kind = 'converted-out' and e.counterparty_registry_id = 'verra' and p.key ilike '%CAR4%'`);
+      const sum = (r: any) => r.data.trends.points.reduce((s: number, p: { issued: number }) => s + p.issued, 0);
+      expect(converted!.t).toBeGreaterThan(0);
+      expect(sum(gross) - sum(net)).toBe(converted!.t);
+    });
+
+    it('labels results in Japanese when asked, by argument or by Accept-Language', async () => {
+      const byArgument = await api.gql(`{ project(key: "art-trees:ART102", locale: JA) { status { code label } country { name } registry { name } } }`);
+      expect(byArgument.data!.project).toEqual({ status: { code: 'registered', label: '登録済み' }, country: { name: 'ガイアナ' }, registry: { name: expect.any(String) } });
+      const byHeader = await api.gql(`{ taxonomy { name label terms { code label } } }`, {}, { headers: { 'accept-language': 'ja-JP' } });
+      const unitStatus = byHeader.data!.taxonomy.find((v: { name: string }) => v.name === 'unitStatus');
+      expect(unitStatus.terms.find((term: { code: string }) => term.code === 'retired').label).toBe('償却済み');
+    });
+  });
+
+  describe('exchanges: provenance', () => {
+    it('finds the block that holds a single ACR unit, with its project, status, events and sources', async () => {
+      const acr = csvRows('registry-samples/american-carbon-registry/cancellations.csv')[0]!;
+      const serial = Object.entries(acr).find(([k]) => /serial/i.test(k))![1];
+      const lookup = await api.gql(`query ($s: String!) { lookup(serial: $s) { readings { registry numberSpace start end }
+        blocks { serial quantity status { code } project { key } events { kind { code } quantity } sources { contentHash batchId batchDigest locator } } message } }`, { s: serial });
+      const found = lookup.data!.lookup;
+      expect(found.readings[0].registry).toBe('american-carbon-registry');
+      expect(found.blocks.map((b: { serial: string }) => b.serial)).toContain(serial);
+      const block = found.blocks.find((b: { serial: string }) => b.serial === serial);
+      expect(block.sources[0].contentHash).toMatch(/^[0-9a-f]{64}$/);
+      expect(block.sources[0].batchDigest).toMatch(/^[0-9a-f]{64}$/);
+      // One unit inside the range finds the same block.
+      const unit = serial.replace(/-(\d+) to \d+$/, (_: string, start: string) => `-${Number(start) + 1}`);
+      const single = await api.gql(`query ($s: String!) { lookup(serial: $s) { blocks { serial } } }`, { s: unit });
+      expect(single.data!.lookup.blocks.map((b: { serial: string }) => b.serial)).toContain(serial);
+    });
+
+    it('explains a serial it cannot read, and a bare number without a number space', async () => {
+      const unreadable = await api.gql(`{ lookup(serial: "not-a-serial") { blocks { id } message } }`);
+      expect(unreadable.data!.lookup).toMatchObject({ blocks: [], message: expect.stringMatching(/not a serial in a format Tally reads/) });
+    });
+  });
+
+  describe('findings', () => {
+    it('lists the unnetted conversions with their tonnes, lets an admin acknowledge one, and keeps the history', async () => {
+      const list = await api.gql(`{ findings(filter: { kinds: ["unnetted-conversion"] }) { totalCount tonnesAtRisk csv nodes { id tonnesAtRisk projects { key } } } }`);
+      expect(list.data!.findings).toMatchObject({ totalCount: 2, tonnesAtRisk: 50_000 });
+      expect(list.data!.findings.csv.split('\r\n').filter(Boolean)).toHaveLength(3);
+      const id = list.data!.findings.nodes[0].id;
+      const noReason = await api.gql(`mutation ($id: ID!) { setFindingStatus(id: $id, status: DISMISSED) { id } }`, { id }, { key: keys.admin });
+      expect(noReason.errors![0]!.message).toBe('dismissing a finding needs a reason');
+      const done = await api.gql(`mutation ($id: ID!) { setFindingStatus(id: $id, status: ACKNOWLEDGED, reason: "checked with CAR") { status { code } history { from to reason } } }`, { id }, { key: keys.admin });
+      expect(done.data!.setFindingStatus.status).toEqual({ status: { code: 'acknowledged' } }.status);
+      expect(done.data!.setFindingStatus.history.at(-1)).toEqual({ from: 'open', to: 'acknowledged', reason: 'checked with CAR' });
+    });
+  });
+
+  describe('governments: Article 6', () => {
+    it('shows the Party its own private AEF: summary, authorizations, consistency and the export', async () => {
+      const query = `{ article6(party: "VUT") { summary { year authorized firstTransferred } authorizations { authorizationId quantity private }
+        consistency(reportYear: 2025) { check outcome } aef(reportYear: 2025) } }`;
+      const own = await api.gql(query, {}, { key: keys.readerA });
+      expect(own.data!.article6.authorizations).toEqual([{ authorizationId: 'VUT0001', quantity: 1000, private: true }]);
+      expect(own.data!.article6.summary.find((y: { year: number }) => y.year === 2025)).toMatchObject({ authorized: 1000 });
+      expect(own.data!.article6.consistency.every((c: { outcome: string }) => c.outcome !== 'fail')).toBe(true);
+      expect(own.data!.article6.aef.aefT2Authorizations[0].aefT2AuthorizationsId).toBe('VUT0001');
+      const other = await api.gql(query, {}, { key: keys.publisherB });
+      expect(other.data!.article6).toMatchObject({ summary: [], authorizations: [], aef: null });
+    });
+  });
+
+  describe('authorization matrix', () => {
+    const callers = ['anonymous', 'reader', 'readerA', 'publisherA', 'publisherB', 'admin'] as const;
+    const keyOf = (caller: typeof callers[number]) => (caller === 'anonymous' ? undefined : keys[caller]);
+    const ownsPrivate = (caller: string) => caller === 'readerA' || caller === 'publisherA';
+
+    it.each(callers)('%s: reads public data; sees the private draft only as its owner, in lists, trends, exports and provenance', async (caller) => {
+      const key = keyOf(caller);
+      const q = await api.gql(`{ publicProject: project(key: "art-trees:ART102") { key }
+        privateProject: project(key: "art-trees:ART9901") { key private }
+        projects(filter: { registries: ["art-trees"] }) { totalCount csv }
+        trends(filter: { registries: ["art-trees"] }) { points { issued } } }`, {}, { key });
+      expect(q.data!.publicProject).toEqual({ key: 'art-trees:ART102' });
+      const publicCount = csvRows('registry-samples/art-trees/projects.csv').length;
+      const publicIssued = csvRows('registry-samples/art-trees/issuances.csv').reduce((s, r) => s + Number(r['Total Emission Reductions/Removals']), 0);
+      const draftIssued = csvRows('api/private-art-issuances.csv').reduce((s, r) => s + Number(r['Total Emission Reductions/Removals']), 0);
+      const issued = q.data!.trends.points.reduce((s: number, p: { issued: number }) => s + p.issued, 0);
+      if (ownsPrivate(caller)) {
+        expect(q.data!.privateProject).toEqual({ key: 'art-trees:ART9901', private: true });
+        expect(q.data!.projects.totalCount).toBe(publicCount + 1);
+        expect(q.data!.projects.csv).toContain('ART9901');
+        expect(issued).toBe(publicIssued + draftIssued);
+      } else {
+        expect(q.data!.privateProject).toBeNull();
+        expect(q.data!.projects.totalCount).toBe(publicCount);
+        expect(q.data!.projects.csv).not.toContain('ART9901');
+        expect(issued).toBe(publicIssued);
+      }
+      const batches = await api.gql(`{ batches(first: 500) { nodes { source private } } }`, {}, { key });
+      expect(batches.data!.batches.nodes.some((b: { private: boolean }) => b.private)).toBe(ownsPrivate(caller));
+    });
+
+    it.each(callers)('%s: uploads only with a publisher key, for its own organization', async (caller) => {
+      const result = await api.upload([{ name: 'projects.csv', content: readFileSync(fixture('api/private-art-projects.csv')) }], { key: keyOf(caller), private: true });
+      if (caller === 'publisherA' || caller === 'publisherB') {
+        expect(result.data!.upload.accepted).toBe(true);
+      } else {
+        expect(result.errors![0]!.extensions!.code).toBe(caller === 'anonymous' ? 'UNAUTHENTICATED' : 'FORBIDDEN');
+      }
+    });
+
+    it('a publisher cannot change another organization\'s finding, nor learn that a private one exists', async () => {
+      const [publicFinding] = await rows<{ id: number }>(db, sql`select id::float8 as id from findings where not is_private order by id limit 1`);
+      const forbidden = await api.gql(`mutation ($id: ID!) { setFindingStatus(id: $id, status: ACKNOWLEDGED) { id } }`, { id: publicFinding!.id }, { key: keys.publisherB });
+      expect(forbidden.errors![0]!.extensions!.code).toBe('FORBIDDEN');
+      const privateFindings = await rows<{ id: number }>(db, sql`select id::float8 as id from findings where is_private order by id limit 1`);
+      const probe = privateFindings[0]?.id ?? 99_999_999;
+      const hidden = await api.gql(`mutation ($id: ID!) { setFindingStatus(id: $id, status: ACKNOWLEDGED) { id } }`, { id: probe }, { key: keys.publisherB });
+      const missing = await api.gql(`mutation { setFindingStatus(id: 99999999, status: ACKNOWLEDGED) { id } }`, {}, { key: keys.publisherB });
+      expect(hidden.errors![0]!.message).toBe(`no finding ${probe}`);
+      expect(missing.errors![0]!.message).toBe('no finding 99999999');
+      const readerTry = await api.gql(`mutation ($id: ID!) { setFindingStatus(id: $id, status: ACKNOWLEDGED) { id } }`, { id: publicFinding!.id }, { key: keys.reader });
+      expect(readerTry.errors![0]!.extensions!.code).toBe('FORBIDDEN');
+    });
+
+    it('only an admin manages organizations and keys; a new key works at once and stops working when revoked', async () => {
+      const denied = await api.gql(`mutation { createOrganization(slug: "x", name: "X") { id } }`, {}, { key: keys.publisherA });
+      expect(denied.errors![0]!.extensions!.code).toBe('FORBIDDEN');
+      const created = await api.gql(`mutation { createApiKey(name: "new", role: READER, organization: "vanuatu") { id key organization { slug } } }`, {}, { key: keys.admin });
+      const newKey = created.data!.createApiKey;
+      expect(newKey.organization.slug).toBe('vanuatu');
+      const draft = await api.gql(`{ project(key: "art-trees:ART9901") { key } }`, {}, { key: newKey.key });
+      expect(draft.data!.project).toEqual({ key: 'art-trees:ART9901' });
+      await api.gql(`mutation ($id: ID!) { revokeApiKey(id: $id) }`, { id: newKey.id }, { key: keys.admin });
+      const after = await api.gql(`{ viewer { role } }`, {}, { key: newKey.key });
+      expect(after.status).toBe(401);
+      expect(after.errors![0]!.message).toBe('the API key is unknown or revoked');
+    });
+  });
+
+  describe('abuse', () => {
+    it('refuses a query too deep, too costly or with thousands of aliases, and stays up', async () => {
+      const nested = (n: number): string => (n === 0 ? 'key' : `links { project { ${nested(n - 1)} } }`);
+      const deep = await api.gql(`{ projects { nodes { ${nested(6)} } } }`);
+      expect(deep.errors![0]!.message).toMatch(/depth/i);
+      const thousands = await api.gql(`{ ${Array.from({ length: 2000 }, (_, i) => `a${i}: viewer { role }`).join(' ')} }`);
+      expect(thousands.errors![0]!.message).toMatch(/token limit/i);
+      const aliases = await api.gql(`{ ${Array.from({ length: 100 }, (_, i) => `a${i}: viewer { role }`).join(' ')} }`);
+      expect(aliases.errors![0]!.message).toMatch(/aliases/i);
+      const costly = await api.gql(`{ projects(first: 500) { nodes { blocks { events { source { payload } } findings { blocks { sources { payload } } } } } } }`);
+      expect(costly.errors![0]!.message).toMatch(/cost/i);
+      const alive = await api.gql(`{ viewer { role } }`);
+      expect(alive.data).toEqual({ viewer: { role: 'anonymous' } });
+    });
+
+    it('refuses an upload over the size limit with a clear error', async () => {
+      const big = Buffer.alloc(6 * 1024 * 1024, 'a');
+      const result = await api.upload([{ name: 'big.csv', content: big }], { key: keys.publisherA });
+      expect(result.status).toBe(413);
+      expect(JSON.stringify(result.errors)).toMatch(/at most/);
+    });
+
+    it('limits requests per address and says when to retry', async () => {
+      const limited = await startApi(t.handle, { rateLimitPerMinute: 3, maxUploadBytes: 1024 });
+      try {
+        const statuses = [];
+        for (let i = 0; i < 4; i += 1) statuses.push((await limited.gql(`{ viewer { role } }`)).status);
+        expect(statuses).toEqual([200, 200, 200, 429]);
+      } finally {
+        await limited.close();
+      }
+    });
+
+    it('answers an unknown key with 401 rather than as anonymous, and masks unexpected errors', async () => {
+      const wrong = await api.gql(`{ viewer { role } }`, {}, { key: 'tly_000000000000_' + 'x'.repeat(43) });
+      expect(wrong.status).toBe(401);
+    });
+  });
+
+  describe('operations', () => {
+    it('serves health, Prometheus metrics and security headers', async () => {
+      const health = await fetch(`${api.url}/health`);
+      expect(health.status).toBe(200);
+      expect(health.headers.get('x-content-type-options')).toBe('nosniff');
+      const metrics = await (await fetch(`${api.url}/metrics`)).text();
+      expect(metrics).toMatch(/tally_http_request_duration_seconds_bucket/);
+      expect(metrics).toMatch(/tally_graphql_operations_total/);
+    });
+  });
+});
