@@ -33,7 +33,7 @@ export async function startApi(handle: DatabaseHandle, limits: ApiLimits = { rat
       upload(files: $files, private: $private, registry: $registry) { accepted failure errors { locator field code message } batches { id status private connector counts } } }`;
     form.set('operations', JSON.stringify({ query, variables: { files: files.map(() => null), private: options.private ?? false, registry: options.registry ?? null } }));
     form.set('map', JSON.stringify(Object.fromEntries(files.map((_, i) => [String(i), [`variables.files.${i}`]]))));
-    files.forEach((f, i) => form.set(String(i), new Blob([f.content]), f.name));
+    files.forEach((f, i) => form.set(String(i), new Blob([typeof f.content === 'string' ? f.content : new Uint8Array(f.content)]), f.name));
     const response = await fetch(`${url}/graphql`, {
       method: 'POST', body: form, headers: { ...(options.key ? { authorization: `Bearer ${options.key}` } : {}), 'graphql-require-preflight': '1' },
     });

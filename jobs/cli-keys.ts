@@ -1,0 +1,91 @@
+import { parseArgs } from 'node:util';
+import { and, eq, isNull } from 'drizzle-orm';
+import { createApiKey, type Role } from '../api/auth.ts';
+import { apiKeys, organizations } from '../schema/db/index.ts';
+import type { Database } from '../schema/database.ts';
+
+// `tally org add` and `tally key create|list|revoke`: how the first admin key, and any key, comes to
+// exist. The API's admin mutations do the same once an admin key exists.
+
+export const orgUsage = `usage: tally org add <slug> --name <name> [--name-ja <name>] [--country <ISO alpha-2>]
+       tally org list`;
+
+export const keyUsage = `usage: tally key create --role admin|publisher|reader [--organization <slug>] [--name <label>]
+       tally key list
+       tally key revoke <id>
+
+A publisher key writes for its organization; a reader key with an organization also reads that
+organization's private records. The key is printed once; Tally keeps only its hash.`;
+
+export async function orgCommand(db: Database, args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: {
+    name: { type: 'string' }, 'name-ja': { type: 'string' }, country: { type: 'string' },
+  } });
+  const [action, slug] = positionals;
+  if (action === 'list') {
+    for (const o of await db.select().from(organizations).orderBy(organizations.slug)) console.log(`${o.slug}\t${o.name}${o.country ? `\t${o.country}` : ''}`);
+    return 0;
+  }
+  if (action !== 'add' || !slug || !values.name) {
+    console.error(orgUsage);
+    return 2;
+  }
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(slug)) {
+    console.error('tally org add: the slug takes lower-case letters, digits and hyphens');
+    return 2;
+  }
+  if (values.country && !/^[A-Z]{2}$/.test(values.country)) {
+    console.error('tally org add: --country is an ISO 3166-1 alpha-2 code such as JP');
+    return 2;
+  }
+  const [existing] = await db.select({ id: organizations.id }).from(organizations).where(eq(organizations.slug, slug));
+  if (existing) {
+    console.error(`tally org add: "${slug}" exists already`);
+    return 1;
+  }
+  await db.insert(organizations).values({ slug, name: values.name, nameJa: values['name-ja'] ?? null, country: values.country ?? null });
+  console.log(`organization ${slug} added`);
+  return 0;
+}
+
+export async function keyCommand(db: Database, args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: {
+    role: { type: 'string' }, organization: { type: 'string' }, name: { type: 'string' },
+  } });
+  const [action, id] = positionals;
+  if (action === 'list') {
+    const keys = await db.select({ key: apiKeys, organization: organizations.slug }).from(apiKeys)
+      .leftJoin(organizations, eq(organizations.id, apiKeys.organizationId)).orderBy(apiKeys.id);
+    for (const { key, organization } of keys) {
+      console.log(`${key.id}\t${key.keyPrefix}…\t${key.role}\t${organization ?? '-'}\t${key.name}${key.revokedAt ? '\trevoked' : ''}`);
+    }
+    return 0;
+  }
+  if (action === 'revoke' && id && /^\d+$/.test(id)) {
+    const revoked = await db.update(apiKeys).set({ revokedAt: new Date() }).where(and(eq(apiKeys.id, Number(id)), isNull(apiKeys.revokedAt))).returning({ id: apiKeys.id });
+    console.log(revoked.length ? `key ${id} revoked` : `no active key ${id}`);
+    return revoked.length ? 0 : 1;
+  }
+  const roles: Role[] = ['admin', 'publisher', 'reader'];
+  if (action !== 'create' || !roles.includes(values.role as Role)) {
+    console.error(keyUsage);
+    return 2;
+  }
+  let organizationId: number | null = null;
+  if (values.organization) {
+    const [org] = await db.select({ id: organizations.id }).from(organizations).where(eq(organizations.slug, values.organization));
+    if (!org) {
+      console.error(`tally key create: no organization "${values.organization}" (add it with tally org add)`);
+      return 2;
+    }
+    organizationId = org.id;
+  }
+  if (values.role === 'publisher' && organizationId === null) {
+    console.error('tally key create: a publisher key needs --organization: it writes for that organization');
+    return 2;
+  }
+  const created = await createApiKey(db, { name: values.name ?? `${values.role} key`, role: values.role as Exclude<Role, 'anonymous'>, organizationId });
+  console.log(created.key);
+  console.error(`key ${created.id} created (${values.role}${values.organization ? ` for ${values.organization}` : ''}); send it as "Authorization: Bearer <key>". It is not shown again.`);
+  return 0;
+}
