@@ -46,7 +46,8 @@ export const lookupResolvers = {
         where (${blockMatch}) and ${visible(context, 'b')}
         order by b.superseded_in_batch_id nulls first, b.number_space, b.serial_start, b.id limit ${MAX_BLOCKS}`);
       const issuanceMatch = readings.length > 0
-        ? sql`(${overlapping('i', readings, (a, r) => sql`${sql.raw(a)}.serial_start <= ${r.end} and ${sql.raw(a)}.serial_end >= ${r.start}`)}) or i.serial_raw = ${serial}`
+        ? sql`(${overlapping('i', readings, (a, r) => sql`${sql.raw(a)}.number_space is not null
+          and int8range(${sql.raw(a)}.serial_start, ${sql.raw(a)}.serial_end, '[]') && int8range(${r.start}::bigint, ${r.end}::bigint, '[]')`)}) or i.serial_raw = ${serial}`
         : sql`i.serial_raw = ${serial}`;
       const issuanceIds = await rows<{ id: number }>(context.db, sql`select i.id::float8 as id from issuances i
         where (${issuanceMatch}) and ${visible(context, 'i')} order by i.number_space, i.serial_start, i.id limit ${MAX_BLOCKS}`);

@@ -56,6 +56,9 @@ export const issuances = pgTable('issuances', {
   check('issuances_levies_not_negative', sql`${t.bufferQuantity} >= 0 and ${t.shareOfProceedsQuantity} >= 0 and ${t.omgeQuantity} >= 0 and ${t.caReserveQuantity} >= 0`),
   ownershipCheck('issuances', t),
   index('issuances_registry_vintage').on(t.registryId, t.vintageYear),
+  // Serial lookups reach issuance ranges too (registries that publish the range of a whole issuance).
+  index('issuances_serial_range').using('gist', t.numberSpace, sql`int8range(${t.serialStart}, ${t.serialEnd}, '[]')`).where(sql`${t.numberSpace} is not null`),
+  index('issuances_serial_raw').on(t.serialRaw).where(sql`${t.serialRaw} is not null`),
 ]);
 
 /**

@@ -130,6 +130,18 @@ describe('GraphQL API', () => {
       expect(single.data!.lookup.blocks.map((b: { serial: string }) => b.serial)).toContain(serial);
     });
 
+    it('finds a Gold Standard issuance range from one unit inside it', async () => {
+      const [issuance] = await rows<{ serial: string; start: number; end: number; key: string }>(db, sql`select i.serial_raw as serial,
+          i.serial_start::float8 as start, i.serial_end::float8 as "end", p.key from issuances i join projects p on p.id = i.project_id
+        where i.registry_id = 'gold-standard' and i.serial_raw like 'GS%' and i.serial_end > i.serial_start order by i.id limit 1`);
+      expect(issuance).toBeDefined();
+      const middle = Math.floor((issuance!.start + issuance!.end) / 2);
+      // The GS serial of one unit: the range's prefix, then the unit as start and end.
+      const unit = issuance!.serial.replace(/-\d+-\d+$/, `-${middle}-${middle}`);
+      const found = await api.gql(`query ($s: String!) { lookup(serial: $s) { issuances { serial project { key } } } }`, { s: unit });
+      expect(found.data!.lookup.issuances).toContainEqual({ serial: issuance!.serial, project: { key: issuance!.key } });
+    });
+
     it('explains a serial it cannot read, and a bare number without a number space', async () => {
       const unreadable = await api.gql(`{ lookup(serial: "not-a-serial") { blocks { id } message } }`);
       expect(unreadable.data!.lookup).toMatchObject({ blocks: [], message: expect.stringMatching(/not a serial in a format Tally reads/) });

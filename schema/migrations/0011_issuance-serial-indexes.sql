@@ -1,0 +1,2 @@
+CREATE INDEX "issuances_serial_range" ON "issuances" USING gist ("number_space",int8range("serial_start", "serial_end", '[]')) WHERE "issuances"."number_space" is not null;--> statement-breakpoint
+CREATE INDEX "issuances_serial_raw" ON "issuances" USING btree ("serial_raw") WHERE "issuances"."serial_raw" is not null;
