@@ -62,15 +62,18 @@ export type OpenOptions = {
   url?: string | undefined;
   /** PGlite data folder; when absent too, PGlite runs in memory (tests). */
   dataDir?: string | undefined;
+  /** Called with every statement drizzle sends (tests count the queries one API request costs). */
+  onQuery?: ((query: string) => void) | undefined;
 };
 
 export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle> {
+  const logger = options.onQuery ? { logQuery: options.onQuery } : undefined;
   if (options.url) {
     const client = postgres(options.url, { onnotice: () => {}, max: 10 });
     await client`select 1`;
     const local = inProcessLocks();
     return {
-      db: drizzlePostgres({ client, schema, casing }) as unknown as Database,
+      db: drizzlePostgres({ client, schema, casing, logger }) as unknown as Database,
       kind: 'postgres',
       location: redactUrl(options.url),
       // The in-process lock first, so this process does not queue for a connection to learn what it knows.
@@ -98,7 +101,7 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
   }
   const client = await PGlite.create({ dataDir, extensions: { btree_gist, pg_trgm } });
   return {
-    db: drizzlePglite({ client, schema, casing }) as unknown as Database,
+    db: drizzlePglite({ client, schema, casing, logger }) as unknown as Database,
     kind: 'pglite',
     location: dataDir ?? 'memory',
     withLock: inProcessLocks(),

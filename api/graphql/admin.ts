@@ -91,8 +91,9 @@ export const adminResolvers = {
       const counts = await registryCounts(c);
       return counts.get(r.id) ?? 0;
     },
-    lastSync: (r: RegistryRow, _: unknown, c: Context) => lastBatch(c, r.id, false),
-    lastSuccess: (r: RegistryRow, _: unknown, c: Context) => lastBatch(c, r.id, true),
+    lastBatch: (r: RegistryRow, _: unknown, c: Context) => lastBatch(c, r.id, 'any'),
+    lastSync: (r: RegistryRow, _: unknown, c: Context) => lastBatch(c, r.id, 'sync'),
+    lastSuccess: (r: RegistryRow, _: unknown, c: Context) => lastBatch(c, r.id, 'committed'),
   },
 
   Batch: {
@@ -117,16 +118,17 @@ function registryCounts(c: Context): Promise<Map<string, number>> {
   return cached;
 }
 
-const lastCache = new WeakMap<Context, Promise<Map<string, { any?: number; committed?: number }>>>();
-async function lastBatch(c: Context, registry: string, committed: boolean) {
+type Last = { any: number | null; sync: number | null; committed: number | null };
+const lastCache = new WeakMap<Context, Promise<Map<string, Last>>>();
+async function lastBatch(c: Context, registry: string, which: keyof Last) {
   let cached = lastCache.get(c);
   if (!cached) {
-    cached = rows<{ registry: string; last_any: number | null; last_committed: number | null }>(c.db, sql`select b.registry_id as registry,
-        max(b.id)::float8 as last_any, (max(b.id) filter (where b.status = 'committed'))::float8 as last_committed
-      from batches b where b.kind = 'sync' and b.registry_id is not null and ${visible(c, 'b')} group by 1`)
-      .then((r) => new Map(r.map((x) => [x.registry, { any: x.last_any ?? undefined, committed: x.last_committed ?? undefined }])));
+    cached = rows<Last & { registry: string }>(c.db, sql`select b.registry_id as registry, max(b.id)::float8 as any,
+        (max(b.id) filter (where b.kind = 'sync'))::float8 as sync, (max(b.id) filter (where b.kind = 'sync' and b.status = 'committed'))::float8 as committed
+      from batches b where b.registry_id is not null and ${visible(c, 'b')} group by 1`)
+      .then((r) => new Map(r.map(({ registry, ...last }) => [registry, last])));
     lastCache.set(c, cached);
   }
-  const id = (await cached).get(registry)?.[committed ? 'committed' : 'any'];
+  const id = (await cached).get(registry)?.[which] ?? undefined;
   return id === undefined ? null : c.loaders.batch.load(id);
 }

@@ -24,9 +24,10 @@ describe('GraphQL API', () => {
   let db: Database;
   let api: Awaited<ReturnType<typeof startApi>>;
   const keys = {} as Keys;
+  let queries = 0;
 
   beforeAll(async () => {
-    t = await openTestDatabase();
+    t = await openTestDatabase({ onQuery: () => { queries += 1; } });
     db = t.handle.db;
     await loadSamplesIfEmpty(db);
     for (const file of ['car-projects.csv', 'car-issuances.csv', 'verra-projects.json', 'verra-issuances.json']) await ingestFile(db, fixture(`integrity/${file}`));
@@ -242,6 +243,56 @@ describe('GraphQL API', () => {
       const after = await api.gql(`{ viewer { role } }`, {}, { key: newKey.key });
       expect(after.status).toBe(401);
       expect(after.errors![0]!.message).toBe('the API key is unknown or revoked');
+    });
+  });
+
+  describe('a project, whole', () => {
+    it('answers a project with its issuances, blocks, events, links, findings and sources as the ledger holds them', async () => {
+      const project = await api.gql(`{ project(key: "verra:1528") { key name registry { id } issuances { issuanceKey quantity vintageYear }
+        blocks { serial quantity status { code } } events { kind { code } quantity } links { relation { code } source { code } outgoing project { key } }
+        findings { kind { code } tonnesAtRisk } sources { source locator contentHash } totals { issued retired } } }`);
+      const p = project.data!.project;
+      const [ledger] = await rows<{ issuances: number; issued: number; blocks: number; sources: number }>(db, sql`select
+          (select count(*)::int from issuances i where i.project_id = p.id) as issuances,
+          (select coalesce(sum(quantity), 0)::float8 from events e where e.project_id = p.id and e.kind = 'issued') as issued,
+          (select count(*)::int from unit_blocks b where b.project_id = p.id and b.superseded_in_batch_id is null) as blocks,
+          (select count(distinct l.raw_record_id)::int from record_lineage l where l.project_id = p.id) as sources
+        from projects p where p.key = 'verra:1528'`);
+      expect(p.issuances).toHaveLength(ledger!.issuances);
+      expect(p.totals.issued).toBe(ledger!.issued);
+      expect(p.blocks).toHaveLength(ledger!.blocks);
+      expect(p.sources).toHaveLength(ledger!.sources);
+      expect(p.sources[0]).toMatchObject({ source: 'verra-projects.json', contentHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+      expect(p.links).toContainEqual({ relation: { code: 'same-activity' }, source: { code: 'declared' }, outgoing: true, project: { key: 'climate-action-reserve:CAR400' } });
+      expect(p.findings).toEqual([{ kind: { code: 'unnetted-conversion' }, tonnesAtRisk: 45_730 }]);
+    });
+
+    it('costs the same number of database queries for 50 projects as for 200: children are loaded in batches', async () => {
+      const query = `query ($n: Int) { projects(first: $n, sort: ISSUED, descending: true) { nodes { key registry { name } totals { issued }
+        issuances { quantity } blocks(first: 5) { serial events { kind { code } } } labels { label } links { project { key } } findings { title } sources { contentHash } } } }`;
+      queries = 0;
+      const few = await api.gql(query, { n: 50 });
+      const forFew = queries;
+      queries = 0;
+      const many = await api.gql(query, { n: 200 });
+      const forMany = queries;
+      expect(few.data!.projects.nodes).toHaveLength(50);
+      expect(many.data!.projects.nodes).toHaveLength(200);
+      expect(forMany).toBe(forFew);
+      expect(forMany).toBeLessThan(20);
+    });
+
+    it('lists batches and registries with their last batch, and a bad row of an upload comes back with its line', async () => {
+      const bad = readFileSync(fixture('api/private-art-issuances.csv'), 'utf8').replace('9621384,535461,9085923', 'many,535461,9085923');
+      const result = await api.upload([{ name: 'issuances.csv', content: bad }], { key: keys.publisherA, private: true });
+      expect(result.data!.upload.errors).toContainEqual(expect.objectContaining({ locator: 'line 2', field: 'Total Emission Reductions/Removals' }));
+      const batches = await api.gql(`{ batches(first: 1, kind: UPLOAD) { nodes { id source errors { locator message } } } }`, {}, { key: keys.publisherA });
+      expect(batches.data!.batches.nodes[0]).toMatchObject({ source: 'issuances.csv', errors: [expect.objectContaining({ locator: 'line 2' })] });
+      const registries = await api.gql(`{ registries { id projectCount lastBatch { status source } } }`);
+      const art = registries.data!.registries.find((r: { id: string }) => r.id === 'art-trees');
+      expect(art.projectCount).toBe(csvRows('registry-samples/art-trees/projects.csv').length);
+      expect(art.lastBatch).toMatchObject({ status: 'committed' });
+      expect(art.lastBatch.source).not.toBe('issuances.csv'); // organization A's private batch is not shown to others
     });
   });
 

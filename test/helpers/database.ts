@@ -11,10 +11,10 @@ export type TestDatabase = {
   close(): Promise<void>;
 };
 
-export async function openTestDatabase(options: { migrate?: boolean } = {}): Promise<TestDatabase> {
+export async function openTestDatabase(options: { migrate?: boolean; onQuery?: (query: string) => void } = {}): Promise<TestDatabase> {
   const serverUrl = process.env.TEST_DATABASE_URL;
   const scratch = serverUrl ? await createScratchDatabase(serverUrl, 'tally_test') : undefined;
-  const open: OpenOptions = scratch ? { url: scratch.url } : {};
+  const open: OpenOptions = { ...(scratch ? { url: scratch.url } : {}), onQuery: options.onQuery };
   const handle = await openDatabase(open);
   const db: TestDatabase = {
     handle,
