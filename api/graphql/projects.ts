@@ -1,7 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { rows } from '../../schema/database.ts';
 import { toCsv } from '../csv.ts';
-import { useLocale, visible, type Context } from './context.ts';
+import { refuse, useLocale, visible, type Context } from './context.ts';
 import { decodeCursor, encodeCursor, pageSize, projectConditions, type ProjectFilter } from './filters.ts';
 import type { BlockRow, EventRow, IssuanceRow, LinkRow, ProjectRow, SourceRow } from './loaders.ts';
 import { countryOf, projectTypeTerm, term, terms } from './terms.ts';
@@ -44,11 +44,17 @@ async function projectsPage(context: Context, args: ProjectsArgs) {
   let after = sql`true`;
   if (args.after) {
     const [value, id] = decodeCursor(args.after);
+    const numeric = args.sort === 'ISSUED' || args.sort === 'RETIRED';
+    if (numeric ? typeof value !== 'number' : typeof value !== 'string' || (args.sort === 'REGISTERED_ON' && !/^\d{4}-\d{2}-\d{2}$/.test(value))) {
+      refuse('after: this cursor belongs to another sort order; ask again from the first page', 'BAD_USER_INPUT');
+    }
     after = args.descending
       ? sql`(${expr}, p.id) < (${value}::${cast}, ${id})`
       : sql`(${expr}, p.id) > (${value}::${cast}, ${id})`;
   }
-  const found = await rows<{ id: number; sort_value: unknown }>(context.db, sql`select p.id::float8 as id, ${expr} as sort_value
+  // The sort value goes into the cursor as the caller will send it back: tonnes as a number, text and dates as text.
+  const asCursor = args.sort === 'ISSUED' || args.sort === 'RETIRED' ? sql`float8` : sql`text`;
+  const found = await rows<{ id: number; sort_value: string | number }>(context.db, sql`select p.id::float8 as id, (${expr})::${asCursor} as sort_value
     from projects p where ${where} and ${after}
     order by ${expr} ${direction}, p.id ${direction} limit ${first + 1}`);
   const page = found.slice(0, first);
@@ -58,7 +64,7 @@ async function projectsPage(context: Context, args: ProjectsArgs) {
     nodes,
     pageInfo: {
       hasNextPage: found.length > first,
-      endCursor: last ? encodeCursor(typeof last.sort_value === 'string' || typeof last.sort_value === 'number' ? last.sort_value : String(last.sort_value), last.id) : null,
+      endCursor: last ? encodeCursor(last.sort_value, last.id) : null,
     },
     where,
   };

@@ -329,9 +329,17 @@ describe('GraphQL API', () => {
       }
     });
 
-    it('answers an unknown key with 401 rather than as anonymous, and masks unexpected errors', async () => {
+    it('answers an unknown key with 401 rather than as anonymous', async () => {
       const wrong = await api.gql(`{ viewer { role } }`, {}, { key: 'tly_000000000000_' + 'x'.repeat(43) });
       expect(wrong.status).toBe(401);
+    });
+
+    it('refuses a cursor that was forged or belongs to another sort, in words', async () => {
+      const page = await api.gql(`{ projects(sort: NAME, first: 2) { pageInfo { endCursor } } }`);
+      const other = await api.gql(`query ($after: String) { projects(sort: ISSUED, after: $after) { totalCount } }`, { after: page.data!.projects.pageInfo.endCursor });
+      expect(other.errors![0]!.message).toMatch(/another sort order/);
+      const forged = await api.gql(`{ projects(after: "not-a-cursor") { totalCount } }`);
+      expect(forged.errors![0]!.message).toMatch(/not a cursor this API gave out/);
     });
   });
 
@@ -344,5 +352,21 @@ describe('GraphQL API', () => {
       expect(metrics).toMatch(/tally_http_request_duration_seconds_bucket/);
       expect(metrics).toMatch(/tally_graphql_operations_total/);
     });
+  });
+});
+
+describe('GraphQL API with its database gone', () => {
+  it('answers "Unexpected error." without the database\'s words, and /health says why', async () => {
+    const t = await openTestDatabase();
+    const api = await startApi(t.handle);
+    try {
+      await t.close();
+      const result = await api.gql(`{ projects { totalCount } }`);
+      expect(result.errors![0]).toMatchObject({ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+      expect(JSON.stringify(result)).not.toMatch(/select|projects p|PGlite|postgres/i);
+      expect((await fetch(`${api.url}/health`)).status).toBe(503);
+    } finally {
+      await api.close();
+    }
   });
 });
