@@ -25,7 +25,8 @@ export type RowError = {
   message: string;
 };
 
-export type Mapped = { records: CanonicalInput[]; errors: RowError[] };
+/** A row's canonical records, its errors (the row is rejected), and warnings (the row is kept; a value was left out). */
+export type Mapped = { records: CanonicalInput[]; errors: RowError[]; warnings?: RowError[] };
 
 /** An export a registry publishes as a file (CSV, XLSX, JSON), recognised by its headers. */
 export type FileFormat = {

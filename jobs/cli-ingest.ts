@@ -5,11 +5,8 @@ import { eq } from 'drizzle-orm';
 import cliProgress from 'cli-progress';
 import { organizations } from '../schema/db/index.ts';
 import type { Database } from '../schema/database.ts';
-import { isAefFile } from '../connectors/article6/aef.ts';
-import { AefRejected, ingestAef } from './article6/aef-upload.ts';
 import { printAefSummary, printSummary } from './cli-output.ts';
-import { BatchRejected } from './ingest.ts';
-import { detectFileFormat, ingestFile } from './ingest-file.ts';
+import { ingestFiles } from './ingest-files.ts';
 
 // `tally ingest <file…> [--registry <slug>] [--organization <slug> [--private]]`: each file is one
 // batch, shown with a progress bar and summarized as rows read, records new / changed / unchanged,
@@ -19,6 +16,8 @@ export const ingestUsage = `usage: tally ingest <file…> (.csv or .xlsx exports
 
   Article 6 AEF tables (a workbook with a sheet per table, a CSV file per table, or a JSON document,
   with CAD Trust v2 field names) are recognised, and the AEF files given together are one upload.
+  So are national-registry uploads in the CAD Trust v1 template (sheets or CSV files projects, units,
+  issuances, labels, label_units…): the CAD Trust v1 files given together are one upload.
 
   --registry       read the files as this registry's exports (otherwise recognised by their columns)
   --organization   record the files as published by this organization (its slug)
@@ -55,54 +54,24 @@ export async function ingestCommand(db: Database, argv: string[]): Promise<numbe
     return 2;
   }
 
-  let failures = 0;
-  // The tables of one AEF submission may come as several files (one CSV per table): they are one upload.
-  const aef: string[] = [];
-  for (const path of positionals) if (await isAefFile(path).catch(() => false)) aef.push(path);
-  if (aef.length > 0) {
-    try {
-      printAefSummary(await ingestAef(db, aef, { ownerOrganizationId, isPrivate: values.private }), Number(values.errors));
-    } catch (error) {
-      if (error instanceof AefRejected) printAefSummary(error.summary, Number(values.errors));
-      else console.error(`${aef.map((p) => basename(p)).join(', ')}: ${(error as Error).message}`);
-      failures += 1;
-    }
-  }
-  for (const path of positionals.filter((p) => !aef.includes(p))) {
-    const file = basename(path);
-    // Spreadsheets and CSV files are recognised before the bar starts, so a file that is no known
-    // export gets its explanation alone; JSON is recognised from its first record inside ingestFile.
-    let format = 'json';
-    if (!/\.json$/i.test(path)) {
-      try {
-        format = (await detectFileFormat(path, values.registry, values.sheet)).id;
-      } catch (error) {
-        console.error(`${file}: ${(error as Error).message}`);
-        failures += 1;
-        continue;
-      }
-    }
-    const bar = process.stderr.isTTY
-      ? new cliProgress.SingleBar({ format: `${file} [{bar}] {percentage}% | {rows} rows`, stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic)
-      : undefined;
-    bar?.start(statSync(path).size, 0, { rows: 0 });
-    try {
-      const summary = await ingestFile(db, path, {
-        registry: values.registry,
-        sheet: values.sheet,
-        ownerOrganizationId,
-        isPrivate: values.private,
-        onBytes: (n) => bar?.update(n),
-        onProgress: ({ rowsRead }) => bar?.update({ rows: rowsRead }),
-      });
-      bar?.stop();
-      printSummary(file, summary.format, summary, Number(values.errors));
-    } catch (error) {
-      bar?.stop();
-      if (error instanceof BatchRejected) printSummary(file, format, error.summary, Number(values.errors));
-      else console.error(`${file}: ${(error as Error).message}`);
-      failures += 1;
-    }
-  }
+  const errors = Number(values.errors);
+  const outcomes = await ingestFiles(db, positionals, {
+    registry: values.registry,
+    sheet: values.sheet,
+    ownerOrganizationId,
+    isPrivate: values.private,
+    progressFor(path) {
+      if (!process.stderr.isTTY) return undefined;
+      const bar = new cliProgress.SingleBar({ format: `${basename(path)} [{bar}] {percentage}% | {rows} rows`, stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
+      bar.start(statSync(path).size, 0, { rows: 0 });
+      return { onBytes: (n) => bar.update(n), onProgress: ({ rowsRead }) => bar.update({ rows: rowsRead }), done: () => bar.stop() };
+    },
+    onOutcome(outcome) {
+      if (outcome.kind === 'aef') printAefSummary(outcome.summary, errors);
+      else if (outcome.kind === 'ledger') printSummary(outcome.files.join(', '), outcome.format, outcome.summary, errors);
+      else console.error(`${outcome.files.join(', ')}: ${outcome.failure}`);
+    },
+  });
+  const failures = outcomes.filter((o) => !o.accepted).length;
   return failures === 0 ? 0 : 1;
 }

@@ -13,6 +13,7 @@ export function printSummary(file: string, format: string, s: IngestSummary, max
     `  projects       ${t(s.projects)}`,
     `  issuances      ${t(s.issuances)}`,
     `  blocks         ${t(s.blocks)}${s.blocks.superseded ? `, ${s.blocks.superseded} superseded (no longer listed)` : ''}`,
+    ...(s.labels.new + s.labels.changed + s.labels.unchanged > 0 ? [`  labels         ${t(s.labels)}`] : []),
     `  events         ${s.events.new} new, ${s.events.existing} already recorded`,
   ];
   if (s.failure) lines.push(`  failed: ${s.failure}`);

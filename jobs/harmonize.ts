@@ -1,4 +1,4 @@
-import type { BlockRecord, EventRecord, IssuanceRecord, ProjectRecord } from '../schema/canonical.ts';
+import type { BlockRecord, EventRecord, IssuanceRecord, LabelRecord, ProjectRecord } from '../schema/canonical.ts';
 import { classifyProject, resolveCountry } from '../schema/taxonomy/index.ts';
 import type { RowError } from '../connectors/types.ts';
 
@@ -53,6 +53,7 @@ export function projectRow(record: ProjectRecord, ownership: Ownership, batchId:
     longitude: record.longitude ?? null,
     registryUrl: record.registryUrl ?? null,
     otherPrograms: record.otherPrograms ?? null,
+    coveredByNdc: record.coveredByNdc ?? null,
     ...ownership,
     firstBatchId: batchId,
     lastBatchId: batchId,
@@ -94,7 +95,7 @@ export function blockRow(record: BlockRecord, projectId: number, issuanceId: num
     numberSpace: record.serial?.numberSpace ?? null,
     serialStart: record.serial?.start ?? null,
     serialEnd: record.serial?.end ?? null,
-    serialRaw: record.serial?.raw ?? null,
+    serialRaw: record.serial?.raw ?? record.serialRaw ?? null,
     quantity: record.quantity,
     vintageStart: record.vintageStart ?? null,
     vintageEnd: record.vintageEnd ?? null,
@@ -118,6 +119,22 @@ export function blockRow(record: BlockRecord, projectId: number, issuanceId: num
     ...ownership,
     firstBatchId: batchId,
     lastBatchId: batchId,
+  };
+}
+
+export function labelRow(record: LabelRecord, projectId: number, ownership: Ownership, batchId: number) {
+  return {
+    projectId,
+    labelType: record.labelType,
+    label: record.label,
+    creditingPeriodStart: record.creditingPeriodStart ?? null,
+    creditingPeriodEnd: record.creditingPeriodEnd ?? null,
+    validityPeriodStart: record.validityPeriodStart ?? null,
+    validityPeriodEnd: record.validityPeriodEnd ?? null,
+    unitQuantity: record.unitQuantity ?? null,
+    labelLink: record.labelLink ?? null,
+    ...ownership,
+    batchId,
   };
 }
 

@@ -1,48 +1,82 @@
 import { basename } from 'node:path';
 import type { RowError } from '../connectors/types.ts';
 import { isAefFile } from '../connectors/article6/aef.ts';
+import { isCadtFile } from '../connectors/cad-trust/v1.ts';
 import type { Database } from '../schema/database.ts';
 import { AefRejected, ingestAef, type AefSummary } from './article6/aef-upload.ts';
+import { CADT_CONNECTOR, ingestCadt } from './cadt-upload.ts';
 import { BatchRejected, type IngestSummary } from './ingest.ts';
-import { ingestFile, type FileIngestOptions } from './ingest-file.ts';
+import { detectFileFormat, ingestFile, type FileIngestOptions } from './ingest-file.ts';
 
-// One upload of several files, as `tally ingest` and the API's upload mutation receive it: the tables
-// of an AEF submission are one upload (one batch), every other file is a batch of its own. Each
-// outcome says what was stored or why nothing was.
+// One upload of several files, as `tally ingest` and the API's upload mutation receive it. The tables
+// of an AEF submission are one upload (one batch), and so are the sheets or files of a CAD Trust v1
+// template; every other file is a batch of its own. Each outcome says what was stored or why nothing was.
 
 export type FileOutcome =
   | { files: string[]; kind: 'aef'; summary: AefSummary; accepted: boolean; failure?: string }
-  | { files: string[]; kind: 'ledger'; summary: IngestSummary & { format?: string }; accepted: boolean; failure?: string }
+  | { files: string[]; kind: 'ledger'; format: string; summary: IngestSummary; accepted: boolean; failure?: string }
   | { files: string[]; kind: 'unread'; accepted: false; failure: string };
 
-export type FilesOptions = FileIngestOptions & {
-  /** Called before each plain file with its name, for progress displays. */
-  onFile?(path: string): void;
+export type FilesOptions = Omit<FileIngestOptions, 'onBytes' | 'onProgress'> & {
+  /** Progress listeners for one registry export, once its format is known (a CLI progress bar). */
+  progressFor?(path: string): { onBytes(bytes: number): void; onProgress(p: { rowsRead: number }): void; done(): void } | undefined;
+  /** Each outcome as it comes, for output that keeps pace with a long upload. */
+  onOutcome?(outcome: FileOutcome): void;
 };
 
 export async function ingestFiles(db: Database, paths: string[], options: FilesOptions = {}): Promise<FileOutcome[]> {
   const outcomes: FileOutcome[] = [];
+  const report = (outcome: FileOutcome) => {
+    outcomes.push(outcome);
+    options.onOutcome?.(outcome);
+  };
+  const ownership = { ownerOrganizationId: options.ownerOrganizationId, isPrivate: options.isPrivate, apiKeyId: options.apiKeyId };
+  const names = (list: string[]) => list.map((p) => basename(p));
+
   const aef: string[] = [];
   for (const path of paths) if (await isAefFile(path).catch(() => false)) aef.push(path);
   if (aef.length > 0) {
-    const files = aef.map((p) => basename(p));
     try {
-      const summary = await ingestAef(db, aef, { ownerOrganizationId: options.ownerOrganizationId, isPrivate: options.isPrivate, apiKeyId: options.apiKeyId });
-      outcomes.push({ files, kind: 'aef', summary, accepted: true });
+      report({ files: names(aef), kind: 'aef', summary: await ingestAef(db, aef, ownership), accepted: true });
     } catch (error) {
-      if (error instanceof AefRejected) outcomes.push({ files, kind: 'aef', summary: error.summary, accepted: false, failure: error.message });
-      else outcomes.push({ files, kind: 'unread', accepted: false, failure: (error as Error).message });
+      if (error instanceof AefRejected) report({ files: names(aef), kind: 'aef', summary: error.summary, accepted: false, failure: error.message });
+      else report({ files: names(aef), kind: 'unread', accepted: false, failure: (error as Error).message });
     }
   }
-  for (const path of paths.filter((p) => !aef.includes(p))) {
-    const files = [basename(path)];
-    options.onFile?.(path);
+
+  const cadt: string[] = [];
+  for (const path of paths.filter((p) => !aef.includes(p))) if (await isCadtFile(path).catch(() => false)) cadt.push(path);
+  if (cadt.length > 0) {
     try {
-      const summary = await ingestFile(db, path, options);
-      outcomes.push({ files, kind: 'ledger', summary, accepted: true });
+      report({ files: names(cadt), kind: 'ledger', format: CADT_CONNECTOR, summary: await ingestCadt(db, cadt, { ...ownership, check: options.check }), accepted: true });
     } catch (error) {
-      if (error instanceof BatchRejected) outcomes.push({ files, kind: 'ledger', summary: error.summary, accepted: false, failure: error.message });
-      else outcomes.push({ files, kind: 'unread', accepted: false, failure: (error as Error).message });
+      if (error instanceof BatchRejected) report({ files: names(cadt), kind: 'ledger', format: CADT_CONNECTOR, summary: error.summary, accepted: false, failure: error.message });
+      else report({ files: names(cadt), kind: 'unread', accepted: false, failure: (error as Error).message });
+    }
+  }
+
+  for (const path of paths.filter((p) => !aef.includes(p) && !cadt.includes(p))) {
+    const files = [basename(path)];
+    // Spreadsheets and CSV files are recognised before reading starts, so a file that is no known export
+    // gets its explanation alone; JSON is recognised from its first record inside ingestFile.
+    let format = 'json';
+    if (!/\.json$/i.test(path)) {
+      try {
+        format = (await detectFileFormat(path, options.registry, options.sheet)).id;
+      } catch (error) {
+        report({ files, kind: 'unread', accepted: false, failure: (error as Error).message });
+        continue;
+      }
+    }
+    const progress = options.progressFor?.(path);
+    try {
+      const summary = await ingestFile(db, path, { ...options, onBytes: progress?.onBytes, onProgress: progress?.onProgress });
+      progress?.done();
+      report({ files, kind: 'ledger', format: summary.format, summary, accepted: true });
+    } catch (error) {
+      progress?.done();
+      if (error instanceof BatchRejected) report({ files, kind: 'ledger', format, summary: error.summary, accepted: false, failure: error.message });
+      else report({ files, kind: 'unread', accepted: false, failure: (error as Error).message });
     }
   }
   return outcomes;

@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { z } from 'zod';
-import { CanonicalRecord, type BlockRecord, type EventRecord, type IssuanceRecord, type ProjectRecord } from '../schema/canonical.ts';
-import { events, issuances, projects, rawRecords, recordLineage, unitBlocks } from '../schema/db/index.ts';
+import { CanonicalRecord, type BlockRecord, type EventRecord, type IssuanceRecord, type LabelRecord, type ProjectRecord } from '../schema/canonical.ts';
+import { events, issuances, labelBlocks, labels, projects, rawRecords, recordLineage, unitBlocks } from '../schema/db/index.ts';
 import { rows, type Database } from '../schema/database.ts';
 import { log } from '../schema/log.ts';
 import type { Mapped, RawRecord, RowError } from '../connectors/types.ts';
 import { failBatch, sealBatch, sha256, stableJson, startBatch } from './batches.ts';
-import { blockRow, eventRow, issuanceRow, projectRow, type Ownership } from './harmonize.ts';
+import { blockRow, eventRow, issuanceRow, labelRow, projectRow, type Ownership } from './harmonize.ts';
 import { runChecks, type CheckSummary } from './integrity/index.ts';
 import { writeRows, type WriteSpec } from './ledger-writer.ts';
 
@@ -57,6 +57,7 @@ export type IngestSummary = {
   projects: Tally;
   issuances: Tally;
   blocks: Tally & { superseded: number };
+  labels: Tally;
   events: { new: number; existing: number };
   /** Row-level errors (rows rejected) and warnings (rows kept, a value not understood). */
   errors: RowError[];
@@ -83,7 +84,8 @@ const specs = {
     key: ['registryId', 'registryProjectId'],
     merge: Object.fromEntries(['name', 'nameJa', 'proponent', 'country', 'region', 'projectType', 'category', 'reductionRemoval',
       'methodologies', 'methodologyRaw', 'methodologyUnmatched', 'status', 'statusRaw', 'creditingPeriodStart', 'creditingPeriodEnd',
-      'registeredOn', 'estimatedAnnualQuantity', 'eligibility', 'coBenefits', 'latitude', 'longitude', 'registryUrl', 'otherPrograms'].map((c) => [c, 'coalesce'])),
+      'registeredOn', 'estimatedAnnualQuantity', 'eligibility', 'coBenefits', 'latitude', 'longitude', 'registryUrl', 'otherPrograms',
+      'coveredByNdc'].map((c) => [c, 'coalesce'])),
     insertDefaults: { status: `'unknown'::project_status` },
   },
   // An issuance the registry reports with its figure: the figure is merged like any field, and an
@@ -119,6 +121,13 @@ const specs = {
         'accountHolder', 'eligibility', 'article6Authorization', 'caDeclaration', 'caStatus', 'tokenizationMarker'].map((c) => [c, 'coalesce'])),
     },
   },
+  // CAD Trust labels: one per project, type and text; the blocks they cover are only ever added.
+  label: {
+    table: labels,
+    key: ['projectId', 'labelType', 'label'],
+    merge: Object.fromEntries(['creditingPeriodStart', 'creditingPeriodEnd', 'validityPeriodStart', 'validityPeriodEnd', 'unitQuantity', 'labelLink'].map((c) => [c, 'coalesce'])),
+  },
+  labelBlock: { table: labelBlocks, key: ['labelId', 'blockId'], returnIds: false },
   event: { table: events, key: ['registryId', 'eventKey'], returnIds: false },
   lineage: { table: recordLineage, key: ['rawRecordId', 'projectId', 'issuanceId', 'blockId'], returnIds: false },
 } satisfies Record<string, WriteSpec>;
@@ -138,13 +147,14 @@ export async function ingest(db: Database, input: IngestInput, options: IngestOp
   });
   const summary: IngestSummary = {
     batchId, status: 'failed', digest: null, rowsRead: 0, rowsRejected: 0, rawRecords: { new: 0, seen: 0 },
-    projects: tally(), issuances: tally(), blocks: { ...tally(), superseded: 0 }, events: { new: 0, existing: 0 }, errors: [], warnings: [],
+    projects: tally(), issuances: tally(), blocks: { ...tally(), superseded: 0 }, labels: tally(), events: { new: 0, existing: 0 }, errors: [], warnings: [],
   };
   const recordsHash = createHash('sha256');
   const chunkSize = options.chunkSize ?? 2000;
   const projectIds = new Map<string, number>();
   const seenProjects = new Set<string>();
   const seenIssuances = new Set<string>();
+  const seenLabels = new Set<string>();
 
   const outcome = () => ({
     counts: {
@@ -152,6 +162,8 @@ export async function ingest(db: Database, input: IngestInput, options: IngestOp
       projectsNew: summary.projects.new, projectsChanged: summary.projects.changed, projectsUnchanged: summary.projects.unchanged,
       issuancesNew: summary.issuances.new, issuancesChanged: summary.issuances.changed, issuancesUnchanged: summary.issuances.unchanged,
       blocksNew: summary.blocks.new, blocksChanged: summary.blocks.changed, blocksUnchanged: summary.blocks.unchanged, blocksSuperseded: summary.blocks.superseded,
+      ...(summary.labels.new + summary.labels.changed + summary.labels.unchanged > 0
+        ? { labelsNew: summary.labels.new, labelsChanged: summary.labels.changed, labelsUnchanged: summary.labels.unchanged } : {}),
       eventsNew: summary.events.new, eventsExisting: summary.events.existing,
     },
     errors: [...summary.errors, ...summary.warnings].slice(0, MAX_STORED_ERRORS),
@@ -214,13 +226,15 @@ export async function ingest(db: Database, input: IngestInput, options: IngestOp
   return summary;
 
   type Prepared = { chunk: RawRecord[]; hashes: string[]; found: Found };
-  type Found = { project: Valid<ProjectRecord>[]; issuance: Valid<IssuanceRecord>[]; block: Valid<BlockRecord>[]; event: Valid<EventRecord>[] };
+  type Found = {
+    project: Valid<ProjectRecord>[]; issuance: Valid<IssuanceRecord>[]; block: Valid<BlockRecord>[]; event: Valid<EventRecord>[]; label: Valid<LabelRecord>[];
+  };
 
   /** The CPU half of a chunk: hashes, mapping, validation. Rows with errors are reported and left out. */
   function prepareChunk(chunk: RawRecord[]): Prepared {
     summary.rowsRead += chunk.length;
     const hashes = chunk.map((raw) => sha256(stableJson(raw.payload)));
-    const found: Found = { project: [], issuance: [], block: [], event: [] };
+    const found: Found = { project: [], issuance: [], block: [], event: [], label: [] };
     chunk.forEach((record, rawIndex) => {
       let mapped: Mapped;
       try {
@@ -241,6 +255,7 @@ export async function ingest(db: Database, input: IngestInput, options: IngestOp
         summary.errors.push(...rowErrors);
         return;
       }
+      summary.warnings.push(...mapped.warnings ?? []);
       for (const record of valid) {
         recordsHash.update(`${stableJson(record)}\n`);
         (found[record.type] as Valid<CanonicalRecord>[]).push({ record, rawIndex });
@@ -331,6 +346,8 @@ export async function ingest(db: Database, input: IngestInput, options: IngestOp
     summary.events.new += eventWrite.inserted;
     summary.events.existing += eventInput.length - eventWrite.inserted;
 
+    await persistLabels(tx, chunk, found.label, blockIds, (rawIndex, projectId) => lineageFor(rawIndex).projects.push(projectId));
+
     type Lineage = { rawRecordId: number; projectId: number | null; issuanceId: number | null; blockId: number | null };
     const lineage = [...lineageOf].flatMap(([rawIndex, t]): Lineage[] => {
       const rawRecordId = raw.ids[rawIndex]!;
@@ -340,6 +357,40 @@ export async function ingest(db: Database, input: IngestInput, options: IngestOp
     });
     await writeRows(tx, specs.lineage, lineage);
     options.onProgress?.({ rowsRead: summary.rowsRead });
+  }
+
+  /** Labels, and the blocks they cover: written in this chunk, or found in the ledger by registry and block key. */
+  async function persistLabels(tx: Database, chunk: RawRecord[], found: Valid<LabelRecord>[], blockIds: Map<string, number>, lineage: (rawIndex: number, projectId: number) => void): Promise<void> {
+    if (found.length === 0) return;
+    await resolveProjects(tx, found.map((v) => v.record));
+    const wanted = found.flatMap((v) => v.record.blockKeys.map((blockKey) => ({ registry_id: v.record.registry, block_key: blockKey })))
+      .filter((k) => !blockIds.has(`${k.registry_id}|${k.block_key}`));
+    if (wanted.length > 0) {
+      const stored = await rows<{ id: string | number; registry_id: string; block_key: string }>(tx, sql`select b.id, b.registry_id, b.block_key
+        from unit_blocks b join jsonb_to_recordset(${JSON.stringify(wanted)}::jsonb) as k(registry_id text, block_key text)
+        on b.registry_id = k.registry_id and b.block_key = k.block_key`);
+      for (const b of stored) blockIds.set(`${b.registry_id}|${b.block_key}`, Number(b.id));
+    }
+    const input = found.flatMap((v) => {
+      const projectId = projectIds.get(`${v.record.registry}:${v.record.registryProjectId}`);
+      const locator = chunk[v.rawIndex]!.locator;
+      if (projectId === undefined) {
+        summary.errors.push({ locator, field: 'project', code: 'unknown-project', message: `${locator}: project ${v.record.registry}:${v.record.registryProjectId} is not in the ledger and this source does not describe it` });
+        return [];
+      }
+      const missing = v.record.blockKeys.filter((k) => !blockIds.has(`${v.record.registry}|${k}`));
+      if (missing.length > 0) {
+        summary.errors.push({ locator, field: 'blocks', code: 'unknown-block', message: `${locator}: the label covers ${missing.length === 1 ? 'a unit' : 'units'} not in the ledger: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}` });
+        return [];
+      }
+      return [{ v, projectId, row: labelRow(v.record, projectId, ownership, batchId) }];
+    });
+    const write = await writeRows(tx, specs.label, input.map((x) => x.row));
+    count(summary.labels, write, seenLabels);
+    input.forEach((x) => lineage(x.v.rawIndex, x.projectId));
+    await writeRows(tx, specs.labelBlock, input.flatMap((x, i) => [...new Set(x.v.record.blockKeys)].map((k) => ({
+      labelId: write.ids[i]!, blockId: blockIds.get(`${x.v.record.registry}|${k}`)!,
+    }))));
   }
 
   async function resolveProjects(tx: Database, records: { registry: string; registryProjectId: string }[]): Promise<void> {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import {
-  caDeclaration, caStatus, eventKind, projectStatus, retirementPurpose, unitStatus, unitType,
+  caDeclaration, caStatus, coveredByNdc, eventKind, labelType, projectStatus, retirementPurpose, unitStatus, unitType,
 } from './db/enums.ts';
 
 // What connectors yield (DESIGN §2): one shape for every registry. Connectors fill these from raw
@@ -57,6 +57,8 @@ export const ProjectRecord = z.object({
   longitude: z.number().min(-180).max(180).optional(),
   registryUrl: z.string().url().optional(),
   otherPrograms: z.array(OtherProgramRecord).optional(),
+  /** Whether the host country counts the project's reductions toward its NDC (CAD Trust `coveredByNDC`). */
+  coveredByNdc: enumOf(coveredByNdc.enumValues).optional(),
 });
 
 export const IssuanceRecord = z.object({
@@ -87,6 +89,8 @@ export const BlockRecord = z.object({
   blockKey: text,
   issuanceKey: optionalText,
   serial: SerialRangeSchema.optional(),
+  /** The serial as written when it is no range Tally can compare (letters in it, an unknown unit type); only without `serial`. */
+  serialRaw: optionalText,
   quantity,
   vintageStart: isoDate.optional(),
   vintageEnd: isoDate.optional(),
@@ -122,12 +126,29 @@ export const EventRecord = z.object({
   details: z.record(z.string(), z.unknown()).default({}),
 });
 
-export const CanonicalRecord = z.discriminatedUnion('type', [ProjectRecord, IssuanceRecord, BlockRecord, EventRecord]);
+/** A CAD Trust label of a project (a Letter of Authorization, a certification) and the blocks it covers. */
+export const LabelRecord = z.object({
+  type: z.literal('label'),
+  ...projectRef,
+  labelType: enumOf(labelType.enumValues),
+  label: text,
+  creditingPeriodStart: isoDate.optional(),
+  creditingPeriodEnd: isoDate.optional(),
+  validityPeriodStart: isoDate.optional(),
+  validityPeriodEnd: isoDate.optional(),
+  unitQuantity: z.number().finite().nonnegative().optional(),
+  labelLink: optionalText,
+  /** Block keys, in the project's registry, of the blocks the label covers. */
+  blockKeys: z.array(text).default([]),
+});
+
+export const CanonicalRecord = z.discriminatedUnion('type', [ProjectRecord, IssuanceRecord, BlockRecord, EventRecord, LabelRecord]);
 
 export type ProjectRecord = z.infer<typeof ProjectRecord>;
 export type IssuanceRecord = z.infer<typeof IssuanceRecord>;
 export type BlockRecord = z.infer<typeof BlockRecord>;
 export type EventRecord = z.infer<typeof EventRecord>;
+export type LabelRecord = z.infer<typeof LabelRecord>;
 export type CanonicalRecord = z.infer<typeof CanonicalRecord>;
 /** What a connector builds before validation: the same shape, defaults not yet applied. */
 export type CanonicalInput = z.input<typeof CanonicalRecord>;

@@ -163,6 +163,22 @@ describe('GraphQL API', () => {
     });
   });
 
+  describe('governments: a national registry in the CAD Trust v1 template', () => {
+    it('takes projects and units as one upload, and a unit is then found by its Kyoto serial number', async () => {
+      const units = csvRows('cad-trust/cdm-retired-units.csv');
+      const result = await api.upload([
+        { name: 'projects.csv', content: readFileSync(fixture('cad-trust/cdm-projects.csv')) },
+        { name: 'units.csv', content: readFileSync(fixture('cad-trust/cdm-retired-units.csv')) },
+      ], { key: keys.publisherB });
+      expect(result.data!.upload).toMatchObject({ accepted: true, errors: [], batches: [{ connector: 'cadt-v1' }] });
+      const unit = units[0]!;
+      const start = Number(unit.unitBlockStart);
+      const found = await api.gql(`query ($s: String!, $space: String) { lookup(serial: $s, numberSpace: $space) { blocks { quantity status { code } project { registry { id } } } } }`,
+        { s: String(start + 1), space: `cdm:${unit.countryJurisdictionOfOwner === 'Brazil' ? 'BR' : 'KR'}:5` });
+      expect(found.data!.lookup.blocks).toEqual([{ quantity: Number(unit.unitCount), status: { code: 'retired' }, project: { registry: { id: 'cdm' } } }]);
+    });
+  });
+
   describe('governments: Article 6', () => {
     it('shows the Party its own private AEF: summary, authorizations, consistency and the export', async () => {
       const query = `{ article6(party: "VUT") { summary { year authorized firstTransferred } authorizations { authorizationId quantity private }

@@ -103,7 +103,7 @@ describe('corresponding-adjustment gaps', () => {
     expect(summary.check!.rules['contribution-claim-overlap']!.found).toBe(0);
     expect(summary.check!.rules['ca-status-overdue']).toMatchObject({ found: 1, tonnesAtRisk: 200 });
     const overdue = (await gaps(db)).find((f) => f.kind === 'ca-status-overdue')!;
-    expect(overdue.evidence).toMatchObject({ party: 'VU', year: 2024, deadline: '2025-04-15', block: { caStatus: 'pending', authorization: 'VUT0001' } });
+    expect(overdue.evidence).toMatchObject({ party: 'VUT', year: 2024, deadline: '2025-04-15', block: { caStatus: 'pending', authorization: 'VUT0001' } });
 
     // Rule 14: a buyer's claim on tonnes the host counts, without authorization; with one, it is not a double claim.
     const claims = await ingestRecords(db, 'gold-standard', [

@@ -1,0 +1,148 @@
+import { basename } from 'node:path';
+import ExcelJS from 'exceljs';
+import { normalizeHeader, readCsvHeaders, readCsvRows } from '../runtime/csv.ts';
+import { cellText } from '../runtime/xlsx.ts';
+
+// The CAD Trust v1 template (reference/cadt.md §1.2, §3.5) as a national registry uploads it: a workbook
+// with one sheet per table, named by the plural model name (`projects`, `units`, `issuances`, `labels`,
+// `label_units`…), or one CSV file per table. Child tables carry their parent's key (`warehouseProjectId`,
+// `labelId`, `warehouseUnitId`); a unit names its issuance by `issuanceId`, or carries it whole in an
+// `issuance` cell as CAD Trust's own exports do. A sheet or file is recognised by its name or, failing
+// that, by its header row (pandas writes `Sheet1` and an unnamed index column first). Workbooks are read
+// whole: exceljs's streaming reader fails on a workbook whose sheets come before its workbook part in the
+// zip, as exceljs itself writes them once there are ten or so sheets, and a CAD Trust export has about ten.
+
+export const CADT_TABLES = [
+  'projects', 'projectLocations', 'estimations', 'relatedProjects', 'coBenefits', 'projectRatings', 'issuances', 'units', 'labels', 'label_units',
+] as const;
+export type CadtTable = (typeof CADT_TABLES)[number];
+
+/** The CAD Trust v1 fields Tally reads, by table (src/models/<entity>/<entity>.modeltypes.cjs). */
+export const CADT_FIELDS: Record<CadtTable, readonly string[]> = {
+  projects: [
+    'warehouseProjectId', 'currentRegistry', 'projectId', 'originProjectId', 'registryOfOrigin', 'program', 'projectName', 'projectLink',
+    'projectDeveloper', 'sector', 'projectType', 'projectTags', 'coveredByNDC', 'ndcInformation', 'projectStatus', 'projectStatusDate',
+    'unitMetric', 'methodology', 'methodology2', 'validationBody', 'validationDate', 'description',
+    // Flattened from the child tables in CAD Trust's CDM upload files.
+    'country', 'inCountryRegion', 'geographicIdentifier', 'estimations',
+  ],
+  projectLocations: ['id', 'warehouseProjectId', 'country', 'inCountryRegion', 'geographicIdentifier', 'fileId'],
+  estimations: ['id', 'warehouseProjectId', 'creditingPeriodStart', 'creditingPeriodEnd', 'unitCount'],
+  relatedProjects: ['id', 'warehouseProjectId', 'relatedProjectId', 'relationshipType', 'registry'],
+  coBenefits: ['id', 'warehouseProjectId', 'cobenefit'],
+  projectRatings: ['id', 'warehouseProjectId', 'ratingType', 'ratingRangeHighest', 'ratingRangeLowest', 'rating', 'ratingLink'],
+  issuances: ['id', 'warehouseProjectId', 'startDate', 'endDate', 'verificationApproach', 'verificationReportDate', 'verificationBody'],
+  units: [
+    'warehouseUnitId', 'issuanceId', 'issuance', 'warehouseProjectId', 'projectLocationId', 'unitOwner', 'countryJurisdictionOfOwner',
+    'inCountryJurisdictionOfOwner', 'serialNumberBlock', 'unitBlockStart', 'unitBlockEnd', 'unitCount', 'vintageYear', 'unitType',
+    'marketplace', 'marketplaceLink', 'marketplaceIdentifier', 'unitTags', 'unitStatus', 'unitStatusReason', 'unitRegistryLink',
+    'correspondingAdjustmentDeclaration', 'correspondingAdjustmentStatus',
+  ],
+  labels: [
+    'id', 'warehouseProjectId', 'label', 'labelType', 'creditingPeriodStartDate', 'creditingPeriodEndDate', 'validityPeriodStartDate',
+    'validityPeriodEndDate', 'unitQuantity', 'labelLink',
+  ],
+  label_units: ['id', 'labelId', 'warehouseUnitId'],
+};
+
+/** Columns that together identify a table's header row, most specific first (the order tables are tried in). */
+const IDENTIFYING: [CadtTable, string[]][] = [
+  ['label_units', ['labelId', 'warehouseUnitId']],
+  ['labels', ['label', 'labelType']],
+  ['relatedProjects', ['warehouseProjectId', 'relatedProjectId']],
+  ['coBenefits', ['warehouseProjectId', 'cobenefit']],
+  ['projectRatings', ['warehouseProjectId', 'ratingType']],
+  ['estimations', ['warehouseProjectId', 'creditingPeriodStart', 'creditingPeriodEnd', 'unitCount']],
+  ['units', ['unitStatus', 'unitCount']],
+  ['projects', ['projectId', 'projectName', 'currentRegistry']],
+  ['issuances', ['warehouseProjectId', 'startDate', 'endDate']],
+  ['projectLocations', ['warehouseProjectId', 'country']],
+];
+
+const key = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '');
+const FIELD_NAMES = new Map(Object.values(CADT_FIELDS).flat().map((f) => [key(f), f]));
+
+/** A header cell as the CAD Trust field it names (`unitblockstart`, `Unit Block Start` → `unitBlockStart`), else as written. */
+export const fieldName = (header: string) => FIELD_NAMES.get(key(header)) ?? normalizeHeader(header);
+
+/** The table a sheet name names: `units`, `Units`, `label_units`, `label_unit`, `projectLocations`. */
+export function cadtTableOfSheet(name: string): CadtTable | undefined {
+  const k = key(name);
+  return CADT_TABLES.find((t) => k === key(t) || k === key(t).replace(/s$/, ''));
+}
+
+/** The table a header row belongs to, from the CAD Trust field names in it. */
+export function cadtTableOfHeaders(headers: readonly (string | undefined)[]): CadtTable | undefined {
+  const cells = new Set(Array.from(headers, (h) => key(h ?? '')));
+  return IDENTIFYING.find(([, columns]) => columns.every((c) => cells.has(key(c))))?.[0];
+}
+
+/** One table row as uploaded: its table, where it is, and its cells by CAD Trust field name. */
+export type CadtRow = { table: CadtTable; locator: string; values: Record<string, string> };
+
+const isUnnamed = (header: string) => header === '' || /^Unnamed: \d+$/.test(header);
+
+function byField(values: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [header, value] of Object.entries(values)) if (!isUnnamed(header)) out[fieldName(header)] = value;
+  return out;
+}
+
+const HEADER_SCAN_ROWS = 30;
+
+/** Each sheet of a workbook with the table it holds and its header row (the first row, within 30, that names a table's fields). */
+async function readWorkbook(path: string): Promise<{ sheet: ExcelJS.Worksheet; table?: CadtTable; header?: { row: number; cells: string[] } }[]> {
+  const workbook = new ExcelJS.Workbook();
+  await workbook.xlsx.readFile(path);
+  return workbook.worksheets.map((sheet) => {
+    for (let n = 1; n <= Math.min(sheet.rowCount, HEADER_SCAN_ROWS); n += 1) {
+      const cells = Array.from((sheet.getRow(n).values as ExcelJS.CellValue[]).slice(1), (v) => normalizeHeader(cellText(v)));
+      const table = cadtTableOfHeaders(cells);
+      if (table) return { sheet, table: cadtTableOfSheet(sheet.name) ?? table, header: { row: n, cells } };
+    }
+    return { sheet };
+  });
+}
+
+/** Whether a file is a CAD Trust v1 table (a CSV file) or holds one (a workbook), from its header rows. */
+export async function isCadtFile(path: string): Promise<boolean> {
+  if (/\.csv$/i.test(path)) return cadtTableOfHeaders(await readCsvHeaders(path)) !== undefined;
+  if (!/\.xlsx$/i.test(path)) return false;
+  return (await readWorkbook(path)).some((s) => s.table !== undefined);
+}
+
+/**
+ * Every table row of one file. A workbook's sheet is read as the table its name names, else as the
+ * table its header row shows; sheets with no such header are listed in `skipped`.
+ */
+export async function readCadtFile(path: string): Promise<{ rows: CadtRow[]; skipped: string[] }> {
+  const file = basename(path);
+  const rows: CadtRow[] = [];
+  if (/\.xlsx$/i.test(path)) {
+    const skipped: string[] = [];
+    for (const { sheet, table, header } of await readWorkbook(path)) {
+      if (!table || !header) {
+        skipped.push(sheet.name);
+        continue;
+      }
+      sheet.eachRow((row, n) => {
+        if (n <= header.row) return;
+        const cells = Array.from((row.values as ExcelJS.CellValue[]).slice(1), cellText);
+        if (cells.every((c) => c.trim() === '')) return;
+        const values: Record<string, string> = {};
+        header.cells.forEach((h, i) => {
+          if (h !== '') values[h] = cells[i] ?? '';
+        });
+        rows.push({ table, locator: `${file} sheet "${sheet.name}" row ${n}`, values: byField(values) });
+      });
+    }
+    return { rows, skipped };
+  }
+  if (!/\.csv$/i.test(path)) throw new Error('expected a CAD Trust v1 workbook (.xlsx) or table (.csv)');
+  const table = cadtTableOfHeaders(await readCsvHeaders(path));
+  if (!table) {
+    throw new Error('the header names no CAD Trust v1 table (expected field names such as projectId, projectName, currentRegistry or unitStatus, unitCount)');
+  }
+  for await (const row of readCsvRows(path)) rows.push({ table, locator: `${file} line ${row.line}`, values: byField(row.values) });
+  return { rows, skipped: [] };
+}

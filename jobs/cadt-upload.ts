@@ -1,0 +1,106 @@
+import { basename } from 'node:path';
+import { sql } from 'drizzle-orm';
+import { cadtReferences, mapCadtUpload, type CadtLedger, type LedgerProject } from '../connectors/cad-trust/map-upload.ts';
+import type { NationalRegistry } from '../connectors/cad-trust/registries.ts';
+import { cadtTableOfSheet, readCadtFile, type CadtRow, CADT_TABLES } from '../connectors/cad-trust/v1.ts';
+import type { Mapped, RawRecord } from '../connectors/types.ts';
+import { registries } from '../schema/db/index.ts';
+import { rows, textArray, visibleTo, type Database } from '../schema/database.ts';
+import { ingest, type IngestOptions, type IngestSummary } from './ingest.ts';
+
+// A national registry's upload in the CAD Trust v1 template (connectors/cad-trust/README.md): the
+// workbook or CSV files given together are one upload and one batch, through the ingest job, so raw
+// records, lineage, the batch digest and the integrity check after commit apply as to any source. Units
+// and labels may refer to projects and issuances of the organization's earlier uploads. By default an
+// upload with any row error stores nothing but its failed batch and the row-level reasons.
+
+export const CADT_CONNECTOR = 'cadt-v1';
+
+/** Projects of earlier uploads and other sources that this organization can see, which the upload refers to. */
+async function lookUpLedger(db: Database, uploaded: CadtRow[], viewer: number | null): Promise<CadtLedger> {
+  const refs = cadtReferences(uploaded);
+  type Found = { key: string; registry: string; registry_project_id: string; country: string | null; methodology: string | null };
+  const asMap = (found: Found[]) => new Map<string, LedgerProject>(found.map((p) => [p.key, {
+    registry: p.registry, registryProjectId: p.registry_project_id, country: p.country, methodology: p.methodology,
+  }]));
+  const columns = sql`p.registry_id as registry, p.registry_project_id, p.country, p.methodology_raw as methodology`;
+  // A project of an earlier CAD Trust upload is known by the warehouseProjectId of the row that yielded it.
+  const byWarehouseId = refs.warehouseProjectIds.length === 0 ? [] : await rows<Found>(db, sql`select distinct on (r.payload->>'warehouseProjectId')
+      r.payload->>'warehouseProjectId' as key, ${columns}
+    from raw_records r join record_lineage l on l.raw_record_id = r.id join projects p on p.id = l.project_id
+    where r.stream = 'cadt-projects' and r.payload->>'warehouseProjectId' = any(${textArray(refs.warehouseProjectIds)})
+      and ${visibleTo('r', viewer)} and ${visibleTo('p', viewer)}
+    order by r.payload->>'warehouseProjectId', r.id desc`);
+  const byLink = refs.links.length === 0 ? [] : await rows<Found>(db, sql`select distinct on (p.registry_url) p.registry_url as key, ${columns}
+    from projects p where p.registry_url = any(${textArray(refs.links)}) and ${visibleTo('p', viewer)}
+    order by p.registry_url, p.id`);
+  const byIssuance = refs.issuanceIds.length === 0 ? [] : await rows<Found>(db, sql`select distinct on (i.issuance_key) i.issuance_key as key, ${columns}
+    from issuances i join projects p on p.id = i.project_id
+    where i.issuance_key = any(${textArray(refs.issuanceIds)}) and ${visibleTo('i', viewer)}
+    order by i.issuance_key, i.id`);
+  const units = refs.warehouseUnitIds.length === 0 ? [] : await rows<{ block_key: string; registry_id: string }>(db, sql`select block_key, registry_id
+    from unit_blocks b where b.block_key = any(${textArray(refs.warehouseUnitIds)}) and ${visibleTo('b', viewer)}`);
+  const schemes = await rows<{ id: string; serial_scheme: string }>(db, sql`select id, serial_scheme from registries`);
+  return {
+    serialSchemes: new Map(schemes.map((s) => [s.id, s.serial_scheme])),
+    projectsByWarehouseId: asMap(byWarehouseId),
+    projectsByLink: asMap(byLink),
+    projectsByIssuance: asMap(byIssuance),
+    unitRegistries: new Map(units.map((u) => [u.block_key, u.registry_id])),
+  };
+}
+
+/** National registries an upload names for the first time (reference data, like the seeded registries). */
+async function createRegistries(db: Database, list: NationalRegistry[]): Promise<void> {
+  if (list.length > 0) await db.insert(registries).values(list).onConflictDoNothing({ target: registries.id });
+}
+
+/** A records stream that fails the batch with one message (an unreadable file, a sheet that is not a table). */
+async function* failing(message: string): AsyncGenerator<RawRecord> {
+  throw new Error(message);
+}
+
+/** Ingests one CAD Trust v1 upload (the files together) as one batch. */
+export async function ingestCadt(db: Database, paths: string[], options: IngestOptions = {}): Promise<IngestSummary> {
+  const source = paths.map((p) => basename(p)).join(', ');
+  const rejectOnRowErrors = options.rejectOnRowErrors ?? true;
+  const run = (records: AsyncIterable<RawRecord>, map: (raw: RawRecord) => Mapped) =>
+    ingest(db, { kind: 'upload', connector: CADT_CONNECTOR, source, records, map }, { ...options, rejectOnRowErrors });
+
+  const uploaded: CadtRow[] = [];
+  const problems: string[] = [];
+  for (const path of paths) {
+    try {
+      const file = await readCadtFile(path);
+      uploaded.push(...file.rows);
+      for (const sheet of file.skipped) {
+        const table = cadtTableOfSheet(sheet);
+        if (table) problems.push(`${basename(path)}: sheet "${sheet}" has no header row of CAD Trust v1 ${table} fields`);
+      }
+    } catch (error) {
+      problems.push(`${basename(path)}: ${(error as Error).message}`);
+    }
+  }
+  if (problems.length === 0 && uploaded.length === 0) problems.push(`${source}: no CAD Trust v1 table (projects, units, issuances, labels…) in the upload`);
+  if (problems.length > 0) return run(failing(problems.join('; ')), () => ({ records: [], errors: [] }));
+
+  const { mapped, nationalRegistries } = mapCadtUpload(uploaded, await lookUpLedger(db, uploaded, options.ownerOrganizationId ?? null));
+  // An upload that will be refused writes nothing: its rows are read, checked and reported, and none is stored.
+  const refused = rejectOnRowErrors && [...mapped.values()].some((m) => m.errors.length > 0);
+  if (!refused) await createRegistries(db, nationalRegistries);
+
+  // Projects first, then what hangs on them: issuances, units, the labels that cover units.
+  const order = (row: CadtRow) => CADT_TABLES.indexOf(row.table);
+  const ordered = uploaded.map((row, i) => ({ row, i })).sort((a, b) => order(a.row) - order(b.row) || a.i - b.i).map((x) => x.row);
+  async function* records(): AsyncGenerator<RawRecord> {
+    for (const row of ordered) {
+      const v = row.values;
+      const recordKey = (row.table === 'projects' ? v.warehouseProjectId || v.projectId : row.table === 'units' ? v.warehouseUnitId : v.id) || undefined;
+      yield { stream: `cadt-${row.table}`, locator: row.locator, ...(recordKey ? { recordKey } : {}), payload: v };
+    }
+  }
+  return run(records(), (raw) => {
+    const m = mapped.get(raw.locator)!;
+    return refused ? { records: [], errors: m.errors, warnings: m.warnings } : m;
+  });
+}
