@@ -19,7 +19,8 @@ import { openDatabase, rows, textArray, visibleTo, type Database, type DatabaseH
 //   the lookup as one query (parse the serial, probe the GiST index, join the project);
 // - lookups from 32 concurrent clients (autocannon, each request a different serial) for 10 s:
 //   throughput and p99, beside 32 concurrent promises running the one query;
-// - the trend series `trends(groupBy: [REGISTRY])` over every event, beside one GROUP BY over events.
+// - the trend series `trends(groupBy: [REGISTRY])` over every event, beside one GROUP BY over events
+//   (the API reads the sums a trigger keeps in trend_facts; the baseline is what it would cost without).
 //
 // The ledger is Verra-like: registry-wide serials in `verra:VER`, written as Verra writes them, issuances
 // of 8 blocks each with their serial range, and the events the ingest job derives (one `issued` per

@@ -57,9 +57,37 @@ function throughParent<T>(load: (ids: number[]) => Promise<{ parent: number; row
   });
 }
 
+// The loaders every request uses most (a lookup, a page of projects) run as prepared statements:
+// built once per database, not once per request, since building a query costs more than the
+// index probe it runs.
+const visibleToViewer = (table: { isPrivate: unknown; ownerOrganizationId: unknown }) =>
+  sql`(not ${table.isPrivate} or ${table.ownerOrganizationId} is not distinct from ${sql.placeholder('viewer')}::bigint)`;
+const idsIn = (column: unknown) => sql`${column} = any(string_to_array(${sql.placeholder('ids')}, ',')::bigint[])`;
+
+function prepareById(db: Database) {
+  return {
+    project: db.select().from(projects).where(and(idsIn(projects.id), visibleToViewer(projects))).prepare('tally_projects_by_id'),
+    issuance: db.select().from(issuances).where(and(idsIn(issuances.id), visibleToViewer(issuances))).prepare('tally_issuances_by_id'),
+    block: db.select().from(unitBlocks).where(and(idsIn(unitBlocks.id), visibleToViewer(unitBlocks))).prepare('tally_blocks_by_id'),
+  };
+}
+const prepared = new WeakMap<Database, ReturnType<typeof prepareById>>();
+
+// Registries change only when a new one is seeded or an upload names a national registry: the list is
+// kept for a minute, and read again at once when asked for one it does not have.
+const REGISTRY_CACHE_MS = 60_000;
+const registryCache = new WeakMap<Database, { until: number; rows: Promise<Map<string, RegistryRow>> }>();
+function registryRows(db: Database, refresh = false): Promise<Map<string, RegistryRow>> {
+  const cached = registryCache.get(db);
+  if (cached && !refresh && cached.until > Date.now()) return cached.rows;
+  const loading = db.select().from(registries).then((list) => new Map(list.map((r) => [r.id, r])));
+  registryCache.set(db, { until: Date.now() + REGISTRY_CACHE_MS, rows: loading });
+  loading.catch(() => registryCache.delete(db));
+  return loading;
+}
+
 export function createLoaders(db: Database, viewer: Viewer) {
   const v = {
-    projects: visibleTo('projects', viewer.organizationId),
     issuances: visibleTo('issuances', viewer.organizationId),
     blocks: visibleTo('unit_blocks', viewer.organizationId),
     events: visibleTo('events', viewer.organizationId),
@@ -91,18 +119,23 @@ export function createLoaders(db: Database, viewer: Viewer) {
   });
 
   const registryList = new DataLoader<string, RegistryRow | null>(async (ids) => {
-    const found = new Map((await db.select().from(registries)).map((r) => [r.id, r]));
+    let found = await registryRows(db);
+    if (ids.some((id) => !found.has(id))) found = await registryRows(db, true);
     return ids.map((id) => found.get(id) ?? null);
   });
+  let statements = prepared.get(db);
+  if (!statements) prepared.set(db, (statements = prepareById(db)));
+  const byIds = <T extends { id: number }>(statement: { execute(values: Record<string, unknown>): Promise<T[]> }) =>
+    byId((ids) => statement.execute({ ids: ids.join(','), viewer: viewer.organizationId }));
 
   // Current blocks of a project, at most `limit` of each, by serial then key.
   const blocksByProject = new Map<number, DataLoader<number, BlockRow[]>>();
 
   return {
     registry: registryList,
-    project: byId((ids) => db.select().from(projects).where(and(inArray(projects.id, ids), v.projects))),
-    issuance: byId((ids) => db.select().from(issuances).where(and(inArray(issuances.id, ids), v.issuances))),
-    block: byId((ids) => db.select().from(unitBlocks).where(and(inArray(unitBlocks.id, ids), v.blocks))),
+    project: byIds<ProjectRow>(statements.project),
+    issuance: byIds<IssuanceRow>(statements.issuance),
+    block: byIds<BlockRow>(statements.block),
     batch: byId((ids) => db.select().from(batches).where(and(inArray(batches.id, ids), v.batches))),
     source: byId(async (ids) => (await db.select({ record: rawRecords, batchDigest: batches.digest }).from(rawRecords)
       .leftJoin(batches, eq(batches.id, rawRecords.batchId)).where(and(inArray(rawRecords.id, ids), v.raw)))

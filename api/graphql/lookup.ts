@@ -1,6 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { readSerial } from '../../connectors/serials.ts';
-import { rows } from '../../schema/database.ts';
+import { unitBlocks } from '../../schema/db/index.ts';
+import { rows, type Database } from '../../schema/database.ts';
 import { refuse, useLocale, visible, type Context } from './context.ts';
 
 // Provenance (DESIGN §1, §5): a serial string in any registry's format, a single unit, or a bare range
@@ -31,6 +32,24 @@ function overlapping(alias: string, readings: Reading[], rangeOf: (a: string, r:
   }), sql` or `);
 }
 
+// The common lookup (one serial, read in one number space) as a prepared statement, built once.
+const blockIdsStatements = new WeakMap<Database, ReturnType<typeof prepareBlockIds>>();
+function prepareBlockIds(db: Database) {
+  const p = sql.placeholder;
+  return db.select({ id: unitBlocks.id }).from(unitBlocks)
+    .where(sql`((${unitBlocks.numberSpace} = ${p('space')} and ${unitBlocks.serialRange} && int8range(${p('start')}::bigint, ${p('end')}::bigint, '[]'))
+      or ${unitBlocks.serialRaw} = ${p('raw')})
+      and (not ${unitBlocks.isPrivate} or ${unitBlocks.ownerOrganizationId} is not distinct from ${p('viewer')}::bigint)`)
+    .orderBy(sql`${unitBlocks.supersededInBatchId} nulls first`, unitBlocks.numberSpace, unitBlocks.serialStart, unitBlocks.id)
+    .limit(MAX_BLOCKS)
+    .prepare('tally_lookup_blocks');
+}
+function blockIdsInSpace(db: Database) {
+  let statement = blockIdsStatements.get(db);
+  if (!statement) blockIdsStatements.set(db, (statement = prepareBlockIds(db)));
+  return statement;
+}
+
 export const lookupResolvers = {
   Query: {
     async lookup(_: unknown, args: { serial: string; numberSpace?: string | null; registry?: string | null; locale?: 'EN' | 'JA' | null }, context: Context) {
@@ -39,32 +58,49 @@ export const lookupResolvers = {
       if (serial === '') refuse('serial: give a serial string, a unit number or a range', 'BAD_USER_INPUT');
       if (serial.length > 200) refuse('serial: longer than any registry serial (200 characters at most)', 'BAD_USER_INPUT');
       const readings = readingsOf(serial, args.numberSpace, args.registry);
-      const blockMatch = readings.length > 0
-        ? sql`(${overlapping('b', readings, (a, r) => sql`${sql.raw(a)}.serial_range && int8range(${r.start}::bigint, ${r.end}::bigint, '[]')`)}) or b.serial_raw = ${serial}`
-        : sql`b.serial_raw = ${serial}`;
-      const blockIds = await rows<{ id: number }>(context.db, sql`select b.id::float8 as id from unit_blocks b
-        where (${blockMatch}) and ${visible(context, 'b')}
-        order by b.superseded_in_batch_id nulls first, b.number_space, b.serial_start, b.id limit ${MAX_BLOCKS}`);
-      const issuanceMatch = readings.length > 0
-        ? sql`(${overlapping('i', readings, (a, r) => sql`${sql.raw(a)}.number_space is not null
-          and int8range(${sql.raw(a)}.serial_start, ${sql.raw(a)}.serial_end, '[]') && int8range(${r.start}::bigint, ${r.end}::bigint, '[]')`)}) or i.serial_raw = ${serial}`
-        : sql`i.serial_raw = ${serial}`;
-      const issuanceIds = await rows<{ id: number }>(context.db, sql`select i.id::float8 as id from issuances i
-        where (${issuanceMatch}) and ${visible(context, 'i')} order by i.number_space, i.serial_start, i.id limit ${MAX_BLOCKS}`);
-      const blocks = await context.loaders.block.loadMany(blockIds.map((r) => r.id));
-      const found = await context.loaders.issuance.loadMany(issuanceIds.map((r) => r.id));
-      let message: string | null = null;
-      if (blockIds.length === 0 && issuanceIds.length === 0) {
-        message = readings.length === 0
-          ? `"${serial}" is not a serial in a format Tally reads (Verra, Gold Standard, ACR, CAR, ART, Kyoto/CDM, Plan Vivo), and no block was stored with exactly this serial. For a bare unit number, give numberSpace or registry.`
-          : `No block or issuance the ledger holds contains ${readings.map((r) => `${r.start}–${r.end}${r.numberSpace ? ` in ${r.numberSpace}` : r.registry ? ` in ${r.registry}` : ''}`).join(' or ')}.`;
-      }
+      // Blocks and issuances are looked up only when the query asks for them (an exchange checking a
+      // unit asks for blocks alone), each once.
+      const once = <T>(load: () => Promise<T>) => {
+        let result: Promise<T> | undefined;
+        return () => (result ??= load());
+      };
+      const blocks = once(async () => {
+        const [only] = readings;
+        if (readings.length === 1 && only!.numberSpace) {
+          const ids = await blockIdsInSpace(context.db).execute({
+            space: only!.numberSpace, start: only!.start, end: only!.end, raw: serial, viewer: context.viewer.organizationId,
+          });
+          return (await context.loaders.block.loadMany(ids.map((r) => r.id))).filter((b) => b && !(b instanceof Error));
+        }
+        const match = readings.length > 0
+          ? sql`(${overlapping('b', readings, (a, r) => sql`${sql.raw(a)}.serial_range && int8range(${r.start}::bigint, ${r.end}::bigint, '[]')`)}) or b.serial_raw = ${serial}`
+          : sql`b.serial_raw = ${serial}`;
+        const ids = await rows<{ id: number }>(context.db, sql`select b.id::float8 as id from unit_blocks b
+          where (${match}) and ${visible(context, 'b')}
+          order by b.superseded_in_batch_id nulls first, b.number_space, b.serial_start, b.id limit ${MAX_BLOCKS}`);
+        return (await context.loaders.block.loadMany(ids.map((r) => r.id))).filter((b) => b && !(b instanceof Error));
+      });
+      const issuances = once(async () => {
+        const match = readings.length > 0
+          ? sql`(${overlapping('i', readings, (a, r) => sql`${sql.raw(a)}.number_space is not null
+              and int8range(${sql.raw(a)}.serial_start, ${sql.raw(a)}.serial_end, '[]') && int8range(${r.start}::bigint, ${r.end}::bigint, '[]')`)}) or i.serial_raw = ${serial}`
+          : sql`i.serial_raw = ${serial}`;
+        const ids = await rows<{ id: number }>(context.db, sql`select i.id::float8 as id from issuances i
+          where (${match}) and ${visible(context, 'i')} order by i.number_space, i.serial_start, i.id limit ${MAX_BLOCKS}`);
+        return (await context.loaders.issuance.loadMany(ids.map((r) => r.id))).filter((i) => i && !(i instanceof Error));
+      });
       return {
         query: serial,
         readings: readings.map((r) => ({ registry: r.registry, numberSpace: r.numberSpace, start: r.start, end: r.end })),
-        blocks: blocks.filter((b) => b && !(b instanceof Error)),
-        issuances: found.filter((i) => i && !(i instanceof Error)),
-        message,
+        blocks,
+        issuances,
+        async message() {
+          const [b, i] = await Promise.all([blocks(), issuances()]);
+          if (b.length > 0 || i.length > 0) return null;
+          return readings.length === 0
+            ? `"${serial}" is not a serial in a format Tally reads (Verra, Gold Standard, ACR, CAR, ART, Kyoto/CDM, Plan Vivo), and no block was stored with exactly this serial. For a bare unit number, give numberSpace or registry.`
+            : `No block or issuance the ledger holds contains ${readings.map((r) => `${r.start}–${r.end}${r.numberSpace ? ` in ${r.numberSpace}` : r.registry ? ` in ${r.registry}` : ''}`).join(' or ')}.`;
+        },
       };
     },
   },

@@ -6,9 +6,10 @@ import { projectConditions, vintageConditions, type ProjectFilter } from './filt
 import { countryOf, projectTypeTerm, term, type Term } from './terms.ts';
 
 // Trends (DESIGN §1, researchers): issued, retired, cancelled and converted tonnes by event year or
-// vintage, grouped by any project or unit attribute, computed from the append-only events the caller
-// can see. With `netOfConversions`, tonnes converted out to a registry whose data Tally holds are taken
-// off the source's issued figure: they are issued again at the destination, and a tonne is counted once.
+// vintage, grouped by any project or unit attribute, from the sums of the append-only events the caller
+// can see (trend_facts, kept by a trigger on events). With `netOfConversions`, tonnes converted out to a
+// registry whose data Tally holds are taken off the source's issued figure: they are issued again at the
+// destination, and a tonne is counted once.
 
 type Axis = 'YEAR' | 'VINTAGE';
 type Group = 'REGISTRY' | 'COUNTRY' | 'CATEGORY' | 'PROJECT_TYPE' | 'REDUCTION_REMOVAL' | 'UNIT_TYPE';
@@ -19,7 +20,7 @@ const GROUP_COLUMNS: Record<Group, SQL> = {
   CATEGORY: sql`p.category`,
   PROJECT_TYPE: sql`p.project_type`,
   REDUCTION_REMOVAL: sql`p.reduction_removal::text`,
-  UNIT_TYPE: sql`coalesce(b.credit_type, i.credit_type)`,
+  UNIT_TYPE: sql`f.credit_type`,
 };
 
 type TrendArgs = { filter?: ProjectFilter | null; by: Axis; groupBy: Group[]; netOfConversions: boolean; locale?: 'EN' | 'JA' | null };
@@ -43,24 +44,22 @@ export async function trendPoints(context: Context, args: TrendArgs): Promise<Po
   const registryNames = new Map(registries.map((r) => [r.id, context.locale === 'ja' ? r.name_ja : r.name]));
   const held = registries.filter((r) => r.held).map((r) => r.id);
   const groups = [...new Set(args.groupBy)];
-  const axis = args.by === 'VINTAGE' ? sql`e.vintage_year` : sql`extract(year from e.occurred_on)::int`;
+  const axis = args.by === 'VINTAGE' ? sql`f.vintage_year` : sql`f.year`;
   const groupColumns = groups.map((g, n) => sql`${GROUP_COLUMNS[g]} as ${sql.raw(`g${n}`)}`);
-  const unitJoin = groups.includes('UNIT_TYPE')
-    ? sql`left join unit_blocks b on b.id = e.block_id left join issuances i on i.id = e.issuance_id` : sql``;
   const netted = args.netOfConversions && held.length > 0
-    ? sql`coalesce(sum(e.quantity) filter (where e.kind = 'converted-out' and e.counterparty_registry_id in (${sql.join(held.map((h) => sql`${h}`), sql`, `)})), 0)`
+    ? sql`coalesce(sum(f.quantity) filter (where f.kind = 'converted-out' and f.counterparty_registry_id in (${sql.join(held.map((h) => sql`${h}`), sql`, `)})), 0)`
     : sql`0`;
   const groupBy = sql.join([sql`1`, ...groups.map((_, n) => sql.raw(String(n + 2)))], sql`, `);
   const found = await rows<Record<string, unknown> & { year: number | null; issued: number; retired: number; cancelled: number; converted_out: number }>(context.db, sql`
     select ${axis} as year${groupColumns.length ? sql`, ${sql.join(groupColumns, sql`, `)}` : sql``},
-      (coalesce(sum(e.quantity) filter (where e.kind = 'issued'), 0) - ${netted})::float8 as issued,
-      coalesce(sum(e.quantity) filter (where e.kind = 'retired'), 0)::float8 as retired,
-      coalesce(sum(e.quantity) filter (where e.kind = 'cancelled'), 0)::float8 as cancelled,
-      coalesce(sum(e.quantity) filter (where e.kind = 'converted-out'), 0)::float8 as converted_out
-    from events e join projects p on p.id = e.project_id ${unitJoin}
-    where ${visible(context, 'e')} and ${projectConditions(context, args.filter, registries.map((r) => r.id))}
-      and ${vintageConditions(args.filter, sql`e.vintage_year`)}
-      and e.kind in ('issued', 'retired', 'cancelled', 'converted-out')
+      (coalesce(sum(f.quantity) filter (where f.kind = 'issued'), 0) - ${netted})::float8 as issued,
+      coalesce(sum(f.quantity) filter (where f.kind = 'retired'), 0)::float8 as retired,
+      coalesce(sum(f.quantity) filter (where f.kind = 'cancelled'), 0)::float8 as cancelled,
+      coalesce(sum(f.quantity) filter (where f.kind = 'converted-out'), 0)::float8 as converted_out
+    from trend_facts f join projects p on p.id = f.project_id
+    where ${visible(context, 'f')} and ${projectConditions(context, args.filter, registries.map((r) => r.id))}
+      and ${vintageConditions(args.filter, sql`f.vintage_year`)}
+      and f.kind in ('issued', 'retired', 'cancelled', 'converted-out')
     group by ${groupBy} order by ${groupBy}`);
   return found.map((r) => ({
     year: r.year,

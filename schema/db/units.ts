@@ -172,6 +172,27 @@ export const events = pgTable('events', {
   index('events_batch').on(t.batchId),
 ]);
 
+/**
+ * Tonnes of events summed by project, kind, event year, vintage, unit type and counterparty, for trends
+ * (DESIGN §1, researchers): a trend over every event reads these few rows instead of the events. A
+ * trigger on events keeps it (migration 0012): events are only ever added, so the sums only grow. The
+ * unit type is the block's (or issuance's) credit type when the event is recorded.
+ */
+export const trendFacts = pgTable('trend_facts', {
+  projectId: bigintRef().notNull().references(() => projects.id),
+  kind: eventKind().notNull(),
+  year: integer(),
+  vintageYear: integer(),
+  creditType: text(),
+  counterpartyRegistryId: text().references(() => registries.id),
+  ...ownership(),
+  quantity: tonnes().notNull(),
+  events: integer().notNull(),
+}, (t) => [
+  unique('trend_facts_key').on(t.projectId, t.kind, t.year, t.vintageYear, t.creditType, t.counterpartyRegistryId, t.ownerOrganizationId, t.isPrivate).nullsNotDistinct(),
+  ownershipCheck('trend_facts', t),
+]);
+
 export type Issuance = typeof issuances.$inferSelect;
 export type NewIssuance = typeof issuances.$inferInsert;
 export type UnitBlock = typeof unitBlocks.$inferSelect;
