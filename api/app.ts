@@ -1,6 +1,7 @@
 import express from 'express';
 import { rateLimit, ipKeyGenerator } from 'express-rate-limit';
 import helmet from 'helmet';
+import { dashboardRouter } from '../dashboard/serve.ts';
 import { DEFAULT_API_LIMITS, type ApiLimits } from '../schema/config.ts';
 import type { DatabaseHandle } from '../schema/database.ts';
 import { tokenOf } from './auth.ts';
@@ -12,8 +13,8 @@ import { measureRequests, metricsHandler } from './metrics.ts';
 const MAX_JSON_BYTES = 256 * 1024;
 
 /**
- * The HTTP application: the GraphQL API (with GraphiQL at GET /graphql), /health and /metrics, behind
- * security headers, a request size limit and rate limits per address and per API key.
+ * The HTTP application: the dashboard at /, the GraphQL API (with GraphiQL at GET /graphql), /health and
+ * /metrics, behind security headers, a request size limit and rate limits per address and per API key.
  */
 export function createApp(handle: DatabaseHandle, limits: ApiLimits = DEFAULT_API_LIMITS): express.Express {
   const app = express();
@@ -62,5 +63,6 @@ export function createApp(handle: DatabaseHandle, limits: ApiLimits = DEFAULT_AP
   });
   const graphql = createGraphqlHandler(handle.db, { maxUploadBytes: limits.maxUploadBytes });
   app.use('/graphql', graphql as unknown as express.RequestHandler);
+  app.use(dashboardRouter());
   return app;
 }

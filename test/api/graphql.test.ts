@@ -330,7 +330,10 @@ describe('GraphQL API', () => {
       expect(thousands.errors![0]!.message).toMatch(/token limit/i);
       const aliases = await api.gql(`{ ${Array.from({ length: 100 }, (_, i) => `a${i}: viewer { role }`).join(' ')} }`);
       expect(aliases.errors![0]!.message).toMatch(/aliases/i);
-      const costly = await api.gql(`{ projects(first: 500) { nodes { blocks { events { source { payload } } findings { blocks { sources { payload } } } } } } }`);
+      // Ten aliased copies of a wide, deep page: few aliases and tokens, but a cost far past the limit.
+      const wide = `projects(first: 500) { nodes { key name blocks { serial quantity events { kind { code label } source { payload contentHash } }
+        findings { title evidence blocks { serial sources { payload contentHash locator } project { key name } } projects { key name } } } } }`;
+      const costly = await api.gql(`{ ${Array.from({ length: 10 }, (_, i) => `p${i}: ${wide}`).join(' ')} }`);
       expect(costly.errors![0]!.message).toMatch(/cost/i);
       const alive = await api.gql(`{ viewer { role } }`);
       expect(alive.data).toEqual({ viewer: { role: 'anonymous' } });

@@ -1,0 +1,83 @@
+import { useState } from 'preact/hooks';
+import { ChartFigure } from '../components/chart.tsx';
+import { download } from '../components/download.ts';
+import { FilterBar, type Filter } from '../components/filters.tsx';
+import { Loaded, useQuery } from '../components/states.tsx';
+import { useI18n } from '../i18n.ts';
+
+// Overview (researchers): issuance and retirement by year stacked by registry, by category, reduction
+// vs removal and the top countries, under one set of filters. The totals are the API's trend figures.
+
+type Point = { year: number | null; group: { code: string; label: string }[]; issued: number; retired: number; cancelled: number };
+type Trend = { points: Point[]; csv: string };
+type Data = { byRegistry: Trend; byCategory: Trend; byKind: Trend; byCountry: Trend };
+
+const QUERY = `query Overview($filter: ProjectFilter, $locale: Locale) {
+  byRegistry: trends(filter: $filter, groupBy: [REGISTRY], locale: $locale) { points { year group { code label } issued retired cancelled } csv }
+  byCategory: trends(filter: $filter, groupBy: [CATEGORY], locale: $locale) { points { year group { code label } issued retired cancelled } csv }
+  byKind: trends(filter: $filter, groupBy: [REDUCTION_REMOVAL], locale: $locale) { points { year group { code label } issued retired cancelled } csv }
+  byCountry: trends(filter: $filter, groupBy: [COUNTRY], locale: $locale) { points { year group { code label } issued retired cancelled } csv }
+}`;
+
+/** Points summed by group (all years). */
+function byGroup(points: Point[], measure: 'issued' | 'retired') {
+  const sums = new Map<string, { label: string; value: number }>();
+  for (const p of points) {
+    const g = p.group[0]!;
+    const entry = sums.get(g.code) ?? { label: g.label, value: 0 };
+    entry.value += p[measure];
+    sums.set(g.code, entry);
+  }
+  return [...sums.values()].filter((e) => e.value > 0).sort((a, b) => b.value - a.value);
+}
+
+/** A years × registries matrix for a stacked chart. */
+function stacked(points: Point[], measure: 'issued' | 'retired', unknownYear: string) {
+  const years = [...new Set(points.filter((p) => p[measure] > 0).map((p) => p.year))].sort((a, b) => (a ?? 0) - (b ?? 0));
+  const groups = new Map<string, string>();
+  for (const p of points) if (p[measure] > 0) groups.set(p.group[0]!.code, p.group[0]!.label);
+  return {
+    labels: years.map((y) => (y === null ? unknownYear : String(y))),
+    series: [...groups].map(([code, label]) => ({
+      label, data: years.map((y) => points.filter((p) => p.year === y && p.group[0]!.code === code).reduce((s, p) => s + p[measure], 0)),
+    })),
+  };
+}
+
+export function Overview() {
+  const { t, tonnes, compact } = useI18n();
+  const [filter, setFilter] = useState<Filter>({});
+  const state = useQuery<Data>(QUERY, { filter });
+  return (
+    <section>
+      <h1>{t('overviewTitle')}</h1>
+      <p class="lead">{t('overviewLead')}</p>
+      <FilterBar filter={filter} onChange={setFilter} fields={['registry', 'category', 'reductionRemoval', 'vintage']} />
+      <Loaded state={state}>{(data) => {
+        const total = (m: 'issued' | 'retired' | 'cancelled') => data.byRegistry.points.reduce((s, p) => s + p[m], 0);
+        const issued = stacked(data.byRegistry.points, 'issued', t('unknownYear'));
+        const retired = stacked(data.byRegistry.points, 'retired', t('unknownYear'));
+        const categories = byGroup(data.byCategory.points, 'issued');
+        const kinds = byGroup(data.byKind.points, 'issued');
+        const countries = byGroup(data.byCountry.points, 'issued').slice(0, 10);
+        return (
+          <>
+            <dl class="totals">
+              {(['issued', 'retired', 'cancelled'] as const).map((m) => (
+                <div key={m}><dt>{t(m)}</dt><dd data-testid={`total-${m}`} data-value={total(m)}>{tonnes(total(m))}<small class="approx">≈ {compact(total(m))} t</small></dd></div>
+              ))}
+            </dl>
+            <div class="grid">
+              <ChartFigure testId="chart-issued" title={t('chartIssuedByYear')} labels={issued.labels} series={issued.series} stacked />
+              <ChartFigure testId="chart-retired" title={t('chartRetiredByYear')} labels={retired.labels} series={retired.series} stacked />
+              <ChartFigure testId="chart-category" title={t('chartByCategory')} labels={categories.map((c) => c.label)} series={[{ label: t('issued'), data: categories.map((c) => c.value) }]} horizontal />
+              <ChartFigure testId="chart-kind" title={t('chartReductionRemoval')} kind="doughnut" labels={kinds.map((c) => c.label)} series={[{ label: t('issued'), data: kinds.map((c) => c.value) }]} />
+              <ChartFigure testId="chart-country" title={t('chartTopCountries')} labels={countries.map((c) => c.label)} series={[{ label: t('issued'), data: countries.map((c) => c.value) }]} horizontal />
+            </div>
+            <p><button type="button" onClick={() => download('tally-trends-by-registry.csv', data.byRegistry.csv)}>{t('downloadCsv')}</button></p>
+          </>
+        );
+      }}</Loaded>
+    </section>
+  );
+}

@@ -1,0 +1,164 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { sql } from 'drizzle-orm';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiKey } from '../../api/auth.ts';
+import { ingestFile } from '../../jobs/ingest-file.ts';
+import { loadSamplesIfEmpty } from '../../jobs/samples.ts';
+import { organizations } from '../../schema/db/index.ts';
+import { rows, type Database } from '../../schema/database.ts';
+import { startApi } from '../helpers/api.ts';
+import { openTestDatabase, type TestDatabase } from '../helpers/database.ts';
+
+// The dashboard in a real browser (Debian's chromium, driven by playwright-core) against a server on
+// the fixture ledger: the real samples, the §6.3 conversion case, and a private draft of organization A.
+// Every page is loaded in English and Japanese at laptop width (and the overview at phone width) and
+// saved as a screenshot under test/artifacts/screenshots/.
+
+const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((path) => existsSync(path));
+const SCREENSHOTS = new URL('../artifacts/screenshots/', import.meta.url).pathname;
+const fixture = (path: string) => new URL(`../fixtures/${path}`, import.meta.url).pathname;
+
+const PAGES = [
+  ['overview', ''], ['projects', '#/projects'], ['project', '#/project/verra:1528'], ['lookup', '#/lookup'], ['findings', '#/findings'],
+  ['article6', '#/article6/GUY'], ['upload', '#/upload'], ['sources', '#/sources'],
+] as const;
+
+describe('dashboard in a browser', () => {
+  let t: TestDatabase;
+  let db: Database;
+  let api: Awaited<ReturnType<typeof startApi>>;
+  let browser: Browser;
+  let publisherKey: string;
+
+  beforeAll(async () => {
+    if (!CHROMIUM) throw new Error("the browser tests need Debian's chromium: apt-get install chromium (.ci/run installs it)");
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    t = await openTestDatabase();
+    db = t.handle.db;
+    await loadSamplesIfEmpty(db);
+    for (const file of ['car-projects.csv', 'car-issuances.csv', 'verra-projects.json', 'verra-issuances.json']) await ingestFile(db, fixture(`integrity/${file}`));
+    const [a] = await db.insert(organizations).values({ slug: 'vanuatu', name: 'Government of Vanuatu', country: 'VU' }).returning();
+    publisherKey = (await createApiKey(db, { name: 'vanuatu registry', role: 'publisher', organizationId: a!.id })).key;
+    await ingestFile(db, fixture('api/private-art-projects.csv'), { ownerOrganizationId: a!.id, isPrivate: true });
+    api = await startApi(t.handle);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  }, 180_000);
+  afterAll(async () => {
+    await browser?.close();
+    await api?.close();
+    await t?.close();
+  });
+
+  /** A page of the dashboard in a fresh context, with console errors collected. */
+  async function open(hash: string, options: { locale?: 'en' | 'ja'; key?: string; width?: number } = {}): Promise<{ page: Page; errors: string[] }> {
+    const context = await browser.newContext({ viewport: { width: options.width ?? 1280, height: 900 }, locale: options.locale === 'ja' ? 'ja-JP' : 'en-US' });
+    // The starting language and key, once: what the page itself stores later must survive a reload.
+    await context.addInitScript(([locale, key]) => {
+      if (sessionStorage.getItem('tally.test.started')) return;
+      sessionStorage.setItem('tally.test.started', '1');
+      localStorage.setItem('tally.locale', locale!);
+      if (key) localStorage.setItem('tally.apiKey', key);
+    }, [options.locale ?? 'en', options.key ?? ''] as const);
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`${api.url}/${hash}`);
+    await page.waitForLoadState('networkidle');
+    await page.waitForFunction(() => !document.querySelector('[role="status"]'));
+    return { page, errors };
+  }
+
+  for (const locale of ['en', 'ja'] as const) {
+    it.each(PAGES)(`${locale}: %s loads without console errors or error boxes`, async (name, hash) => {
+      const { page, errors } = await open(hash, { locale });
+      await page.screenshot({ path: `${SCREENSHOTS}${locale}-${name}.png`, fullPage: true });
+      expect(errors).toEqual([]);
+      expect(await page.locator('.error').count()).toBe(0);
+      expect(await page.locator('h1').first().textContent()).toBeTruthy();
+      await page.context().close();
+    });
+  }
+
+  it('the overview\'s totals equal the API\'s trend totals', async () => {
+    const { page } = await open('');
+    const shown = Number(await page.getByTestId('total-issued').getAttribute('data-value'));
+    const answer = await api.gql(`{ trends(groupBy: [REGISTRY]) { points { issued } } }`);
+    const expected = answer.data!.trends.points.reduce((s: number, p: { issued: number }) => s + p.issued, 0);
+    expect(shown).toBe(expected);
+    const [events] = await rows<{ issued: number; converted: number }>(db, sql`select coalesce(sum(quantity) filter (where kind = 'issued'), 0)::float8 as issued,
+      coalesce(sum(quantity) filter (where kind = 'converted-out' and counterparty_registry_id in (select registry_id from projects)), 0)::float8 as converted
+      from events where not is_private`);
+    expect(shown).toBe(events!.issued - events!.converted);
+    expect(await page.getByTestId('total-issued').textContent()).toContain(new Intl.NumberFormat('en-US').format(expected));
+    await page.context().close();
+  });
+
+  it('a serial lookup shows the project and status the ledger holds', async () => {
+    const [block] = await rows<{ serial: string; key: string; status: string }>(db, sql`select b.serial_raw as serial, p.key, b.status::text as status
+      from unit_blocks b join projects p on p.id = b.project_id where b.registry_id = 'american-carbon-registry' and b.serial_raw is not null order by b.id limit 1`);
+    const { page } = await open('#/lookup');
+    await page.fill('#serial', block!.serial);
+    await page.click('form.lookup button[type="submit"]');
+    const card = page.getByTestId('provenance').first();
+    await card.waitFor();
+    expect(await card.textContent()).toContain(block!.key);
+    const label = (await api.gql(`{ taxonomy { name terms { code label } } }`)).data!.taxonomy.find((v: { name: string }) => v.name === 'unitStatus')
+      .terms.find((x: { code: string }) => x.code === block!.status).label;
+    expect(await card.getByTestId('provenance-status').textContent()).toContain(label);
+    await page.context().close();
+  });
+
+  it('the language switch changes labels and number and date formats, and persists', async () => {
+    const { page } = await open('#/lookup?serial=ACR-US-1185-2025-3078-5');
+    await page.getByTestId('provenance').first().waitFor();
+    const englishDate = await page.getByTestId('provenance-status').textContent();
+    await page.getByRole('button', { name: '日本語' }).click();
+    await page.waitForLoadState('networkidle');
+    await page.waitForFunction(() => document.querySelector('h1')?.textContent === 'シリアル照会');
+    expect(await page.locator('nav a').first().textContent()).toBe('概要');
+    expect(await page.getByTestId('provenance-status').textContent()).not.toBe(englishDate);
+    expect(await page.getByTestId('provenance-status').textContent()).toMatch(/\d{4}年\d{1,2}月\d{1,2}日/);
+    await page.goto(`${api.url}/#/overview`);
+    await page.reload();
+    await page.waitForLoadState('networkidle');
+    await page.waitForFunction(() => !document.querySelector('[role="status"]'));
+    expect(await page.locator('html').getAttribute('lang')).toBe('ja');
+    expect(await page.getByTestId('total-issued').textContent()).toMatch(/万 t/);
+    await page.context().close();
+  });
+
+  it('an upload with a bad row shows the row\'s error, and nothing is stored', async () => {
+    const { page } = await open('#/upload', { key: publisherKey });
+    const bad = readFileSync(fixture('api/private-art-issuances.csv'), 'utf8').replace('9621384,535461,9085923', 'many,535461,9085923');
+    await page.setInputFiles('input[type="file"]', { name: 'issuances.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) });
+    await page.click('form.upload button[type="submit"]');
+    const errorsTable = page.getByTestId('upload-errors');
+    await errorsTable.waitFor();
+    expect(await errorsTable.textContent()).toContain('line 2');
+    expect(await errorsTable.textContent()).toContain('Total Emission Reductions/Removals');
+    await page.context().close();
+  });
+
+  it('a private record does not appear when signed out, and does for its organization', async () => {
+    const signedOut = await open('#/project/art-trees:ART9901');
+    expect(await signedOut.page.locator('h1').textContent()).toBe('Project not found');
+    await signedOut.page.context().close();
+    const list = await open('#/projects?q=private%20draft');
+    expect(await list.page.getByTestId('project-count').textContent()).toBe('0 projects');
+    await list.page.context().close();
+    const signedIn = await open('#/project/art-trees:ART9901', { key: publisherKey });
+    expect(await signedIn.page.locator('h1').textContent()).toContain('Guyana (private draft)');
+    await signedIn.page.context().close();
+  });
+
+  it.each(['overview', 'projects', 'lookup', 'findings'] as const)('at phone width, %s fits the screen', async (name) => {
+    const hash = PAGES.find(([n]) => n === name)![1];
+    const { page } = await open(hash, { width: 390 });
+    await page.screenshot({ path: `${SCREENSHOTS}phone-${name}.png`, fullPage: true });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(1);
+    await page.context().close();
+  });
+});
