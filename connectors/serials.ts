@@ -45,3 +45,31 @@ export function readSerial(raw: string): SerialReading[] {
   }
   return readings;
 }
+
+/**
+ * The range from a first and a last unit serial, as an AEF writes the underlying units
+ * (`UnitFirstId` / `UnitLastId`): each end read as a one-unit serial in one number space; the two joined
+ * as a Kyoto range; or, where a registry writes no one-unit serial, the first serial with the last one's
+ * number appended as a range (`GS1-1-VU-GS9999-12-2025-40001-401` … `-800` → `…-401-800`). Undefined when
+ * no registry format reads them.
+ */
+export function readUnitRange(first: string, last: string): SerialReading | undefined {
+  const a = readSerial(first).find((r) => r.range.start === r.range.end);
+  const b = a && readSerial(last).find((r) => r.range.start === r.range.end && r.range.numberSpace === a.range.numberSpace);
+  if (a && b && b.range.end >= a.range.start) {
+    return { registry: a.registry, range: { ...a.range, end: b.range.end, raw: `${first} … ${last}` } };
+  }
+  // Kyoto serials: the range is the two serials joined by " - ".
+  const joined = readSerial(`${first.trim()} - ${last.trim()}`)[0];
+  if (joined) return joined;
+  const head = /^(.*\D)(\d+)$/.exec(first.trim());
+  const tail = /^(.*\D)(\d+)$/.exec(last.trim());
+  if (!head || !tail || head[1] !== tail[1]) return undefined;
+  const start = Number(head[2]);
+  const end = Number(tail[2]);
+  for (const candidate of [`${first.trim()}-${tail[2]}`, `${first.trim()} to ${tail[2]}`]) {
+    const reading = readSerial(candidate).find((r) => r.range.start === start && r.range.end === end);
+    if (reading) return reading;
+  }
+  return undefined;
+}

@@ -5,6 +5,7 @@ import { parseKyotoSerialRange } from '../../connectors/cdm/serial.ts';
 import { parseCarSerial } from '../../connectors/climate-action-reserve/serial.ts';
 import { parseGoldStandardSerial } from '../../connectors/gold-standard/serial.ts';
 import { quantityMismatch, serialCount, type SerialRange, type SerialResult } from '../../connectors/runtime/serial.ts';
+import { readUnitRange } from '../../connectors/serials.ts';
 import { parseVerraSerial } from '../../connectors/verra/serial.ts';
 import { readCsv } from '../helpers/csv.ts';
 
@@ -320,5 +321,20 @@ describe('when a serial is nearly right, then it is refused with a message that 
     expect(quantityMismatch(range, Number.NaN)).toBe(
       'serial "ACR-US-1185-2025-3078-1 to 12000": the row\'s quantity NaN is not a whole number, but the serial holds 12,000 units',
     );
+  });
+});
+
+describe('readUnitRange (AEF UnitFirstId / UnitLastId)', () => {
+  it('reads Gold Standard, ACR and Kyoto first and last units as one range in the registry\'s number space', () => {
+    expect(readUnitRange('GS1-1-VU-GS9999-12-2025-40001-401', 'GS1-1-VU-GS9999-12-2025-40001-800')?.range)
+      .toMatchObject({ numberSpace: 'gold-standard:GS9999:2025:40001', start: 401, end: 800 });
+    expect(readUnitRange('ACR-US-1185-2025-3078-1', 'ACR-US-1185-2025-3078-85847')?.range)
+      .toMatchObject({ numberSpace: 'american-carbon-registry:ACR1185:2025:3078', start: 1, end: 85_847 });
+    expect(readUnitRange('BR-5-85316059-1-1-0-8', 'BR-5-85448545-1-1-0-8')?.range).toMatchObject({ numberSpace: 'cdm:BR:5', start: 85_316_059, end: 85_448_545 });
+  });
+
+  it('reads nothing from ends of two different batches, or from ids no registry writes', () => {
+    expect(readUnitRange('GS1-1-VU-GS9999-12-2025-40001-401', 'GS1-1-VU-GS9999-12-2025-40002-800')).toBeUndefined();
+    expect(readUnitRange('VUT-0001', 'VUT-0400')).toBeUndefined();
   });
 });

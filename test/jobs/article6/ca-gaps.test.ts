@@ -142,4 +142,22 @@ describe('corresponding-adjustment gaps', () => {
     const fixed = await upload(doc);
     expect(fixed.check!.rules['ca-unreported-first-transfer']).toMatchObject({ found: 0, resolved: 1 });
   });
+  it('when the registry holds only some of the units an AEF first-transfers, then rule 10 reports the units it does not show', async () => {
+    // Gold Standard blocks of GS9999, vintage 2025, batch 40001 (the number space of the AEF's unit ids): units 1–700 of the 1–800 first-transferred.
+    const held = (key: string, start: number, end: number): CanonicalInput => ({
+      type: 'block', registry: 'gold-standard', registryProjectId: 'GS9999', blockKey: key,
+      serial: { numberSpace: 'gold-standard:GS9999:2025:40001', start, end, raw: key }, quantity: end - start + 1, vintageYear: 2025, status: 'held',
+    });
+    await ingestRecords(db, 'gold-standard', [held('GS1-1-VU-GS9999-12-2025-40001-1-400', 1, 400), held('GS1-1-VU-GS9999-12-2025-40001-401-700', 401, 700)]);
+    const summary = await upload(vut());
+    expect(summary.check!.rules['ca-range-mismatch']).toMatchObject({ found: 1, tonnesAtRisk: 100 });
+    const [gap] = (await gaps(db)).filter((f) => f.kind === 'ca-range-mismatch' && f.status === 'open');
+    expect(gap!.evidence).toMatchObject({
+      party: 'VUT', check: 'registry-units', numberSpace: 'gold-standard:GS9999:2025:40001', units: 400, unitsInRegistryBlocks: 300, unitsNotInRegistry: 100,
+      action: { unitFirstId: 'GS1-1-VU-GS9999-12-2025-40001-401', unitLastId: 'GS1-1-VU-GS9999-12-2025-40001-800' },
+    });
+    // The registry's next batch shows 701–800: the gap closes. Units 1–400 were whole from the start.
+    const next = await ingestRecords(db, 'gold-standard', [held('GS1-1-VU-GS9999-12-2025-40001-701-800', 701, 800)]);
+    expect(next.check!.rules['ca-range-mismatch']).toMatchObject({ found: 0, resolved: 1 });
+  });
 });
