@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
-import { and, asc, desc, eq, inArray, isNull, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
+import type { PgColumn } from 'drizzle-orm/pg-core';
 import {
   batches, events, findingStatusChanges, findings, findingSubjects, issuances, labels, projectLinks, projects, rawRecords,
   recordLineage, registries, unitBlocks,
@@ -128,8 +129,25 @@ export function createLoaders(db: Database, viewer: Viewer) {
   const byIds = <T extends { id: number }>(statement: { execute(values: Record<string, unknown>): Promise<T[]> }) =>
     byId((ids) => statement.execute({ ids: ids.join(','), viewer: viewer.organizationId }));
 
-  // Current blocks of a project, at most `limit` of each, by serial then key.
+  // A project's current blocks (by serial) and its events (oldest first), at most `limit` of each
+  // project: a project with a hundred thousand retirements is not read whole to show the first page.
   const blocksByProject = new Map<number, DataLoader<number, BlockRow[]>>();
+  const eventsByProject = new Map<number, DataLoader<number, EventRow[]>>();
+  function firstOfProject<T extends { projectId: number }>(cache: Map<number, DataLoader<number, T[]>>, limit: number,
+    table: typeof unitBlocks | typeof events, order: PgColumn[], visibleRows: SQL): DataLoader<number, T[]> {
+    let loader = cache.get(limit);
+    if (!loader) {
+      loader = byParent(async (ids) => {
+        const ranked = db.select({ id: table.id, n: sql<number>`row_number() over (partition by ${table.projectId} order by ${sql.join(order, sql`, `)})`.as('n') })
+          .from(table).where(and(inArray(table.projectId, ids), visibleRows)).as('ranked');
+        const found = await db.select({ row: table }).from(ranked).innerJoin(table, eq(table.id, ranked.id))
+          .where(sql`${ranked.n} <= ${limit}`).orderBy(table.projectId, ...order);
+        return found.map((r) => r.row as unknown as T);
+      }, (r) => r.projectId);
+      cache.set(limit, loader);
+    }
+    return loader;
+  }
 
   return {
     registry: registryList,
@@ -143,25 +161,9 @@ export function createLoaders(db: Database, viewer: Viewer) {
 
     issuancesByProject: byParent((ids) => db.select().from(issuances).where(and(inArray(issuances.projectId, ids), v.issuances))
       .orderBy(asc(issuances.vintageYear), asc(issuances.issuedOn), asc(issuances.id)), (r) => r.projectId),
-    blocksByProject(limit: number): DataLoader<number, BlockRow[]> {
-      let loader = blocksByProject.get(limit);
-      if (!loader) {
-        loader = byParent(async (ids) => {
-          const ranked = db.select({ id: unitBlocks.id, n: sql<number>`row_number() over (partition by ${unitBlocks.projectId} order by ${unitBlocks.numberSpace}, ${unitBlocks.serialStart}, ${unitBlocks.blockKey})`.as('n') })
-            .from(unitBlocks)
-            .where(and(inArray(unitBlocks.projectId, ids), isNull(unitBlocks.supersededInBatchId), v.blocks))
-            .as('ranked');
-          return db.select({ block: unitBlocks }).from(ranked).innerJoin(unitBlocks, eq(unitBlocks.id, ranked.id))
-            .where(sql`${ranked.n} <= ${limit}`)
-            .orderBy(asc(unitBlocks.projectId), asc(unitBlocks.numberSpace), asc(unitBlocks.serialStart), asc(unitBlocks.blockKey))
-            .then((r) => r.map((x) => x.block));
-        }, (r) => r.projectId);
-        blocksByProject.set(limit, loader);
-      }
-      return loader;
-    },
-    eventsByProject: byParent((ids) => db.select().from(events).where(and(inArray(events.projectId, ids), v.events))
-      .orderBy(asc(events.occurredOn), asc(events.id)), (r) => r.projectId),
+    blocksByProject: (limit: number) => firstOfProject(blocksByProject, limit, unitBlocks,
+      [unitBlocks.numberSpace, unitBlocks.serialStart, unitBlocks.blockKey], and(isNull(unitBlocks.supersededInBatchId), v.blocks)!),
+    eventsByProject: (limit: number) => firstOfProject(eventsByProject, limit, events, [events.occurredOn, events.id], v.events),
     eventsByBlock: byParent((ids) => db.select().from(events).where(and(inArray(events.blockId, ids), v.events))
       .orderBy(asc(events.occurredOn), asc(events.id)), (r) => r.blockId!),
     labelsByProject: byParent((ids) => db.select().from(labels).where(and(inArray(labels.projectId, ids), v.labels))
