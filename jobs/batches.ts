@@ -68,6 +68,20 @@ export async function sealBatch(tx: Database, batchId: number, recordsDigest: st
 }
 
 /** Marks a batch failed with its reason; its records were rolled back with the transaction. */
+/**
+ * Thrown inside a batch's transaction to end a preview: everything was read, checked and counted, and
+ * the rollback keeps none of it. The batch's own row is then removed, so a preview leaves no trace.
+ */
+export class PreviewOnly extends Error {
+  constructor() {
+    super('preview: nothing was stored');
+  }
+}
+
+export async function discardBatch(db: Database, batchId: number): Promise<void> {
+  await db.delete(batches).where(eq(batches.id, batchId));
+}
+
 export async function failBatch(db: Database, batchId: number, reason: string, outcome: BatchOutcome): Promise<void> {
   await db.update(batches).set({
     status: 'failed',

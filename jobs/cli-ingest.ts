@@ -22,6 +22,7 @@ export const ingestUsage = `usage: tally ingest <file…> (.csv or .xlsx exports
   --registry       read the files as this registry's exports (otherwise recognised by their columns)
   --organization   record the files as published by this organization (its slug)
   --private        visible only to that organization
+  --preview        read, check and count everything, store nothing (what the upload would do)
   --sheet <name>   for a workbook: read this sheet only
   --errors <n>     how many row errors to print per file (default 20)`;
 
@@ -33,6 +34,7 @@ export async function ingestCommand(db: Database, argv: string[]): Promise<numbe
       registry: { type: 'string' },
       organization: { type: 'string' },
       private: { type: 'boolean', default: false },
+      preview: { type: 'boolean', default: false },
       errors: { type: 'string', default: '20' },
       sheet: { type: 'string' },
     },
@@ -60,6 +62,7 @@ export async function ingestCommand(db: Database, argv: string[]): Promise<numbe
     sheet: values.sheet,
     ownerOrganizationId,
     isPrivate: values.private,
+    preview: values.preview,
     progressFor(path) {
       if (!process.stderr.isTTY) return undefined;
       const bar = new cliProgress.SingleBar({ format: `${basename(path)} [{bar}] {percentage}% | {rows} rows`, stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);

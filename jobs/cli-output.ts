@@ -6,7 +6,7 @@ import type { IngestSummary } from './ingest.ts';
 export function printSummary(file: string, format: string, s: IngestSummary, maxErrors: number): void {
   const t = (x: { new: number; changed: number; unchanged: number }) => `${x.new} new, ${x.changed} changed, ${x.unchanged} unchanged`;
   const lines = [
-    `${file} (${format}): batch ${s.batchId} ${s.status}${s.digest ? `, digest ${s.digest.slice(0, 16)}…` : ''}`,
+    s.status === 'preview' ? `${file} (${format}): preview, nothing stored` : `${file} (${format}): batch ${s.batchId} ${s.status}${s.digest ? `, digest ${s.digest.slice(0, 16)}…` : ''}`,
     `  rows read      ${s.rowsRead}`,
     `  rows rejected  ${s.rowsRejected}`,
     `  raw records    ${s.rawRecords.new} new of ${s.rawRecords.seen}`,
@@ -19,14 +19,14 @@ export function printSummary(file: string, format: string, s: IngestSummary, max
   if (s.failure) lines.push(`  failed: ${s.failure}`);
   for (const e of [...s.errors, ...s.warnings].slice(0, maxErrors)) lines.push(`  ${e.message}`);
   const more = s.errors.length + s.warnings.length - maxErrors;
-  if (more > 0) lines.push(`  … and ${more} more (stored with batch ${s.batchId})`);
+  if (more > 0) lines.push(s.status === 'preview' ? `  … and ${more} more` : `  … and ${more} more (stored with batch ${s.batchId})`);
   console.log(lines.join('\n'));
 }
 
 export function printAefSummary(s: AefSummary, maxErrors: number): void {
   const titles = { t1: 'T1 submission', t2: 'T2 authorizations', t3: 'T3 actions', t4: 'T4 holdings', t5: 'T5 entities', ca: 'CA applied' };
   const lines = [
-    `AEF ${s.party ?? '(no party)'} ${s.reportYear ?? ''}: batch ${s.batchId} ${s.status}${s.digest ? `, digest ${s.digest.slice(0, 16)}…` : ''}`,
+    `AEF ${s.party ?? '(no party)'} ${s.reportYear ?? ''}: ${s.status === 'preview' ? 'preview, nothing stored' : `batch ${s.batchId} ${s.status}`}${s.digest ? `, digest ${s.digest.slice(0, 16)}…` : ''}`,
     `  rows read          ${s.rowsRead}`,
     ...Object.entries(s.tables).map(([t, c]) => `  ${titles[t as keyof typeof titles].padEnd(18)} ${c.new} new, ${c.changed} changed, ${c.unchanged} unchanged${c.removed ? `, ${c.removed} removed` : ''}`),
   ];

@@ -30,7 +30,7 @@ export async function ingestFiles(db: Database, paths: string[], options: FilesO
     outcomes.push(outcome);
     options.onOutcome?.(outcome);
   };
-  const ownership = { ownerOrganizationId: options.ownerOrganizationId, isPrivate: options.isPrivate, apiKeyId: options.apiKeyId };
+  const ownership = { ownerOrganizationId: options.ownerOrganizationId, isPrivate: options.isPrivate, apiKeyId: options.apiKeyId, preview: options.preview };
   const names = (list: string[]) => list.map((p) => basename(p));
 
   const aef: string[] = [];

@@ -6,7 +6,7 @@ import { events, issuances, labelBlocks, labels, projects, rawRecords, recordLin
 import { rows, type Database } from '../schema/database.ts';
 import { log } from '../schema/log.ts';
 import type { Mapped, RawRecord, RowError } from '../connectors/types.ts';
-import { failBatch, sealBatch, sha256, stableJson, startBatch } from './batches.ts';
+import { discardBatch, failBatch, PreviewOnly, sealBatch, sha256, stableJson, startBatch } from './batches.ts';
 import { blockRow, eventRow, issuanceRow, labelRow, projectRow, type Ownership } from './harmonize.ts';
 import { runChecks, type CheckSummary } from './integrity/index.ts';
 import { writeRows, type WriteSpec } from './ledger-writer.ts';
@@ -41,6 +41,8 @@ export type IngestOptions = {
   chunkSize?: number;
   /** Run the integrity rules over what the batch wrote once it is committed (default true). */
   check?: boolean;
+  /** Read, check and count everything, then keep nothing (status `preview`): what an upload would do. */
+  preview?: boolean;
   onProgress?(progress: { rowsRead: number }): void;
 };
 
@@ -49,7 +51,7 @@ const tally = (): Tally => ({ new: 0, changed: 0, unchanged: 0 });
 
 export type IngestSummary = {
   batchId: number;
-  status: 'committed' | 'failed';
+  status: 'committed' | 'failed' | 'preview';
   digest: string | null;
   rowsRead: number;
   rowsRejected: number;
@@ -204,11 +206,17 @@ export async function ingest(db: Database, input: IngestInput, options: IngestOp
       if (options.rejectOnRowErrors && summary.errors.length > 0) {
         throw new Error(`${summary.errors.length} row(s) have errors; nothing from this file was stored`);
       }
+      if (options.preview) throw new PreviewOnly();
       const sealed = await sealBatch(tx, batchId, recordsHash.digest('hex'), outcome());
       summary.digest = sealed.digest;
     });
     summary.status = 'committed';
   } catch (error) {
+    if (error instanceof PreviewOnly) {
+      await discardBatch(db, batchId);
+      summary.status = 'preview';
+      return summary;
+    }
     summary.failure = (error as Error).message;
     await failBatch(db, batchId, summary.failure, outcome());
     throw new BatchRejected(summary);

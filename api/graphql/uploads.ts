@@ -12,7 +12,7 @@ export const MAX_UPLOAD_FILES = 10;
 
 export const uploadResolvers = {
   Mutation: {
-    async upload(_: unknown, args: { files: File[]; registry?: string | null; private: boolean }, context: Context) {
+    async upload(_: unknown, args: { files: File[]; registry?: string | null; private: boolean; preview: boolean }, context: Context) {
       const organizationId = requireWriter(context);
       if (args.files.length === 0) refuse('files: send at least one file', 'BAD_USER_INPUT');
       if (args.files.length > MAX_UPLOAD_FILES) refuse(`files: at most ${MAX_UPLOAD_FILES} files per upload`, 'BAD_USER_INPUT');
@@ -29,12 +29,24 @@ export const uploadResolvers = {
         }
         const outcomes = await ingestFiles(context.db, paths, {
           registry: args.registry ?? undefined, ownerOrganizationId: organizationId, isPrivate: args.private, apiKeyId: context.viewer.apiKeyId ?? undefined,
+          preview: args.preview,
         });
-        const batchIds = outcomes.flatMap((o) => (o.kind === 'unread' ? [] : [o.summary.batchId]));
+        const batchIds = outcomes.flatMap((o) => (o.kind === 'unread' || o.summary.status === 'preview' ? [] : [o.summary.batchId]));
         const batches = (await context.loaders.batch.loadMany(batchIds)).filter((b) => b && !(b instanceof Error));
         const unread = outcomes.filter((o) => o.kind === 'unread');
         return {
           accepted: outcomes.every((o) => o.accepted),
+          preview: args.preview,
+          files: outcomes.map((o) => ({
+            files: o.files,
+            format: o.kind === 'aef' ? 'article6-aef' : o.kind === 'ledger' ? o.format : null,
+            accepted: o.accepted,
+            rowsRead: o.kind === 'unread' ? 0 : o.summary.rowsRead,
+            counts: o.kind === 'unread' ? {} : o.kind === 'aef' ? o.summary.tables
+              : { projects: o.summary.projects, issuances: o.summary.issuances, blocks: o.summary.blocks, labels: o.summary.labels, events: o.summary.events },
+            errors: outcomeErrors(o),
+            failure: o.accepted ? null : o.failure,
+          })),
           batches,
           errors: outcomes.flatMap((o) => outcomeErrors(o)),
           failure: unread.length ? unread.map((o) => `${o.files.join(', ')}: ${o.failure}`).join('\n') : outcomes.find((o) => !o.accepted)?.failure ?? null,

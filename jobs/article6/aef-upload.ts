@@ -8,7 +8,7 @@ import {
   aefActions, aefAuthorizations, aefAuthorizedEntities, aefHoldings, aefSubmissions, correspondingAdjustments, rawRecords,
 } from '../../schema/db/index.ts';
 import { bigintArray, rows, visibleTo, type Database } from '../../schema/database.ts';
-import { failBatch, sealBatch, sha256, stableJson, startBatch } from '../batches.ts';
+import { discardBatch, failBatch, PreviewOnly, sealBatch, sha256, stableJson, startBatch } from '../batches.ts';
 import { runChecks, type CheckSummary } from '../integrity/index.ts';
 import { writeRows, type WriteSpec } from '../ledger-writer.ts';
 
@@ -22,7 +22,7 @@ import { writeRows, type WriteSpec } from '../ledger-writer.ts';
 export type AefCounts = { new: number; changed: number; unchanged: number; removed: number };
 export type AefSummary = {
   batchId: number;
-  status: 'committed' | 'failed';
+  status: 'committed' | 'failed' | 'preview';
   digest: string | null;
   party: string | null;
   reportYear: number | null;
@@ -41,7 +41,11 @@ export class AefRejected extends Error {
   }
 }
 
-export type AefUploadOptions = { ownerOrganizationId?: number | undefined; isPrivate?: boolean | undefined; apiKeyId?: number | undefined };
+export type AefUploadOptions = {
+  ownerOrganizationId?: number | undefined; isPrivate?: boolean | undefined; apiKeyId?: number | undefined;
+  /** Check and count everything, keep nothing (status `preview`). */
+  preview?: boolean | undefined;
+};
 
 const counts = (): AefCounts => ({ new: 0, changed: 0, unchanged: 0, removed: 0 });
 const MAX_ERRORS = 1000;
@@ -255,10 +259,16 @@ export async function ingestAef(db: Database, paths: string[], options: AefUploa
           sql`not (${target.id} = any(${bigintArray(written.ids)}))`)).returning({ id: target.id });
         summary.tables[table].removed += removed.length;
       }
+      if (options.preview) throw new PreviewOnly();
       const sealed = await sealBatch(tx, batchId, sha256(checked.map((r) => stableJson(r.values)).join('\n')), outcome());
       summary.digest = sealed.digest;
     });
   } catch (error) {
+    if (error instanceof PreviewOnly) {
+      await discardBatch(db, batchId);
+      summary.status = 'preview';
+      return summary;
+    }
     return reject((error as Error).message);
   }
   summary.status = 'committed';

@@ -172,6 +172,20 @@ describe('GraphQL API', () => {
     });
   });
 
+  describe('governments: preview before storing', () => {
+    it('counts what an upload would store, keeps nothing, and leaves no batch behind', async () => {
+      const [before] = await rows<{ batches: number; projects: number }>(db, sql`select (select count(*)::int from batches) as batches, (select count(*)::int from projects) as projects`);
+      const draft = readFileSync(fixture('api/private-art-projects.csv'), 'utf8').replace('ART9901', 'ART9902');
+      const preview = await api.upload([{ name: 'projects.csv', content: draft }], { key: keys.publisherA, private: true, preview: true });
+      expect(preview.data!.upload).toMatchObject({ accepted: true, preview: true, batches: [],
+        files: [{ files: ['projects.csv'], format: 'art-trees-programs', accepted: true, rowsRead: 1, counts: { projects: { new: 1, changed: 0, unchanged: 0 } } }] });
+      const [after] = await rows<{ batches: number; projects: number }>(db, sql`select (select count(*)::int from batches) as batches, (select count(*)::int from projects) as projects`);
+      expect(after).toEqual(before);
+      const aef = await api.upload([{ name: 'ca0004-vut-2025.json', content: readFileSync(fixture('article6/ca0004-vut-2025.json')) }], { key: keys.publisherA, private: true, preview: true });
+      expect(aef.data!.upload.files[0]).toMatchObject({ format: 'article6-aef', accepted: true, counts: { t2: { unchanged: 1 } } });
+    });
+  });
+
   describe('governments: a national registry in the CAD Trust v1 template', () => {
     it('takes projects and units as one upload, and a unit is then found by its Kyoto serial number', async () => {
       const units = csvRows('cad-trust/cdm-retired-units.csv');

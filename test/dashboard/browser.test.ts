@@ -129,15 +129,34 @@ describe('dashboard in a browser', () => {
     await page.context().close();
   });
 
-  it('an upload with a bad row shows the row\'s error, and nothing is stored', async () => {
+  it('an upload with a bad row shows the row\'s error when checked, and nothing is stored', async () => {
+    const [before] = await rows<{ n: number }>(db, sql`select count(*)::int as n from batches`);
     const { page } = await open('#/upload', { key: publisherKey });
     const bad = readFileSync(fixture('api/private-art-issuances.csv'), 'utf8').replace('9621384,535461,9085923', 'many,535461,9085923');
     await page.setInputFiles('input[type="file"]', { name: 'issuances.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) });
-    await page.click('form.upload button[type="submit"]');
+    await page.getByTestId('check-upload').click();
     const errorsTable = page.getByTestId('upload-errors');
     await errorsTable.waitFor();
     expect(await errorsTable.textContent()).toContain('line 2');
     expect(await errorsTable.textContent()).toContain('Total Emission Reductions/Removals');
+    // A registry export's good rows would be stored, the bad one reported; the check itself kept nothing.
+    expect(await page.getByTestId('upload-result').textContent()).toContain('Nothing is stored until you press Store');
+    const [after] = await rows<{ n: number }>(db, sql`select count(*)::int as n from batches`);
+    expect(after!.n).toBe(before!.n);
+    await page.context().close();
+  });
+
+  it('a clean file is checked, then stored when the user confirms', async () => {
+    const { page } = await open('#/upload', { key: publisherKey });
+    const draft = readFileSync(fixture('api/private-art-projects.csv'), 'utf8').replace('ART9901', 'ART9903');
+    await page.setInputFiles('input[type="file"]', { name: 'projects.csv', mimeType: 'text/csv', buffer: Buffer.from(draft) });
+    await page.getByTestId('check-upload').click();
+    await page.getByTestId('upload-result').waitFor();
+    expect(await page.getByTestId('upload-result').textContent()).toContain('1 rows read');
+    expect((await rows(db, sql`select 1 from projects where registry_project_id = 'ART9903'`)).length).toBe(0);
+    await page.getByTestId('store-upload').click();
+    await page.getByText('Stored as batch').waitFor();
+    expect((await rows(db, sql`select 1 from projects where registry_project_id = 'ART9903' and is_private`)).length).toBe(1);
     await page.context().close();
   });
 

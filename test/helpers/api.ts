@@ -27,11 +27,14 @@ export async function startApi(handle: DatabaseHandle, limits: ApiLimits = { rat
   }
 
   /** Sends files to the `upload` mutation; `fields` adds the mutation's other arguments. */
-  async function upload(files: { name: string; content: Buffer | string }[], options: { key?: string; private?: boolean; registry?: string } = {}) {
+  async function upload(files: { name: string; content: Buffer | string }[], options: { key?: string; private?: boolean; registry?: string; preview?: boolean } = {}) {
     const form = new FormData();
-    const query = `mutation ($files: [Upload!]!, $private: Boolean, $registry: String) {
-      upload(files: $files, private: $private, registry: $registry) { accepted failure errors { locator field code message } batches { id status private connector counts } } }`;
-    form.set('operations', JSON.stringify({ query, variables: { files: files.map(() => null), private: options.private ?? false, registry: options.registry ?? null } }));
+    const query = `mutation ($files: [Upload!]!, $private: Boolean, $registry: String, $preview: Boolean) {
+      upload(files: $files, private: $private, registry: $registry, preview: $preview) { accepted preview failure errors { locator field code message }
+        files { files format accepted rowsRead counts errors { locator } failure } batches { id status private connector counts } } }`;
+    form.set('operations', JSON.stringify({ query, variables: {
+      files: files.map(() => null), private: options.private ?? false, registry: options.registry ?? null, preview: options.preview ?? false,
+    } }));
     form.set('map', JSON.stringify(Object.fromEntries(files.map((_, i) => [String(i), [`variables.files.${i}`]]))));
     files.forEach((f, i) => form.set(String(i), new Blob([typeof f.content === 'string' ? f.content : new Uint8Array(f.content)]), f.name));
     const response = await fetch(`${url}/graphql`, {
