@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { z } from 'zod';
 import { CanonicalRecord, type BlockRecord, type EventRecord, type IssuanceRecord, type LabelRecord, type ProjectRecord } from '../schema/canonical.ts';
 import { events, issuances, labelBlocks, labels, projects, rawRecords, recordLineage, unitBlocks } from '../schema/db/index.ts';
-import { rows, type Database } from '../schema/database.ts';
+import { rows, visibleTo, type Database } from '../schema/database.ts';
 import { log } from '../schema/log.ts';
 import type { Mapped, RawRecord, RowError } from '../connectors/types.ts';
 import { discardBatch, failBatch, PreviewOnly, sealBatch, sha256, stableJson, startBatch } from './batches.ts';
@@ -152,6 +152,9 @@ export async function ingest(db: Database, input: IngestInput, options: IngestOp
     projects: tally(), issuances: tally(), blocks: { ...tally(), superseded: 0 }, labels: tally(), events: { new: 0, existing: 0 }, errors: [], warnings: [],
   };
   const recordsHash = createHash('sha256');
+  // Whether any other organization keeps private ledger rows: only then must natural keys be checked
+  // against them (a batch must never merge into, or attach to, a row it cannot see).
+  let othersKeepPrivateRows: Promise<boolean> | undefined;
   const chunkSize = options.chunkSize ?? 2000;
   const projectIds = new Map<string, number>();
   const seenProjects = new Set<string>();
@@ -284,6 +287,12 @@ export async function ingest(db: Database, input: IngestInput, options: IngestOp
 
     const rawId = (v: Valid<unknown>) => raw.ids[v.rawIndex]!;
 
+    // Records whose natural key is another organization's private row are refused: this batch may
+    // neither see nor change that row.
+    const locatorOf = (rawIndex: number) => chunk[rawIndex]!.locator;
+    found.project = await notKeptElsewhere(tx, found.project, 'projects', ['registry_id', 'registry_project_id'], 'text',
+      (v) => [v.record.registry, v.record.registryProjectId], (v) => `project ${v.record.registry}:${v.record.registryProjectId}`, (v) => locatorOf(v.rawIndex));
+
     // Projects, with the taxonomy applied.
     const projectWrite = await writeRows(tx, specs.project, found.project.map((v) =>
       projectRow(v.record, ownership, batchId, chunk[v.rawIndex]!.locator, summary.warnings)));
@@ -315,8 +324,10 @@ export async function ingest(db: Database, input: IngestInput, options: IngestOp
       return projectId === undefined ? [] : [{ v, row: issuanceRow(v.record, projectId, ownership, batchId) }];
     });
     const issuanceIds = new Map<string, number>();
+    const issuancesAllowed = new Set(await notKeptElsewhere(tx, issuanceInput, 'issuances', ['project_id', 'issuance_key'], 'bigint',
+      (x) => [x.row.projectId, x.row.issuanceKey], (x) => `issuance ${x.v.record.registry}:${x.v.record.registryProjectId} ${x.row.issuanceKey}`, (x) => locatorOf(x.v.rawIndex)));
     for (const fromBlocks of [false, true]) {
-      const part = issuanceInput.filter((x) => x.row.quantityFromBlocks === fromBlocks);
+      const part = issuanceInput.filter((x) => x.row.quantityFromBlocks === fromBlocks && issuancesAllowed.has(x));
       const write = await writeRows(tx, fromBlocks ? specs.issuanceFromBlocks : specs.issuance, part.map((x) => x.row));
       count(summary.issuances, write, seenIssuances);
       part.forEach((x, i) => {
@@ -333,6 +344,9 @@ export async function ingest(db: Database, input: IngestInput, options: IngestOp
     });
     await resolveIssuances(tx, blockInput.filter((x) => x.row.issuanceId === null).map((x) => ({ projectId: x.row.projectId, issuanceKey: x.v.record.issuanceKey })), issuanceIds);
     for (const x of blockInput) if (x.v.record.issuanceKey && x.row.issuanceId === null) x.row.issuanceId = issuanceIds.get(`${x.row.projectId}|${x.v.record.issuanceKey}`) ?? null;
+    const blocksAllowed = new Set(await notKeptElsewhere(tx, blockInput, 'unit_blocks', ['registry_id', 'block_key'], 'text',
+      (x) => [x.row.registryId, x.row.blockKey], (x) => `block ${x.row.registryId} ${x.row.blockKey}`, (x) => locatorOf(x.v.rawIndex)));
+    for (let i = blockInput.length - 1; i >= 0; i -= 1) if (!blocksAllowed.has(blockInput[i]!)) blockInput.splice(i, 1);
     const blockWrite = await writeRows(tx, specs.block, blockInput.map((x) => x.row));
     count(summary.blocks, blockWrite);
     const blockIds = new Map(blockInput.map((x, i) => [`${x.row.registryId}|${x.row.blockKey}`, blockWrite.ids[i]!]));
@@ -376,7 +390,8 @@ export async function ingest(db: Database, input: IngestInput, options: IngestOp
     if (wanted.length > 0) {
       const stored = await rows<{ id: string | number; registry_id: string; block_key: string }>(tx, sql`select b.id, b.registry_id, b.block_key
         from unit_blocks b join jsonb_to_recordset(${JSON.stringify(wanted)}::jsonb) as k(registry_id text, block_key text)
-        on b.registry_id = k.registry_id and b.block_key = k.block_key`);
+        on b.registry_id = k.registry_id and b.block_key = k.block_key
+        where ${visibleTo('b', ownership.ownerOrganizationId)}`);
       for (const b of stored) blockIds.set(`${b.registry_id}|${b.block_key}`, Number(b.id));
     }
     const input = found.flatMap((v) => {
@@ -401,12 +416,42 @@ export async function ingest(db: Database, input: IngestInput, options: IngestOp
     }))));
   }
 
+  /**
+   * The items whose natural key (two columns of `table`) is not a row another organization keeps
+   * privately; each item left out is a row error. `first` is the first key column's SQL type.
+   */
+  async function notKeptElsewhere<T>(tx: Database, items: T[], table: string, columns: [string, string], first: 'text' | 'bigint',
+    keyOf: (item: T) => [string | number, string], describe: (item: T) => string, locatorOf: (item: T) => string): Promise<T[]> {
+    if (items.length === 0) return items;
+    othersKeepPrivateRows ??= rows<{ any: boolean }>(tx, sql`select exists (select 1 from projects where is_private and owner_organization_id is distinct from ${ownership.ownerOrganizationId})
+        or exists (select 1 from issuances where is_private and owner_organization_id is distinct from ${ownership.ownerOrganizationId})
+        or exists (select 1 from unit_blocks where is_private and owner_organization_id is distinct from ${ownership.ownerOrganizationId}) as any`)
+      .then(([r]) => r?.any ?? false);
+    if (!(await othersKeepPrivateRows)) return items;
+    const keys = JSON.stringify(items.map((item) => { const [a, b] = keyOf(item); return { a, b }; }));
+    const [a, b] = columns.map((c) => sql.raw(`t.${c}`)) as [SQL, SQL];
+    const hidden = await rows<{ a: string; b: string }>(tx, sql`select ${a}::text as a, ${b} as b from ${sql.raw(table)} t
+      join jsonb_to_recordset(${keys}::jsonb) as k(a ${sql.raw(first)}, b text) on ${a} = k.a and ${b} = k.b
+      where not ${visibleTo('t', ownership.ownerOrganizationId)}`);
+    if (hidden.length === 0) return items;
+    const refused = new Set(hidden.map((h) => `${h.a}|${h.b}`));
+    return items.filter((item) => {
+      const [x, y] = keyOf(item);
+      if (!refused.has(`${x}|${y}`)) return true;
+      const locator = locatorOf(item);
+      summary.errors.push({ locator, code: 'kept-elsewhere', message: `${locator}: ${describe(item)} is kept privately by another organization; this batch cannot change it` });
+      return false;
+    });
+  }
+
   async function resolveProjects(tx: Database, records: { registry: string; registryProjectId: string }[]): Promise<void> {
     const missing = [...new Set(records.map((r) => `${r.registry}:${r.registryProjectId}`))].filter((k) => !projectIds.has(k));
     if (missing.length === 0) return;
     const keys = JSON.stringify(missing.map((k) => ({ key: k })));
+    // Another organization's private project is not there for this batch: its records cannot attach to it.
     const found = await rows<{ id: string | number; key: string }>(tx, sql`select p.id, p.key from projects p
-      join jsonb_to_recordset(${keys}::jsonb) as k(key text) on p.key = k.key`);
+      join jsonb_to_recordset(${keys}::jsonb) as k(key text) on p.key = k.key
+      where ${visibleTo('p', ownership.ownerOrganizationId)}`);
     for (const r of found) projectIds.set(r.key, Number(r.id));
   }
 

@@ -95,6 +95,7 @@ export const projects = pgTable('projects', {
   index('projects_eligibility').using('gin', t.eligibility),
   index('projects_methodologies').using('gin', t.methodologies),
   index('projects_owner').on(t.ownerOrganizationId),
+  index('projects_private').on(t.ownerOrganizationId).where(sql`${t.isPrivate}`),
 ]);
 
 /**

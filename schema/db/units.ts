@@ -59,6 +59,8 @@ export const issuances = pgTable('issuances', {
   // Serial lookups reach issuance ranges too (registries that publish the range of a whole issuance).
   index('issuances_serial_range').using('gist', t.numberSpace, sql`int8range(${t.serialStart}, ${t.serialEnd}, '[]')`).where(sql`${t.numberSpace} is not null`),
   index('issuances_serial_raw').on(t.serialRaw).where(sql`${t.serialRaw} is not null`),
+  // Private rows are few; each batch asks whether other organizations keep any (jobs/ingest.ts).
+  index('issuances_private').on(t.ownerOrganizationId).where(sql`${t.isPrivate}`),
 ]);
 
 /**
@@ -134,6 +136,7 @@ export const unitBlocks = pgTable('unit_blocks', {
   index('unit_blocks_tokenized').on(t.id).where(sql`${t.tokenizationMarker} is not null`),
   index('unit_blocks_article6').on(t.article6Authorization).where(sql`${t.article6Authorization} is not null`),
   index('unit_blocks_ca_committed').on(t.id).where(sql`${t.caDeclaration} = 'committed'`),
+  index('unit_blocks_private').on(t.ownerOrganizationId).where(sql`${t.isPrivate}`),
 ]);
 
 /**

@@ -256,6 +256,14 @@ describe('GraphQL API', () => {
       }
     });
 
+    it('a publisher cannot attach records to another organization\'s private project: for it, the project is not there', async () => {
+      const result = await api.upload([{ name: 'issuances.csv', content: readFileSync(fixture('api/private-art-issuances.csv')) }], { key: keys.publisherB });
+      expect(result.data!.upload.errors).toContainEqual(expect.objectContaining({ code: 'kept-elsewhere', message: expect.stringMatching(/project art-trees:ART9901 is kept privately by another organization/) }));
+      const [attached] = await rows<{ n: number }>(db, sql`select count(*)::int as n from issuances i join projects p on p.id = i.project_id
+        where p.registry_project_id = 'ART9901' and i.owner_organization_id is distinct from p.owner_organization_id`);
+      expect(attached!.n).toBe(0);
+    });
+
     it('a publisher cannot change another organization\'s finding, nor learn that a private one exists', async () => {
       const [publicFinding] = await rows<{ id: number }>(db, sql`select id::float8 as id from findings where not is_private order by id limit 1`);
       const forbidden = await api.gql(`mutation ($id: ID!) { setFindingStatus(id: $id, status: ACKNOWLEDGED) { id } }`, { id: publicFinding!.id }, { key: keys.publisherB });
@@ -327,11 +335,11 @@ describe('GraphQL API', () => {
       expect(result.data!.upload.errors).toContainEqual(expect.objectContaining({ locator: 'line 2', field: 'Total Emission Reductions/Removals' }));
       const batches = await api.gql(`{ batches(first: 1, kind: UPLOAD) { nodes { id source errors { locator message } } } }`, {}, { key: keys.publisherA });
       expect(batches.data!.batches.nodes[0]).toMatchObject({ source: 'issuances.csv', errors: [expect.objectContaining({ locator: 'line 2' })] });
-      const registries = await api.gql(`{ registries { id projectCount lastBatch { status source } } }`);
+      const registries = await api.gql(`{ registries { id projectCount lastBatch { status source private } } }`);
       const art = registries.data!.registries.find((r: { id: string }) => r.id === 'art-trees');
       expect(art.projectCount).toBe(csvRows('registry-samples/art-trees/projects.csv').length);
       expect(art.lastBatch).toMatchObject({ status: 'committed' });
-      expect(art.lastBatch.source).not.toBe('issuances.csv'); // organization A's private batch is not shown to others
+      expect(art.lastBatch.private).toBe(false); // organization A's private batches are not shown to others
     });
   });
 

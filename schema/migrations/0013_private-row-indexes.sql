@@ -1,0 +1,3 @@
+CREATE INDEX "projects_private" ON "projects" USING btree ("owner_organization_id") WHERE "projects"."is_private";--> statement-breakpoint
+CREATE INDEX "issuances_private" ON "issuances" USING btree ("owner_organization_id") WHERE "issuances"."is_private";--> statement-breakpoint
+CREATE INDEX "unit_blocks_private" ON "unit_blocks" USING btree ("owner_organization_id") WHERE "unit_blocks"."is_private";
