@@ -28,6 +28,8 @@ export function createApp(handle: DatabaseHandle, limits: ApiLimits = DEFAULT_AP
         'style-src': ["'self'", "'unsafe-inline'"],
         'img-src': ["'self'", 'data:'],
         'connect-src': ["'self'"],
+        // GraphiQL's editor runs its language service in workers it creates from blobs.
+        'worker-src': ["'self'", 'blob:'],
       },
     },
   }));

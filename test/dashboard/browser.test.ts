@@ -81,6 +81,19 @@ describe('dashboard in a browser', () => {
     });
   }
 
+  it('GraphiQL at /graphql loads its editor without console errors', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`${api.url}/graphql`);
+    await page.waitForLoadState('networkidle');
+    await page.screenshot({ path: `${SCREENSHOTS}graphiql.png` });
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it('the overview\'s totals equal the API\'s trend totals', async () => {
     const { page } = await open('');
     const shown = Number(await page.getByTestId('total-issued').getAttribute('data-value'));
