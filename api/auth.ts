@@ -1,7 +1,8 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { apiKeys } from '../schema/db/index.ts';
 import type { Database } from '../schema/database.ts';
+import { sha256 } from '../jobs/batches.ts';
 
 // API keys (DESIGN §3): `tly_<prefix>_<secret>`. Only the SHA-256 of the whole key is stored; the prefix
 // finds the row without revealing anything. Roles: admin (everything), publisher (writes for one
@@ -23,8 +24,6 @@ export const ANONYMOUS: Viewer = { role: 'anonymous', organizationId: null, apiK
 export class InvalidApiKey extends Error {}
 
 const KEY_PATTERN = /^(tly_[0-9a-f]{12})_[A-Za-z0-9_-]{43}$/;
-
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 export type NewKey = { id: number; key: string };
 

@@ -12,6 +12,7 @@ import { createApp } from '../api/app.ts';
 import { readSerial } from '../connectors/serials.ts';
 import type { ApiLimits } from '../schema/config.ts';
 import { openDatabase, rows, textArray, visibleTo, type Database, type DatabaseHandle } from '../schema/database.ts';
+import { percentile } from './serial-lookup.ts';
 
 // The HTTP GraphQL API at ledger scale (DESIGN §1, §5, §8), each figure beside the least the same
 // answer costs as one SQL query through the same driver, in the same run:
@@ -59,10 +60,6 @@ type Totals = { issued: number; retired: number; cancelled: number };
 
 const round = (x: number, digits: number) => Number(x.toFixed(digits));
 const seconds = (started: number) => (performance.now() - started) / 1000;
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
 

@@ -9,7 +9,8 @@ import { rows, type Database } from '../schema/database.ts';
 const BLOCK_SIZE = 1_000;
 const SPACES = 50;
 
-function percentile(sorted: number[], p: number): number {
+/** The p-th percentile of sorted timings (nearest rank). */
+export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 

@@ -1,6 +1,5 @@
 import { and, asc, eq, getTableName, inArray, sql } from 'drizzle-orm';
 import { aefActions, aefAuthorizations, aefHoldings, aefSubmissions } from '../../schema/db/index.ts';
-import { visibleTo } from '../../schema/database.ts';
 import { exportAef, AefNotFound } from '../../jobs/article6/aef-export.ts';
 import { consistencyChecks } from '../../jobs/article6/consistency.ts';
 import { partySummary } from '../../jobs/article6/summary.ts';
@@ -16,7 +15,7 @@ const GAP_KINDS = ['ca-unreported-first-transfer', 'ca-quantity-mismatch', 'ca-r
 
 type Party = { party: string };
 
-const own = (context: Context, table: Parameters<typeof getTableName>[0]) => visibleTo(getTableName(table), context.viewer.organizationId);
+const own = (context: Context, table: Parameters<typeof getTableName>[0]) => visible(context, getTableName(table));
 
 export const article6Resolvers = {
   Query: {

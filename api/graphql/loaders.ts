@@ -31,20 +31,6 @@ function byId<T extends { id: number }>(load: (ids: number[]) => Promise<T[]>) {
   });
 }
 
-/** Lists of rows grouped by a parent id. */
-function byParent<T>(load: (ids: number[]) => Promise<T[]>, parentOf: (row: T) => number) {
-  return new DataLoader<number, T[]>(async (ids) => {
-    const groups = new Map<number, T[]>();
-    for (const row of await load([...ids])) {
-      const key = parentOf(row);
-      const list = groups.get(key);
-      if (list) list.push(row);
-      else groups.set(key, [row]);
-    }
-    return ids.map((id) => groups.get(id) ?? []);
-  });
-}
-
 /** Lists of rows a query returns beside their parent id (a join that reaches the row through another table). */
 function throughParent<T>(load: (ids: number[]) => Promise<{ parent: number; row: T }[]>) {
   return new DataLoader<number, T[]>(async (ids) => {
@@ -57,6 +43,10 @@ function throughParent<T>(load: (ids: number[]) => Promise<{ parent: number; row
     return ids.map((id) => groups.get(id) ?? []);
   });
 }
+
+/** Lists of rows grouped by a parent id the row itself holds. */
+const byParent = <T>(load: (ids: number[]) => Promise<T[]>, parentOf: (row: T) => number) =>
+  throughParent<T>(async (ids) => (await load(ids)).map((row) => ({ parent: parentOf(row), row })));
 
 // The loaders every request uses most (a lookup, a page of projects) run as prepared statements:
 // built once per database, not once per request, since building a query costs more than the
