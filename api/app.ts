@@ -5,6 +5,7 @@ import { dashboardRouter } from '../dashboard/serve.ts';
 import { DEFAULT_API_LIMITS, type ApiLimits } from '../schema/config.ts';
 import type { DatabaseHandle } from '../schema/database.ts';
 import { tokenOf } from './auth.ts';
+import { exportRouter } from './export.ts';
 import { createGraphqlHandler } from './graphql/index.ts';
 import { healthHandler } from './health.ts';
 import { measureRequests, metricsHandler } from './metrics.ts';
@@ -13,8 +14,9 @@ import { measureRequests, metricsHandler } from './metrics.ts';
 const MAX_JSON_BYTES = 256 * 1024;
 
 /**
- * The HTTP application: the dashboard at /, the GraphQL API (with GraphiQL at GET /graphql), /health and
- * /metrics, behind security headers, a request size limit and rate limits per address and per API key.
+ * The HTTP application: the dashboard at /, the GraphQL API (with GraphiQL at GET /graphql), CAD Trust
+ * downloads under /export, /health and /metrics, behind security headers, a request size limit and rate
+ * limits per address and per API key.
  */
 export function createApp(handle: DatabaseHandle, limits: ApiLimits = DEFAULT_API_LIMITS): express.Express {
   const app = express();
@@ -43,12 +45,12 @@ export function createApp(handle: DatabaseHandle, limits: ApiLimits = DEFAULT_AP
     };
     const keyOf = (req: express.Request) => tokenOf({ authorization: req.get('authorization'), apiKey: req.get('x-api-key') })?.slice(0, 16);
     const address = (req: express.Request) => ipKeyGenerator(req.ip ?? 'unknown');
-    app.use('/graphql', rateLimit({
+    app.use(['/graphql', '/export'], rateLimit({
       windowMs: 60_000, limit: limits.rateLimitPerMinute, standardHeaders: 'draft-8', legacyHeaders: false, handler: refused,
       keyGenerator: (req) => keyOf(req) ?? `address:${address(req)}`,
     }));
     // However many keys one address holds, it gets a bounded share.
-    app.use('/graphql', rateLimit({
+    app.use(['/graphql', '/export'], rateLimit({
       windowMs: 60_000, limit: limits.rateLimitPerMinute * 4, standardHeaders: false, legacyHeaders: false, handler: refused,
       keyGenerator: (req) => `address:${address(req)}`,
     }));
@@ -65,6 +67,7 @@ export function createApp(handle: DatabaseHandle, limits: ApiLimits = DEFAULT_AP
   });
   const graphql = createGraphqlHandler(handle.db, { maxUploadBytes: limits.maxUploadBytes });
   app.use('/graphql', graphql as unknown as express.RequestHandler);
+  app.use('/export', exportRouter(handle.db));
   app.use(dashboardRouter());
   return app;
 }

@@ -1,13 +1,26 @@
 import { americanCarbonRegistry } from './american-carbon-registry/index.ts';
+import { arb } from './arb/index.ts';
 import { artTrees } from './art-trees/index.ts';
+import { bcCarbonRegistry } from './bc-carbon-registry/index.ts';
+import { bioCarbon } from './biocarbon/index.ts';
+import { cdm } from './cdm/index.ts';
+import { cercarbono } from './cercarbono/index.ts';
 import { climateActionReserve } from './climate-action-reserve/index.ts';
+import { globalCarbonCouncil } from './global-carbon-council/index.ts';
 import { goldStandard } from './gold-standard/index.ts';
+import { isometric } from './isometric/index.ts';
+import { jCredit } from './j-credit/index.ts';
+import { jcm } from './jcm/index.ts';
+import { oxCarbon } from './oxcarbon/index.ts';
 import { planVivo } from './plan-vivo/index.ts';
+import { puro } from './puro/index.ts';
+import { socialCarbon } from './socialcarbon/index.ts';
 import type { ApiStream, Connector, FileFormat } from './types.ts';
+import { ukLandCarbonRegistry } from './uk-land-carbon-registry/index.ts';
 import { verra } from './verra/index.ts';
 
 /** Every connector Tally has: the one list the CLI, the scheduler and the API read. */
-export const connectors: readonly Connector[] = [verra, goldStandard, americanCarbonRegistry, artTrees, climateActionReserve, planVivo];
+export const connectors: readonly Connector[] = [verra, goldStandard, americanCarbonRegistry, artTrees, climateActionReserve, planVivo, arb, puro, bioCarbon, socialCarbon, globalCarbonCouncil, bcCarbonRegistry, ukLandCarbonRegistry, oxCarbon, jCredit, jcm, isometric, cercarbono, cdm];
 
 export const fileFormats: readonly FileFormat[] = connectors.flatMap((c) => c.files);
 

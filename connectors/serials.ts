@@ -4,6 +4,9 @@ import { parseKyotoSerialRange } from './cdm/serial.ts';
 import { parseCarSerial } from './climate-action-reserve/serial.ts';
 import { parseGoldStandardSerial } from './gold-standard/serial.ts';
 import { parsePlanVivoSerial } from './plan-vivo/serial.ts';
+import { parsePuroCertificate } from './puro/certificate.ts';
+import { parseBioCarbonSerial } from './biocarbon/serial.ts';
+import { parseSocialCarbonSerial } from './socialcarbon/serial.ts';
 import type { SerialRange } from './runtime/serial.ts';
 import { parseVerraSerial } from './verra/serial.ts';
 
@@ -18,6 +21,9 @@ const PARSERS: readonly { registry: string; parse(raw: string): ReturnType<typeo
   { registry: 'art-trees', parse: parseArtSerial },
   { registry: 'cdm', parse: parseKyotoSerialRange },
   { registry: 'plan-vivo', parse: parsePlanVivoSerial },
+  { registry: 'puro', parse: parsePuroCertificate },
+  { registry: 'biocarbon', parse: parseBioCarbonSerial },
+  { registry: 'socialcarbon', parse: parseSocialCarbonSerial },
 ];
 
 export type SerialReading = { registry: string; range: SerialRange };

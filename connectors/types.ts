@@ -28,6 +28,12 @@ export type RowError = {
 /** A row's canonical records, its errors (the row is rejected), and warnings (the row is kept; a value was left out). */
 export type Mapped = { records: CanonicalInput[]; errors: RowError[]; warnings?: RowError[] };
 
+/** Where a file row was read: the sheet of a workbook (J-Credit publishes one sheet per project class). */
+export type RowContext = { sheet?: string | undefined };
+
+/** One row of a file as a mapper sees it inside a group: its cells and where it was read. */
+export type SourceRow = { values: Record<string, string>; locator: string };
+
 /** An export a registry publishes as a file (CSV, XLSX, JSON), recognised by its headers. */
 export type FileFormat = {
   /** e.g. `verra-vcu-export`. */
@@ -39,7 +45,16 @@ export type FileFormat = {
   requiredHeaders: readonly string[];
   /** Date order where a date is ambiguous (`03/04/2020`). */
   dayFirst?: boolean;
-  map(row: Record<string, string>, locator: string): Mapped;
+  map(row: Record<string, string>, locator: string, context?: RowContext): Mapped;
+  /**
+   * For a list that writes one record over consecutive rows (J-Credit: one row per methodology of a
+   * project): the key those rows share. Consecutive rows with the same key are one raw record
+   * (`{ rows: [...] }`) and reach `map` together, each with its own locator for row-level errors.
+   */
+  group?: {
+    key(row: Record<string, string>, context: RowContext): string;
+    map(rows: SourceRow[], context: RowContext): Mapped;
+  };
 };
 
 /** One kind of record an API serves (projects, issuances, retirements…), pulled in full. */

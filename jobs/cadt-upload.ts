@@ -1,15 +1,17 @@
 import { basename } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { cadtReferences, mapCadtUpload, type CadtLedger, type LedgerProject } from '../connectors/cad-trust/map-upload.ts';
+import { cadtV2References, mapCadtV2Upload, projectKeyOfV2, type CadtV2Ledger } from '../connectors/cad-trust/map-v2.ts';
 import type { NationalRegistry } from '../connectors/cad-trust/registries.ts';
+import { readCadtV2File, V2_ENTITIES, type V2Entity, type V2Problem, type V2Row } from '../connectors/cad-trust/v2.ts';
 import { cadtTableOfSheet, readCadtFile, type CadtRow, CADT_TABLES } from '../connectors/cad-trust/v1.ts';
 import type { Mapped, RawRecord } from '../connectors/types.ts';
 import { registries } from '../schema/db/index.ts';
 import { rows, textArray, visibleTo, type Database } from '../schema/database.ts';
 import { ingest, type IngestOptions, type IngestSummary } from './ingest.ts';
 
-// A national registry's upload in the CAD Trust v1 template (connectors/cad-trust/README.md): the
-// workbook or CSV files given together are one upload and one batch, through the ingest job, so raw
+// A national registry's upload in the CAD Trust v1 template, or of CAD Trust v2 records
+// (connectors/cad-trust/README.md): the files given together are one upload and one batch, through the ingest job, so raw
 // records, lineage, the batch digest and the integrity check after commit apply as to any source. Units
 // and labels may refer to projects and issuances of the organization's earlier uploads. By default an
 // upload with any row error stores nothing but its failed batch and the row-level reasons.
@@ -97,6 +99,104 @@ export async function ingestCadt(db: Database, paths: string[], options: IngestO
       const v = row.values;
       const recordKey = (row.table === 'projects' ? v.warehouseProjectId || v.projectId : row.table === 'units' ? v.warehouseUnitId : v.id) || undefined;
       yield { stream: `cadt-${row.table}`, locator: row.locator, ...(recordKey ? { recordKey } : {}), payload: v };
+    }
+  }
+  return run(records(), (raw) => {
+    const m = mapped.get(raw.locator)!;
+    return refused ? { records: [], errors: m.errors, warnings: m.warnings } : m;
+  });
+}
+
+// ---- CAD Trust v2 ----
+
+export const CADT_V2_CONNECTOR = 'cadt-v2';
+
+/** How many rounds of "what do the found records refer to" an upload may need: unit → issuance → verification → project. */
+const REFERENCE_ROUNDS = 5;
+
+/**
+ * The v2 records of this organization's earlier uploads (and public ones) that the upload refers to, and
+ * the ledger projects the earlier projects became. Raw records keep each v2 record as received, by key.
+ */
+async function lookUpV2Ledger(db: Database, uploaded: V2Row[], viewer: number | null): Promise<CadtV2Ledger> {
+  const earlier = new Map<V2Entity, Map<string, Record<string, unknown>>>();
+  let wanted = cadtV2References(uploaded, earlier);
+  for (let round = 0; round < REFERENCE_ROUNDS && wanted.size > 0; round += 1) {
+    const found: { entity: V2Entity; values: Record<string, unknown> }[] = [];
+    for (const [entity, ids] of wanted) {
+      const list = await rows<{ record_key: string; payload: Record<string, unknown> }>(db, sql`select distinct on (r.record_key) r.record_key, r.payload
+        from raw_records r where r.stream = ${`cadt-v2-${entity}`} and r.record_key = any(${textArray(ids)}) and ${visibleTo('r', viewer)}
+        order by r.record_key, r.id desc`);
+      const byId = earlier.get(entity) ?? new Map<string, Record<string, unknown>>();
+      earlier.set(entity, byId);
+      for (const { record_key: id, payload } of list) {
+        byId.set(id, payload);
+        found.push({ entity, values: payload });
+      }
+    }
+    wanted = cadtV2References(found, earlier);
+    // What is still missing after a round is reported by the mapper; only newly named keys are looked for again.
+    for (const [entity, ids] of [...wanted]) {
+      const fresh = ids.filter((id) => !earlier.get(entity)?.has(id));
+      if (fresh.length === 0) wanted.delete(entity);
+      else wanted.set(entity, fresh);
+    }
+  }
+  const earlierProjects = new Map<string, LedgerProject>();
+  const keys = [...(earlier.get('project') ?? new Map()).entries()].flatMap(([id, values]) => {
+    const key = projectKeyOfV2(values);
+    return key ? [{ id, key: `${key.registry}:${key.registryProjectId}` }] : [];
+  });
+  if (keys.length > 0) {
+    const found = await rows<{ key: string; registry: string; registry_project_id: string; country: string | null; methodology: string | null }>(db, sql`
+      select p.key, p.registry_id as registry, p.registry_project_id, p.country, p.methodology_raw as methodology from projects p
+      where p.key = any(${textArray(keys.map((k) => k.key))}) and ${visibleTo('p', viewer)}`);
+    const byKey = new Map(found.map((p) => [p.key, p]));
+    for (const { id, key } of keys) {
+      const p = byKey.get(key);
+      if (p) earlierProjects.set(id, { registry: p.registry, registryProjectId: p.registry_project_id, country: p.country, methodology: p.methodology });
+    }
+  }
+  const schemes = await rows<{ id: string; serial_scheme: string }>(db, sql`select id, serial_scheme from registries`);
+  return { serialSchemes: new Map(schemes.map((s) => [s.id, s.serial_scheme])), earlier, earlierProjects };
+}
+
+/**
+ * Ingests one CAD Trust v2 upload (the JSON files together) as one batch: records as a v2 node serves them,
+ * projects first, then what hangs on them, units before the labels that cover them.
+ */
+export async function ingestCadtV2(db: Database, paths: string[], options: IngestOptions = {}): Promise<IngestSummary> {
+  const source = paths.map((p) => basename(p)).join(', ');
+  const rejectOnRowErrors = options.rejectOnRowErrors ?? true;
+  const run = (records: AsyncIterable<RawRecord>, map: (raw: RawRecord) => Mapped) =>
+    ingest(db, { kind: 'upload', connector: CADT_V2_CONNECTOR, source, records, map }, { ...options, rejectOnRowErrors });
+
+  const uploaded: V2Row[] = [];
+  const unread: V2Problem[] = [];
+  const failures: string[] = [];
+  for (const path of paths) {
+    try {
+      const file = await readCadtV2File(path);
+      uploaded.push(...file.rows);
+      unread.push(...file.problems);
+    } catch (error) {
+      failures.push(`${basename(path)}: ${(error as Error).message}`);
+    }
+  }
+  if (failures.length === 0 && uploaded.length === 0 && unread.length === 0) failures.push(`${source}: no CAD Trust v2 record in the upload`);
+  if (failures.length > 0) return run(failing(failures.join('; ')), () => ({ records: [], errors: [] }));
+
+  const { mapped, nationalRegistries } = mapCadtV2Upload(uploaded, unread, await lookUpV2Ledger(db, uploaded, options.ownerOrganizationId ?? null));
+  const refused = rejectOnRowErrors && [...mapped.values()].some((m) => m.errors.length > 0);
+  if (!refused) await createRegistries(db, nationalRegistries);
+
+  const order = (row: V2Row) => V2_ENTITIES.indexOf(row.entity);
+  const ordered = uploaded.map((row, i) => ({ row, i })).sort((a, b) => order(a.row) - order(b.row) || a.i - b.i).map((x) => x.row);
+  async function* records(): AsyncGenerator<RawRecord> {
+    for (const problem of unread) yield { stream: 'cadt-v2-unread', locator: problem.locator, payload: { problem: problem.message } };
+    for (const row of ordered) {
+      const recordKey = row.id ?? (row.entity === 'unit-label' ? `${String(row.values.cadTrustLabelId)}|${String(row.values.cadTrustUnitId)}` : undefined);
+      yield { stream: `cadt-v2-${row.entity}`, locator: row.locator, ...(recordKey ? { recordKey } : {}), payload: row.values };
     }
   }
   return run(records(), (raw) => {

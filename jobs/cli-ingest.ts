@@ -17,7 +17,9 @@ export const ingestUsage = `usage: tally ingest <file…> (.csv or .xlsx exports
   Article 6 AEF tables (a workbook with a sheet per table, a CSV file per table, or a JSON document,
   with CAD Trust v2 field names) are recognised, and the AEF files given together are one upload.
   So are national-registry uploads in the CAD Trust v1 template (sheets or CSV files projects, units,
-  issuances, labels, label_units…): the CAD Trust v1 files given together are one upload.
+  issuances, labels, label_units…, or one JSON document keyed by table): the CAD Trust v1 files given
+  together are one upload. CAD Trust v2 records (JSON as a v2 node serves them: /v2/project, /v2/issuance,
+  /v2/unit…, or a document keyed by entity) are one upload too; the Article 6.4 mechanism's A6.4ERs come this way.
 
   --registry       read the files as this registry's exports (otherwise recognised by their columns)
   --organization   record the files as published by this organization (its slug)

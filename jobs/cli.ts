@@ -9,6 +9,7 @@ import { readSources, startScheduler } from './scheduler.ts';
 import { syncCommand } from './cli-sync.ts';
 import { article6Command } from './cli-article6.ts';
 import { checkCommand } from './cli-check.ts';
+import { exportCommand } from './cli-export.ts';
 import { keyCommand, orgCommand } from './cli-keys.ts';
 
 // `tally <command>`: the one entry point for people and for npm scripts (`npm start` is `tally serve`).
@@ -21,6 +22,7 @@ commands:
   ingest    read registry exports into the ledger: tally ingest <file…> [--registry <slug>]
   sync      pull a registry's API into the ledger now: tally sync <registry> [--check]
   article6  a Party's Article 6 position, AEF consistency checks and export: tally article6 <party> [--year] [--export]
+  export    a slice of the ledger in CAD Trust form: tally export --format cadt-v1|cadt-v2 --out <path> [--registry …] [--vintage …]
   check     run the integrity rules over the whole ledger, record and list findings: tally check [--evidence]
   org       add or list organizations: tally org add <slug> --name <name> [--country JP]
   key       create, list or revoke API keys: tally key create --role admin|publisher|reader [--organization <slug>]
@@ -103,6 +105,15 @@ const commands: Record<string, Command> = {
     const handle = await openMigrated(config);
     try {
       process.exitCode = await article6Command(handle.db, args);
+    } finally {
+      await handle.close();
+    }
+  },
+
+  async export(config, args) {
+    const handle = await openMigrated(config);
+    try {
+      process.exitCode = await exportCommand(handle.db, args);
     } finally {
       await handle.close();
     }

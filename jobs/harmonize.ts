@@ -47,6 +47,7 @@ export function projectRow(record: ProjectRecord, ownership: Ownership, batchId:
     creditingPeriodEnd: record.creditingPeriodEnd ?? null,
     registeredOn: record.registeredOn ?? null,
     estimatedAnnualQuantity: record.estimatedAnnualQuantity ?? null,
+    estimatedTotalQuantity: record.estimatedTotalQuantity ?? null,
     eligibility: record.eligibility,
     coBenefits: record.coBenefits,
     latitude: record.latitude ?? null,

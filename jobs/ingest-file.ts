@@ -3,6 +3,7 @@ import { identifyFormat, identifyJsonStream, matchFormat } from '../connectors/i
 import { readCsvHeaders, readCsvRows } from '../connectors/runtime/csv.ts';
 import { readJsonRecords } from '../connectors/runtime/json.ts';
 import { readXlsxRows } from '../connectors/runtime/xlsx.ts';
+import { fileRecords, mapFileRecord, type FileRow } from '../connectors/runtime/file-records.ts';
 import type { FileFormat, RawRecord } from '../connectors/types.ts';
 import type { Database } from '../schema/database.ts';
 import { ingest, type IngestOptions, type IngestSummary } from './ingest.ts';
@@ -38,17 +39,23 @@ export async function detectFileFormat(path: string, registry?: string, sheet?: 
   return identifyFormat(await readCsvHeaders(path), registry);
 }
 
-async function* rowsOf(path: string, format: FileFormat, options: FileIngestOptions): AsyncGenerator<RawRecord> {
+async function* fileRows(path: string, format: FileFormat, options: FileIngestOptions): AsyncGenerator<FileRow> {
   if (isWorkbook(path)) {
     const matches = (cells: string[]) => matchFormat(cells, format.registry)?.id === format.id;
     for await (const row of readXlsxRows(path, { sheet: options.sheet, isHeader: matches })) {
-      yield { stream: format.stream, locator: `sheet "${row.sheet}" row ${row.line}`, payload: row.values };
+      yield { values: row.values, locator: `sheet "${row.sheet}" row ${row.line}`, context: { sheet: row.sheet } };
     }
     return;
   }
   for await (const row of readCsvRows(path, { onBytes: options.onBytes })) {
-    yield { stream: format.stream, locator: `line ${row.line}`, payload: row.values };
+    yield { values: row.values, locator: `line ${row.line}`, context: {} };
   }
+}
+
+/** The API stream whose responses a saved JSON file holds, from its first record. */
+async function jsonStreamOf(path: string, registry?: string): Promise<ReturnType<typeof identifyJsonStream>> {
+  for await (const record of readJsonRecords(path)) return identifyJsonStream(record.value, registry);
+  throw new Error('the file holds no records');
 }
 
 /**
@@ -56,13 +63,7 @@ async function* rowsOf(path: string, format: FileFormat, options: FileIngestOpti
  * reads such responses: the same records a sync would store, without a registry total to reconcile.
  */
 async function ingestJsonFile(db: Database, path: string, options: FileIngestOptions): Promise<IngestSummary & { format: string }> {
-  let first: Record<string, unknown> | undefined;
-  for await (const record of readJsonRecords(path)) {
-    first = record.value;
-    break;
-  }
-  if (!first) throw new Error('the file holds no records');
-  const { connector, stream } = identifyJsonStream(first, options.registry);
+  const { connector, stream } = await jsonStreamOf(path, options.registry);
   async function* records(): AsyncGenerator<RawRecord> {
     for await (const record of readJsonRecords(path)) {
       yield { stream: stream.name, locator: `item ${record.index}`, payload: record.value };
@@ -79,6 +80,16 @@ async function ingestJsonFile(db: Database, path: string, options: FileIngestOpt
   return { ...summary, format: `${connector.registry}-${stream.name}-json` };
 }
 
+/** The export or API stream a file is, by the same detection `ingestFile` uses; throws when it is none Tally reads. */
+export async function identifyFile(path: string, registry?: string): Promise<{ format: string; stream: string }> {
+  if (/\.json$/i.test(path)) {
+    const { connector, stream } = await jsonStreamOf(path, registry);
+    return { format: `${connector.registry}-${stream.name}-json`, stream: stream.name };
+  }
+  const format = await detectFileFormat(path, registry);
+  return { format: format.id, stream: format.stream };
+}
+
 /**
  * Ingests one file as one upload batch: a registry export as CSV or as an XLSX workbook (whose header
  * may sit below a title block), or a saved API response as JSON.
@@ -91,8 +102,8 @@ export async function ingestFile(db: Database, path: string, options: FileIngest
     connector: format.id,
     registry: format.registry,
     source: basename(path),
-    records: rowsOf(path, format, options),
-    map: (raw) => format.map(raw.payload as Record<string, string>, raw.locator),
+    records: fileRecords(format, fileRows(path, format, options)),
+    map: (raw) => mapFileRecord(format, raw),
   }, options);
   return { ...summary, format: format.id };
 }

@@ -2,15 +2,16 @@ import { basename } from 'node:path';
 import type { RowError } from '../connectors/types.ts';
 import { isAefFile } from '../connectors/article6/aef.ts';
 import { isCadtFile } from '../connectors/cad-trust/v1.ts';
+import { isCadtV2File } from '../connectors/cad-trust/v2.ts';
 import type { Database } from '../schema/database.ts';
 import { AefRejected, ingestAef, type AefSummary } from './article6/aef-upload.ts';
-import { CADT_CONNECTOR, ingestCadt } from './cadt-upload.ts';
+import { CADT_CONNECTOR, CADT_V2_CONNECTOR, ingestCadt, ingestCadtV2 } from './cadt-upload.ts';
 import { BatchRejected, type IngestSummary } from './ingest.ts';
 import { detectFileFormat, ingestFile, type FileIngestOptions } from './ingest-file.ts';
 
 // One upload of several files, as `tally ingest` and the API's upload mutation receive it. The tables
 // of an AEF submission are one upload (one batch), and so are the sheets or files of a CAD Trust v1
-// template; every other file is a batch of its own. Each outcome says what was stored or why nothing was.
+// template, and the JSON files of CAD Trust v2 records; every other file is a batch of its own. Each outcome says what was stored or why nothing was.
 
 export type FileOutcome =
   | { files: string[]; kind: 'aef'; summary: AefSummary; accepted: boolean; failure?: string }
@@ -55,7 +56,18 @@ export async function ingestFiles(db: Database, paths: string[], options: FilesO
     }
   }
 
-  for (const path of paths.filter((p) => !aef.includes(p) && !cadt.includes(p))) {
+  const cadtV2: string[] = [];
+  for (const path of paths.filter((p) => !aef.includes(p) && !cadt.includes(p))) if (await isCadtV2File(path).catch(() => false)) cadtV2.push(path);
+  if (cadtV2.length > 0) {
+    try {
+      report({ files: names(cadtV2), kind: 'ledger', format: CADT_V2_CONNECTOR, summary: await ingestCadtV2(db, cadtV2, { ...ownership, check: options.check }), accepted: true });
+    } catch (error) {
+      if (error instanceof BatchRejected) report({ files: names(cadtV2), kind: 'ledger', format: CADT_V2_CONNECTOR, summary: error.summary, accepted: false, failure: error.message });
+      else report({ files: names(cadtV2), kind: 'unread', accepted: false, failure: (error as Error).message });
+    }
+  }
+
+  for (const path of paths.filter((p) => !aef.includes(p) && !cadt.includes(p) && !cadtV2.includes(p))) {
     const files = [basename(path)];
     // Spreadsheets and CSV files are recognised before reading starts, so a file that is no known export
     // gets its explanation alone; JSON is recognised from its first record inside ingestFile.

@@ -86,7 +86,7 @@ const specs = {
     key: ['registryId', 'registryProjectId'],
     merge: Object.fromEntries(['name', 'nameJa', 'proponent', 'country', 'region', 'projectType', 'category', 'reductionRemoval',
       'methodologies', 'methodologyRaw', 'methodologyUnmatched', 'status', 'statusRaw', 'creditingPeriodStart', 'creditingPeriodEnd',
-      'registeredOn', 'estimatedAnnualQuantity', 'eligibility', 'coBenefits', 'latitude', 'longitude', 'registryUrl', 'otherPrograms',
+      'registeredOn', 'estimatedAnnualQuantity', 'estimatedTotalQuantity', 'eligibility', 'coBenefits', 'latitude', 'longitude', 'registryUrl', 'otherPrograms',
       'coveredByNdc'].map((c) => [c, 'coalesce'])),
     insertDefaults: { status: `'unknown'::project_status` },
   },
@@ -107,7 +107,8 @@ const specs = {
     table: issuances,
     key: ['projectId', 'issuanceKey'],
     merge: {
-      ...Object.fromEntries(['vintageStart', 'vintageEnd', 'vintageYear', 'creditType'].map((c) => [c, 'coalesce'])),
+      ...Object.fromEntries(['vintageStart', 'vintageEnd', 'vintageYear', 'creditType', 'bufferQuantity', 'shareOfProceedsQuantity',
+        'omgeQuantity', 'caReserveQuantity'].map((c) => [c, 'coalesce'])),
       issuedOn: 'least',
     },
   },
@@ -294,6 +295,7 @@ export async function ingest(db: Database, input: IngestInput, options: IngestOp
       (v) => [v.record.registry, v.record.registryProjectId], (v) => `project ${v.record.registry}:${v.record.registryProjectId}`, (v) => locatorOf(v.rawIndex));
 
     // Projects, with the taxonomy applied.
+    await keepKnownNames(tx, found.project);
     const projectWrite = await writeRows(tx, specs.project, found.project.map((v) =>
       projectRow(v.record, ownership, batchId, chunk[v.rawIndex]!.locator, summary.warnings)));
     count(summary.projects, projectWrite, seenProjects);
@@ -444,6 +446,21 @@ export async function ingest(db: Database, input: IngestInput, options: IngestOp
     });
   }
 
+  /**
+   * A project a source knows only by an identifier keeps the name another source gave it: from this
+   * chunk, else from the ledger. (The identifier goes in only where the project has no name yet.)
+   */
+  async function keepKnownNames(tx: Database, found: Valid<ProjectRecord>[]): Promise<void> {
+    const unnamed = found.filter((v) => v.record.nameIsIdentifier);
+    if (unnamed.length === 0) return;
+    const named = new Map(found.filter((v) => !v.record.nameIsIdentifier).map((v) => [`${v.record.registry}:${v.record.registryProjectId}`, v.record.name]));
+    const keys = JSON.stringify([...new Set(unnamed.map((v) => `${v.record.registry}:${v.record.registryProjectId}`))].filter((k) => !named.has(k)).map((key) => ({ key })));
+    const stored = await rows<{ key: string; name: string }>(tx, sql`select p.key, p.name from projects p
+      join jsonb_to_recordset(${keys}::jsonb) as k(key text) on p.key = k.key`);
+    for (const r of stored) named.set(r.key, r.name);
+    for (const v of unnamed) v.record.name = named.get(`${v.record.registry}:${v.record.registryProjectId}`) ?? v.record.name;
+  }
+
   async function resolveProjects(tx: Database, records: { registry: string; registryProjectId: string }[]): Promise<void> {
     const missing = [...new Set(records.map((r) => `${r.registry}:${r.registryProjectId}`))].filter((k) => !projectIds.has(k));
     if (missing.length === 0) return;
@@ -517,8 +534,9 @@ async function sumIssuancesFromBlocks(tx: Database, batchId: number): Promise<vo
  * exported was so on its status date. Derived once the whole batch is in, so an issuance carries its
  * earliest date and its full quantity. When a later batch shows an issuance larger than its issued
  * events add up to (more of a batch seen, a figure corrected upwards), the difference is appended as
- * another issued event, so the events always sum to the issuance. Event keys are stable, so a later
- * batch never repeats an event.
+ * another issued event, so the events always sum to the issuance; a block whose quantity grew (ARB's
+ * table gives retirements as running totals per compliance period) gets the same top-up. Event keys
+ * are stable, so a later batch never repeats an event.
  */
 async function appendStateEvents(tx: Database, batchId: number): Promise<number> {
   const [issued] = await rows<{ n: number }>(tx, sql`with added as (insert into events (registry_id, project_id, issuance_id, kind,
@@ -536,13 +554,15 @@ async function appendStateEvents(tx: Database, batchId: number): Promise<number>
     returning 1) select count(*)::int as n from added`);
   const [closed] = await rows<{ n: number }>(tx, sql`with added as (insert into events (registry_id, project_id, issuance_id, block_id,
       kind, event_key, occurred_on, quantity, vintage_year, batch_id, owner_organization_id, is_private, raw_record_id)
-    select b.registry_id, b.project_id, b.issuance_id, b.id, k.kind, k.kind::text || ':' || b.block_key, b.status_date,
-      b.quantity, b.vintage_year, ${batchId}, b.owner_organization_id, b.is_private,
+    select b.registry_id, b.project_id, b.issuance_id, b.id, k.kind,
+      k.kind::text || ':' || b.block_key || case when e.total > 0 then ':' || b.quantity::text else '' end, b.status_date,
+      b.quantity - coalesce(e.total, 0), b.vintage_year, ${batchId}, b.owner_organization_id, b.is_private,
       (select min(l.raw_record_id) from record_lineage l where l.block_id = b.id)
     from unit_blocks b
     cross join lateral (select (case b.status when 'retired' then 'retired' when 'cancelled' then 'cancelled'
       when 'expired' then 'expired' when 'exported' then 'converted-out' end)::event_kind as kind) k
-    where b.last_batch_id = ${batchId} and k.kind is not null
+    left join lateral (select sum(quantity) as total from events ev where ev.block_id = b.id and ev.kind = k.kind) e on true
+    where b.last_batch_id = ${batchId} and k.kind is not null and b.quantity > coalesce(e.total, 0)
     on conflict (registry_id, event_key) do nothing
     returning 1) select count(*)::int as n from added`);
   return (issued?.n ?? 0) + (closed?.n ?? 0);

@@ -2,26 +2,31 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
-import { matchFormat } from '../connectors/index.ts';
-import { readCsvHeaders } from '../connectors/runtime/csv.ts';
 import type { Database } from '../schema/database.ts';
 import { rows } from '../schema/database.ts';
 import { log } from '../schema/log.ts';
-import { ingestFile } from './ingest-file.ts';
+import { identifyFile, ingestFile } from './ingest-file.ts';
 import { BatchRejected } from './ingest.ts';
 
-// Real registry exports that a fresh Tally loads so a newcomer sees real data at once. They are the
-// same files the tests use (test/fixtures/registry-samples, with their sources in its README): one copy.
+// Real registry data that a fresh Tally loads so a newcomer sees real data at once: exports (CSV,
+// XLSX) and saved API responses (JSON), one folder per registry. They are the same files the tests
+// use (test/fixtures/registry-samples, with their sources in its README): one copy.
 export const SAMPLES_DIR = fileURLToPath(new URL('../test/fixtures/registry-samples/', import.meta.url));
 
-/** Sample files a connector can read, projects first so that later files find their projects described. */
+const READABLE = /\.(csv|xlsx|json)$/i;
+
+/** Sample files a connector reads, projects first so that later files find their projects described. */
 export async function sampleFiles(): Promise<{ path: string; format: string }[]> {
   const found: { path: string; format: string; order: number }[] = [];
   for (const registry of readdirSync(SAMPLES_DIR).sort()) {
-    for (const name of readdirSync(join(SAMPLES_DIR, registry)).filter((f) => f.endsWith('.csv')).sort()) {
+    for (const name of readdirSync(join(SAMPLES_DIR, registry)).filter((f) => READABLE.test(f)).sort()) {
       const path = join(SAMPLES_DIR, registry, name);
-      const format = matchFormat(await readCsvHeaders(path), registry);
-      if (format) found.push({ path, format: format.id, order: format.stream === 'projects' ? 0 : 1 });
+      try {
+        const { format, stream } = await identifyFile(path, registry);
+        found.push({ path, format, order: stream === 'projects' ? 0 : 1 });
+      } catch (error) {
+        log.warn({ file: join(registry, name), reason: (error as Error).message.split('\n')[0] }, 'sample not recognised');
+      }
     }
   }
   return found.sort((a, b) => a.order - b.order || a.path.localeCompare(b.path));

@@ -39,6 +39,11 @@ export const ProjectRecord = z.object({
   type: z.literal('project'),
   ...projectRef,
   name: text,
+  /**
+   * The source names no project, so `name` is an identifier standing in for one (`CDM RW-7014`): it
+   * never replaces a name another source gave.
+   */
+  nameIsIdentifier: z.boolean().optional(),
   nameJa: optionalText,
   proponent: optionalText,
   /** As the registry writes it; resolved to ISO 3166-1 by the taxonomy. */
@@ -51,6 +56,8 @@ export const ProjectRecord = z.object({
   creditingPeriodEnd: isoDate.optional(),
   registeredOn: isoDate.optional(),
   estimatedAnnualQuantity: z.number().finite().nonnegative().optional(),
+  /** What the registry expects the project to credit in all, where it states a total rather than a yearly figure (J-Credit 認証見込み量, to FY2050). */
+  estimatedTotalQuantity: z.number().finite().nonnegative().optional(),
   eligibility: z.array(text).default([]),
   coBenefits: z.array(text).default([]),
   latitude: z.number().min(-90).max(90).optional(),

@@ -1,10 +1,13 @@
 import type { BlockRecord, CanonicalInput, IssuanceRecord, LabelRecord, ProjectRecord } from '../../schema/canonical.ts';
-import { resolveCountry, termFromCadt, vocabularies, type VocabularyName } from '../../schema/taxonomy/index.ts';
+import { termFromCadt, vocabularies, type VocabularyName } from '../../schema/taxonomy/index.ts';
+import { resolveCountry } from '../../schema/taxonomy/index.ts';
+import { parsePythonLiteral } from '../runtime/python-literal.ts';
 import { rowReader } from '../runtime/row.ts';
 import { dateValue, ValueError } from '../runtime/values.ts';
 import type { Mapped, RowError } from '../types.ts';
-import { parseLiteral } from './literal.ts';
+import { A64_REGISTRY, a64LevyOf } from './a64.ts';
 import { ACCEPTED_REGISTRY_NAMES, registryOfCadtName, type NationalRegistry } from './registries.ts';
+import { registrySerialRange } from './serials.ts';
 import type { CadtRow, CadtTable } from './v1.ts';
 
 // One CAD Trust v1 upload, all tables together, to canonical records (connectors/cad-trust/README.md).
@@ -69,7 +72,7 @@ function embeddedIssuance(cell: string | undefined): { ok: true; issuance?: Issu
   if (!cell) return { ok: true };
   let value: unknown;
   try {
-    value = parseLiteral(cell);
+    value = parsePythonLiteral(cell);
   } catch (error) {
     return { ok: false, error: `is not an issuance record (${(error as Error).message})` };
   }
@@ -132,8 +135,12 @@ function reader(row: CadtRow) {
 }
 type Reader = ReturnType<typeof reader>;
 
-/** Latitude and longitude from `geographicIdentifier`: `{"latitude": …, "longitude": …}` or `lat, long`; other identifiers are no coordinates. */
-function coordinates(r: Reader, value: string | undefined): { latitude: number; longitude: number } | undefined {
+/**
+ * Latitude and longitude from a location cell (v1 `geographicIdentifier`, v2 `locationGis`):
+ * `{"latitude": …, "longitude": …}` / `{"lat": …, "lng": …}` as JSON or a Python repr, or `lat, long`;
+ * other identifiers are no coordinates.
+ */
+export function coordinates(r: { warn(field: string, code: string, message: string): void }, field: string, value: string | undefined): { latitude: number; longitude: number } | undefined {
   if (!value) return undefined;
   let lat: number | undefined;
   let lon: number | undefined;
@@ -141,7 +148,7 @@ function coordinates(r: Reader, value: string | undefined): { latitude: number; 
   if (pair) [lat, lon] = [Number(pair[1]), Number(pair[2])];
   else if (value.trim().startsWith('{')) {
     try {
-      const o = parseLiteral(value) as Record<string, unknown>;
+      const o = parsePythonLiteral(value) as Record<string, unknown>;
       lat = Number(o.latitude ?? o.lat);
       lon = Number(o.longitude ?? o.lng ?? o.lon);
     } catch {
@@ -150,13 +157,13 @@ function coordinates(r: Reader, value: string | undefined): { latitude: number; 
   }
   if (lat === undefined || lon === undefined || !Number.isFinite(lat) || !Number.isFinite(lon)) return undefined;
   if (Math.abs(lat) > 90 || Math.abs(lon) > 180) {
-    r.warn('geographicIdentifier', 'coordinates-out-of-range', `latitude ${lat}, longitude ${lon} is not a place on Earth; left out`);
+    r.warn(field, 'coordinates-out-of-range', `latitude ${lat}, longitude ${lon} is not a place on Earth; left out`);
     return undefined;
   }
   return { latitude: lat, longitude: lon };
 }
 
-type Estimation = { start?: string; end?: string; units?: number };
+export type Estimation = { start?: string; end?: string; units?: number };
 
 /** The project's estimations from its `estimations` cell (a list, as the CDM upload writes it). */
 function estimationsCell(r: Reader): Estimation[] {
@@ -164,7 +171,7 @@ function estimationsCell(r: Reader): Estimation[] {
   if (!cell) return [];
   let list: unknown;
   try {
-    list = parseLiteral(cell);
+    list = parsePythonLiteral(cell);
   } catch (error) {
     r.fail('estimations', 'unreadable', `is not a list of estimations (${(error as Error).message})`);
     return [];
@@ -186,7 +193,7 @@ function estimationsCell(r: Reader): Estimation[] {
 const DAY = 86_400_000;
 
 /** Years from `start` to `end`, both days included: whole anniversaries, then the days left over / 365.25. */
-function years(start: string, end: string): number {
+export function years(start: string, end: string): number {
   const from = new Date(`${start}T00:00:00Z`);
   const stop = Date.parse(`${end}T00:00:00Z`) + DAY;
   const anniversary = (n: number) => Date.UTC(from.getUTCFullYear() + n, from.getUTCMonth(), from.getUTCDate());
@@ -200,7 +207,7 @@ function years(start: string, end: string): number {
  * estimation's units over every estimation's years (a crediting period of 2006-02-13 to 2016-02-12 is
  * 10), in whole tonnes; left out when an estimation lacks its dates or its count.
  */
-function creditingOf(estimations: Estimation[]): Pick<ProjectRecord, 'creditingPeriodStart' | 'creditingPeriodEnd' | 'estimatedAnnualQuantity'> {
+export function creditingOf(estimations: Estimation[]): Pick<ProjectRecord, 'creditingPeriodStart' | 'creditingPeriodEnd' | 'estimatedAnnualQuantity'> {
   const starts = estimations.flatMap((e) => (e.start ? [e.start] : [])).sort();
   const ends = estimations.flatMap((e) => (e.end ? [e.end] : [])).sort();
   const complete = estimations.length > 0 && estimations.every((e) => e.start && e.end && e.units !== undefined && e.end >= e.start);
@@ -276,7 +283,7 @@ export function mapCadtUpload(rows: readonly CadtRow[], ledger: CadtLedger): Map
     const resolved = country ? resolveCountry(country) : undefined;
     if (country && !resolved) r.fail('country', 'unknown-country', `"${country}" is not a country Tally knows (an English name or ISO 3166 code)`);
     const methodology = [r.text('methodology'), r.text('methodology2')].filter(Boolean).join('; ') || undefined;
-    const place = coordinates(r, r.text('geographicIdentifier'));
+    const place = coordinates(r, 'geographicIdentifier', r.text('geographicIdentifier'));
     const own = estimationsCell(r);
     const project: Project = {
       row,
@@ -337,7 +344,7 @@ export function mapCadtUpload(rows: readonly CadtRow[], ledger: CadtLedger): Map
     const country = r.text('country');
     const resolved = country ? resolveCountry(country) : undefined;
     if (country && !resolved) r.fail('country', 'unknown-country', `"${country}" is not a country Tally knows (an English name or ISO 3166 code)`);
-    const place = coordinates(r, r.text('geographicIdentifier'));
+    const place = coordinates(r, 'geographicIdentifier', r.text('geographicIdentifier'));
     if (project && r.errors.length === 0) {
       // The first location gives what the project row does not say.
       project.record.country ??= country;
@@ -480,9 +487,21 @@ export function mapCadtUpload(rows: readonly CadtRow[], ledger: CadtLedger): Map
         r.fail('unitCount', 'serial-quantity-mismatch',
           `${quantity}, but the block from unitBlockStart ${a} to unitBlockEnd ${b} holds ${b - a + 1} units (the range is inclusive: end − start + 1)`);
       } else if (a !== undefined && b !== undefined && unit.project) {
-        const space = numberSpace(unit.project, r);
+        // The registry's own serial string, when its parser reads it with these bounds, places the block
+        // where that registry's connector does; otherwise the project's (or the Kyoto) number space.
+        serial = registrySerialRange(unit.project.registry, r.text('serialNumberBlock'), a, b);
+        const space = serial ? undefined : numberSpace(unit.project, r);
         if (space) serial = { numberSpace: space, start: a, end: b, raw: serialRaw };
       }
+    } else if (unit.project && r.text('serialNumberBlock')) {
+      serialRaw = r.text('serialNumberBlock');
+      serial = registrySerialRange(unit.project.registry, serialRaw);
+      if (serial && quantity !== undefined && serial.end - serial.start + 1 !== quantity) {
+        r.fail('unitCount', 'serial-quantity-mismatch', `${quantity}, but serialNumberBlock ${serialRaw} holds ${serial.end - serial.start + 1} units`);
+        serial = undefined;
+      }
+      if (!serial && !warehouseUnitId) r.fail('unitBlockStart', 'missing', 'is empty, and the unit has no warehouseUnitId: nothing tells it apart from the others');
+      bounds = serialRaw;
     } else if (!warehouseUnitId) {
       r.fail('unitBlockStart', 'missing', 'is empty, and the unit has no warehouseUnitId: nothing tells it apart from the others');
     }
@@ -590,12 +609,25 @@ export function mapCadtUpload(rows: readonly CadtRow[], ledger: CadtLedger): Map
 
   // ---- issuances: known only through their units, so their first figure is the sum of this upload's ----
   const totals = new Map<string, number>();
+  // A6.4 issuances: the units forwarded to the Adaptation Fund and cancelled for OMGE are its levies (a64.ts).
+  const levies = new Map<string, { shareOfProceeds: number; omge: number }>();
   for (const unit of units) {
-    if (unit.block && unit.reader.errors.length === 0 && unit.issuance) totals.set(unit.issuance.id, (totals.get(unit.issuance.id) ?? 0) + unit.block.quantity);
+    if (!unit.block || unit.reader.errors.length > 0 || !unit.issuance) continue;
+    totals.set(unit.issuance.id, (totals.get(unit.issuance.id) ?? 0) + unit.block.quantity);
+    if (unit.block.registry !== A64_REGISTRY) continue;
+    const levy = levies.get(unit.issuance.id) ?? { shareOfProceeds: 0, omge: 0 };
+    const kind = a64LevyOf({ status: unit.block.status, texts: [unit.block.accountHolder, unit.block.retirementReason] });
+    if (kind === 'share-of-proceeds') levy.shareOfProceeds += unit.block.quantity;
+    if (kind === 'omge') levy.omge += unit.block.quantity;
+    levies.set(unit.issuance.id, levy);
   }
-  const issuanceRecord = (issuance: Issuance, project: { registry: string; registryProjectId: string }, quantity: number): IssuanceRecord => ({
-    type: 'issuance', ...project, issuanceKey: issuance.id, vintageStart: issuance.startDate, vintageEnd: issuance.endDate, quantity, quantityFromBlocks: true,
-  });
+  const issuanceRecord = (issuance: Issuance, project: { registry: string; registryProjectId: string }, quantity: number): IssuanceRecord => {
+    const levy = levies.get(issuance.id);
+    return {
+      type: 'issuance', ...project, issuanceKey: issuance.id, vintageStart: issuance.startDate, vintageEnd: issuance.endDate, quantity, quantityFromBlocks: true,
+      ...(levy ? { creditType: 'a64er', shareOfProceedsQuantity: levy.shareOfProceeds, omgeQuantity: levy.omge } : {}),
+    };
+  };
   for (const { row, reader: r, issuance, project } of issuances.values()) {
     const total = totals.get(issuance.id);
     if (!total) r.warn('id', 'issuance-without-units', `no unit of this upload names issuance ${issuance.id}; it is recorded with its units (its quantity is theirs)`);

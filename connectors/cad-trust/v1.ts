@@ -1,13 +1,17 @@
+import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import ExcelJS from 'exceljs';
 import { normalizeHeader, readCsvHeaders, readCsvRows } from '../runtime/csv.ts';
 import { cellText } from '../runtime/xlsx.ts';
+import { fileHead } from './v2.ts';
 
 // The CAD Trust v1 template (reference/cadt.md §1.2, §3.5) as a national registry uploads it: a workbook
 // with one sheet per table, named by the plural model name (`projects`, `units`, `issuances`, `labels`,
 // `label_units`…), or one CSV file per table. Child tables carry their parent's key (`warehouseProjectId`,
 // `labelId`, `warehouseUnitId`); a unit names its issuance by `issuanceId`, or carries it whole in an
-// `issuance` cell as CAD Trust's own exports do. A sheet or file is recognised by its name or, failing
+// `issuance` cell as CAD Trust's own exports do. The same tables may come as one JSON document keyed by
+// table name (`{"projects": [...], "units": [...]}`), as `tally export --format cadt-v1` writes them.
+// A sheet or file is recognised by its name or, failing
 // that, by its header row (pandas writes `Sheet1` and an unnamed index column first). Workbooks are read
 // whole: exceljs's streaming reader fails on a workbook whose sheets come before its workbook part in the
 // zip, as exceljs itself writes them once there are ten or so sheets, and a CAD Trust export has about ten.
@@ -104,8 +108,34 @@ async function readWorkbook(path: string): Promise<{ sheet: ExcelJS.Worksheet; t
   });
 }
 
-/** Whether a file is a CAD Trust v1 table (a CSV file) or holds one (a workbook), from its header rows. */
+/** A JSON value as the text a cell would hold: lists and records as JSON (the `issuance` and `estimations` cells read it). */
+const cellOf = (value: unknown): string =>
+  value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+
+/** The tables of a JSON document keyed by v1 table name, each a list of records; undefined when it is not one. */
+async function readJsonTables(path: string): Promise<[string, CadtTable, Record<string, unknown>[]][] | undefined> {
+  // A document of v1 tables opens with a table's name; anything else (a saved API answer) is not parsed whole.
+  if (!/^\uFEFF?\s*\{\s*"(projects?|projectLocations?|estimations?|relatedProjects?|coBenefits?|projectRatings?|issuances?|units?|labels?|label_units?)"\s*:/i.test(await fileHead(path, 4096))) return undefined;
+  let document: unknown;
+  try {
+    document = JSON.parse(await readFile(path, 'utf8'));
+  } catch {
+    return undefined;
+  }
+  if (!document || typeof document !== 'object' || Array.isArray(document)) return undefined;
+  const tables = Object.entries(document as Record<string, unknown>).flatMap(([name, list]) => {
+    const table = cadtTableOfSheet(name);
+    return table && Array.isArray(list) ? [[name, table, list.filter((r) => r && typeof r === 'object') as Record<string, unknown>[]] as const] : [];
+  });
+  // A table named like a v1 one whose records carry v1 field names (v2 documents use other names: `unit`, `cadTrustUnitId`).
+  const v2 = tables.some(([, , list]) => list.some((r) => Object.keys(r).some((k) => /^cadTrust\w+Id$/.test(k))));
+  const v1 = !v2 && tables.some(([, , list]) => list.length > 0 && cadtTableOfHeaders(Object.keys(list[0]!)) !== undefined);
+  return v1 ? tables.map(([name, table, list]) => [name, table, list]) : undefined;
+}
+
+/** Whether a file is a CAD Trust v1 table (a CSV file) or holds some (a workbook, a JSON document), from its header rows. */
 export async function isCadtFile(path: string): Promise<boolean> {
+  if (/\.json$/i.test(path)) return (await readJsonTables(path)) !== undefined;
   if (/\.csv$/i.test(path)) return cadtTableOfHeaders(await readCsvHeaders(path)) !== undefined;
   if (!/\.xlsx$/i.test(path)) return false;
   return (await readWorkbook(path)).some((s) => s.table !== undefined);
@@ -138,7 +168,17 @@ export async function readCadtFile(path: string): Promise<{ rows: CadtRow[]; ski
     }
     return { rows, skipped };
   }
-  if (!/\.csv$/i.test(path)) throw new Error('expected a CAD Trust v1 workbook (.xlsx) or table (.csv)');
+  if (/\.json$/i.test(path)) {
+    const tables = await readJsonTables(path);
+    if (!tables) throw new Error('the JSON document holds no CAD Trust v1 table (expected keys such as projects, units, issuances with v1 field names)');
+    for (const [name, table, list] of tables) {
+      list.forEach((record, i) => rows.push({
+        table, locator: `${file} ${name}[${i}]`, values: byField(Object.fromEntries(Object.entries(record).map(([k, v]) => [k, cellOf(v)]))),
+      }));
+    }
+    return { rows, skipped: [] };
+  }
+  if (!/\.csv$/i.test(path)) throw new Error('expected a CAD Trust v1 workbook (.xlsx), table (.csv) or JSON document');
   const table = cadtTableOfHeaders(await readCsvHeaders(path));
   if (!table) {
     throw new Error('the header names no CAD Trust v1 table (expected field names such as projectId, projectName, currentRegistry or unitStatus, unitCount)');

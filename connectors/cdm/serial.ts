@@ -88,3 +88,26 @@ function readSerial(text: string, parts: string[], which: 'first' | 'second'): {
     },
   };
 }
+
+/** Kyoto unit type codes by the names the CDM registry's reports write in their `Unit Type` / `Unit` columns. */
+export const CDM_UNIT_CODES: Readonly<Record<string, string>> = { CER: '5', tCER: '6', lCER: '7' };
+
+/**
+ * Parses a serial range as the CDM registry's reports write it: two bare serial numbers joined by
+ * " - " (`2211 - 9514`), without the party, unit type or project the full Kyoto serial carries. Those
+ * come from the row (`PARTY CODE`, `Unit Type`), so the range lands in the same number space as the
+ * full form: `cdm:<party>:<unit type code>`.
+ */
+export function parseCdmReportRange(raw: unknown, party: string, unit: string): SerialResult {
+  const input = serialText(raw);
+  if (!input.ok) return input;
+  const text = input.text;
+  if (!isCountryCode(party)) return serialError(text, `party "${party}" is not a two-letter country code`);
+  const code = CDM_UNIT_CODES[unit];
+  if (!code) return serialError(text, `unit type "${unit}" is not one the CDM registry issues (CER, tCER, lCER)`);
+  const m = /^(\S+)\s*-\s*(\S+)$/.exec(text);
+  if (!m) return serialError(text, 'expected a range written "<first serial> - <last serial>"');
+  const bounds = parseBounds(text, m[1], m[2]);
+  if (!bounds.ok) return bounds;
+  return { ok: true, range: { numberSpace: `cdm:${party}:${code}`, start: bounds.start, end: bounds.end, raw: text, country: party } };
+}

@@ -6,6 +6,7 @@ import type { ApiMode, ApiStream, Mapped, RawRecord, RowError } from '../types.t
 import { creditBlockMapper } from './map-issuances.ts';
 import { projects as projectExport } from './map-projects.ts';
 import { parseGoldStandardSerial } from './serial.ts';
+import { isRecord } from '../runtime/values.ts';
 
 // Gold Standard's public REST API (reference/registries.md §2.1; rb-carbon-scraper
 // `docs/api-contract-gs.md`, measured 2026-07-28): `GET {base}/projects?page=N&size=S` and
@@ -47,7 +48,6 @@ export type GoldStandardConfig = z.infer<typeof goldStandardConfig>;
 type Collection = 'projects' | 'credits';
 type Entity = Record<string, unknown>;
 
-const isEntity = (value: unknown): value is Entity => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** A whole-number count from a response header; the API's only record of its totals. */
 function headerCount(headers: Record<string, string>, name: string, what: string): number {
@@ -83,10 +83,10 @@ function pullCollection(http: HttpClient, collection: Collection, size: number):
       const total = headerCount(headers, 'x-total-count', `${collection} page ${page}`);
       reported ??= total;
       for (const item of items) {
-        const id = isEntity(item) && typeof item.id === 'string' && /^\d+$/.test(item.id) ? Number(item.id)
-          : isEntity(item) && Number.isSafeInteger(item.id) ? (item.id as number) : undefined;
+        const id = isRecord(item) && typeof item.id === 'string' && /^\d+$/.test(item.id) ? Number(item.id)
+          : isRecord(item) && Number.isSafeInteger(item.id) ? (item.id as number) : undefined;
         if (id === undefined) {
-          throw new Error(`${REGISTRY} ${collection} page ${page}: a record has no numeric id (${JSON.stringify(isEntity(item) ? item.id : item)?.slice(0, 60)}); the API has changed`);
+          throw new Error(`${REGISTRY} ${collection} page ${page}: a record has no numeric id (${JSON.stringify(isRecord(item) ? item.id : item)?.slice(0, 60)}); the API has changed`);
         }
         if (id >= lowest) {
           if (seen.has(id)) continue;
@@ -132,7 +132,7 @@ function viaExportMapper(map: (row: Record<string, string>, locator: string) => 
 function goalNumbers(goals: unknown): string {
   if (!Array.isArray(goals)) return '';
   return goals.map((g) => {
-    const name = isEntity(g) ? cell(g.name) : cell(g);
+    const name = isRecord(g) ? cell(g.name) : cell(g);
     return /^\s*Goal\s+(\d+)\b/i.exec(name)?.[1] ?? name.replace(/,/g, ' ');
   }).join(',');
 }
@@ -233,11 +233,11 @@ function serialAgreesWithFields(e: Entity, locator: string): RowError[] {
 }
 
 function mapCredit(e: Entity, locator: string): Mapped {
-  if (!isEntity(e.project)) {
+  if (!isRecord(e.project)) {
     return { records: [], errors: [{ locator, field: 'project', code: 'missing', message: `${locator}: project: is empty; a credit block embeds its project` }] };
   }
   const project = e.project;
-  const product = isEntity(e.product) ? e.product : {};
+  const product = isRecord(e.product) ? e.product : {};
   const row: Record<string, string> = {
     GSID: cell(project.sustaincert_id),
     'Project Name': cell(project.name),

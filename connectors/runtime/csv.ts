@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { parse } from 'csv-parse';
+import { windows1252Decoder } from './windows-1252.ts';
 
 // The one CSV reader. It streams (a million-row export is never held in memory), detects the
 // encoding (UTF-8 with or without BOM, else Windows-1252 as in ACR's project report), normalizes
@@ -54,22 +55,26 @@ function encodingOf(head: Uint8Array): 'utf-8' | 'windows-1252' {
  * UTF-8 default turns into U+FFFD, unrecoverably.
  */
 export function decodeCsvBytes(bytes: Uint8Array): string {
-  return new TextDecoder(encodingOf(bytes)).decode(bytes);
+  return textDecoder(encodingOf(bytes)).decode(bytes);
 }
 
-function decoder(encoding: string): Transform {
+function textDecoder(encoding: 'utf-8' | 'windows-1252') {
+  return encoding === 'utf-8' ? new TextDecoder('utf-8', { fatal: true }) : windows1252Decoder();
+}
+
+function decoder(encoding: 'utf-8' | 'windows-1252'): Transform {
   // A file that starts as UTF-8 must stay UTF-8: bytes that are not would become U+FFFD silently.
-  const textDecoder = new TextDecoder(encoding, { fatal: encoding === 'utf-8' });
+  const decoding = textDecoder(encoding);
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       try {
-        callback(null, textDecoder.decode(chunk, { stream: true }));
+        callback(null, decoding.decode(chunk, { stream: true }));
       } catch {
         callback(new EncodingError('the file starts as UTF-8 but has bytes further on that are not UTF-8 (mixed encodings); re-save it in one encoding'));
       }
     },
     flush(callback) {
-      callback(null, textDecoder.decode());
+      callback(null, decoding.decode());
     },
   });
 }
@@ -96,10 +101,15 @@ async function* parsedRecords(source: Readable): AsyncGenerator<CsvRecord> {
   const parser = source.pipe(parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true }));
   source.on('error', (error) => parser.destroy(error));
   let previousEnd = 0;
+  // csv-parse counts a CRLF inside a quoted cell as two lines (CR and LF each end one); files with
+  // line breaks in their cells (the J-Credit list: `プロジェクト\r\n番号`) would get line numbers that
+  // drift further with every such cell. They are counted once here.
+  let overcounted = 0;
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       const line = previousEnd + 1;
-      previousEnd = info.lines;
+      for (const field of record) if (field.includes('\r\n')) overcounted += field.split('\r\n').length - 1;
+      previousEnd = info.lines - overcounted;
       yield { record, line };
     }
   } catch (error) {

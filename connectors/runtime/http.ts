@@ -180,6 +180,11 @@ export class HttpClient {
     return (await this.send('POST', pathOrUrl, options, payload, 'bytes')) as HttpResponse<Buffer>;
   }
 
+  /** A file as the bytes received (a published workbook or CSV); no check of what the bytes are. */
+  async getBytes(pathOrUrl: string, options: RequestOptions = {}): Promise<HttpResponse<Buffer>> {
+    return (await this.send('GET', pathOrUrl, options, undefined, 'bytes')) as HttpResponse<Buffer>;
+  }
+
   /** A page as text (HTML report pages, CSV downloads); no check of what kind of text it is. */
   async getText(pathOrUrl: string, options: RequestOptions = {}): Promise<HttpResponse<string>> {
     return (await this.send('GET', pathOrUrl, options, undefined, 'text')) as HttpResponse<string>;

@@ -68,13 +68,13 @@ export function rowReader(row: Record<string, string>, locator: string, options:
 }
 
 /**
- * A bridge to a token named in retirement details (KlimaDAO's markers): units retired here live on
- * elsewhere. Moss counts only as "Moss Earth" / "MOSS.Earth" or its token MCO2: Moss alone is a surname
- * and a place (Moss Landing) in beneficiaries.
+ * A bridge to a token named in retirement details (KlimaDAO's markers; Thallo's "Two-Way Bridge
+ * Retirement" on Puro): units retired here live on elsewhere. Moss counts only as "Moss Earth" /
+ * "MOSS.Earth" or its token MCO2: Moss alone is a surname and a place (Moss Landing) in beneficiaries.
  */
 export function tokenizationMarker(...texts: (string | undefined)[]): string | undefined {
   const joined = texts.filter(Boolean).join(' ');
-  const m = joined.match(/\b(TOUCAN|C3T|MOSS(?=[\s.]?EARTH\b)|MCO2)\b/i);
+  const m = joined.match(/\b(TOUCAN|C3T|THALLO|MOSS(?=[\s.]?EARTH\b)|MCO2)\b/i);
   if (!m) return undefined;
   const marker = m[1]!.toUpperCase();
   return marker === 'MCO2' ? 'MOSS' : marker;

@@ -83,3 +83,7 @@ export function booleanValue(value: string | undefined | null): boolean | undefi
   if (['no', 'n', 'false', '0', 'not eligible', 'ineligible'].includes(v)) return false;
   throw new ValueError(`"${value.trim()}" is neither yes nor no`, 'not-a-boolean');
 }
+
+/** A JSON object (not null, not an array): an API entity or a nested record. */
+export const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);

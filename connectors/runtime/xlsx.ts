@@ -1,3 +1,5 @@
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { normalizeHeader, type CsvRow } from './csv.ts';
 
@@ -25,6 +27,63 @@ export function cellText(value: ExcelJS.CellValue): string {
   return String(value);
 }
 
+/**
+ * exceljs's streaming reader decodes each decompressed chunk of the workbook's XML on its own, so a
+ * character whose UTF-8 bytes fall across two chunks becomes U+FFFD (Japanese text: `【J-VER】` read as
+ * `���J-VER】` in every cell sharing that string). The shared strings, the workbook part (sheet names)
+ * and each worksheet are handed to its parser as text decoded across chunk boundaries instead.
+ */
+function decodeAcrossChunks(reader: ExcelJS.stream.xlsx.WorkbookReader): void {
+  type Entry = NodeJS.ReadableStream & { setEncoding(encoding: BufferEncoding): unknown };
+  const r = reader as unknown as {
+    _parseSharedStrings(entry: Entry): AsyncGenerator<unknown>;
+    _parseWorkbook(entry: Entry): Promise<void>;
+    _parseWorksheet(iterator: AsyncIterable<Buffer | string>, sheetNo: string): Generator<unknown>;
+  };
+  const sharedStrings = r._parseSharedStrings;
+  const workbook = r._parseWorkbook;
+  const worksheet = r._parseWorksheet;
+  // exceljs 4.4's internals; another version without them is read as it reads.
+  if (typeof sharedStrings !== 'function' || typeof workbook !== 'function' || typeof worksheet !== 'function') return;
+  r._parseSharedStrings = function (entry) {
+    entry.setEncoding('utf8');
+    return sharedStrings.call(this, entry);
+  };
+  r._parseWorkbook = function (entry) {
+    entry.setEncoding('utf8');
+    return workbook.call(this, entry);
+  };
+  r._parseWorksheet = function (iterator, sheetNo) {
+    return worksheet.call(this, utf8Text(iterator), sheetNo);
+  };
+}
+
+async function* utf8Text(chunks: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
+  const decoder = new TextDecoder('utf-8');
+  for await (const chunk of chunks) {
+    const text = typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+    if (text) yield text;
+  }
+  const rest = decoder.decode();
+  if (rest) yield rest;
+}
+
+/**
+ * A date cell that arrived as its Excel serial number (days since 1899-12-30, the 1900 date system), as
+ * `YYYY-MM-DD`; undefined for any other text. The streaming reader types a number as a date from the
+ * cell's number format, which lives in `xl/styles.xml`; a workbook whose sheet precedes its styles in
+ * the zip (UNFCCC's CDM issuance report) has its dates read before their format is known, so they come
+ * out as numbers (`39395.4398529282` for 2007-11-09 10:33). Only values from 1927 on (10000) are read
+ * this way, so a bare year such as `2026` is never taken for a date.
+ */
+export function excelSerialDate(text: string | undefined): string | undefined {
+  const m = /^\s*(\d{5,7}(?:\.\d+)?)\s*$/.exec(text ?? '');
+  if (!m) return undefined;
+  const serial = Number(m[1]);
+  if (serial < 10_000 || serial >= 2_958_466) return undefined;
+  return new Date(Math.round((serial - 25_569) * 86_400_000)).toISOString().slice(0, 10);
+}
+
 export type SheetHeader = { sheet: string; row: number; headers: string[] };
 
 export type XlsxReadOptions = {
@@ -40,10 +99,25 @@ export type XlsxReadOptions = {
  * listed by `onSkippedSheet`.
  */
 export async function* readXlsxRows(
-  path: string,
+  path: string | Readable,
   options: XlsxReadOptions & { onHeader?(header: SheetHeader): void; onSkippedSheet?(sheet: string): void },
 ): AsyncGenerator<CsvRow & { sheet: string }> {
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(path, { sharedStrings: 'cache', hyperlinks: 'ignore', styles: 'cache', worksheets: 'emit', entries: 'emit' });
+  // A reader left part-way (detection stops at the header) lets go of its file: exceljs never closes
+  // a stream it was handed.
+  const input = typeof path === 'string' ? createReadStream(path) : path;
+  try {
+    yield* workbookRows(input, options);
+  } finally {
+    if (input !== path) input.destroy();
+  }
+}
+
+async function* workbookRows(
+  input: Readable,
+  options: XlsxReadOptions & { onHeader?(header: SheetHeader): void; onSkippedSheet?(sheet: string): void },
+): AsyncGenerator<CsvRow & { sheet: string }> {
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(input, { sharedStrings: 'cache', hyperlinks: 'ignore', styles: 'cache', worksheets: 'emit', entries: 'emit' });
+  decodeAcrossChunks(reader);
   for await (const worksheet of reader) {
     const sheet = (worksheet as unknown as { name: string }).name;
     const wanted = !options.sheet || sheet === options.sheet;

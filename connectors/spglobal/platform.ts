@@ -1,14 +1,26 @@
 import { z } from 'zod';
+import type { BlockRecord, IssuanceRecord, ProjectRecord } from '../../schema/canonical.ts';
 import type { HttpClient } from '../runtime/http.ts';
 import type { PagedStream } from '../runtime/paging.ts';
+import { tokenizationMarker } from '../runtime/row.ts';
 import type { ApiMode, ApiStream, Mapped, RawRecord, UnitStatus } from '../types.ts';
+import { isRecord } from '../runtime/values.ts';
 
 // S&P Global's registry platform (reference/registries.md §0, §1.1): Verra and the other tenants
-// (Plan Vivo, UK Land Registry, Global Carbon Council…) serve the same public report API, an
-// Elasticsearch index behind `POST {base}/{resource}/publicReportPageSearch`. What the adapter must
-// get right, each learnt the hard way by earlier scrapers:
+// serve the same public report API, an Elasticsearch index behind
+// `POST {base}/{resource}/publicReportPageSearch`. The platform app lists its tenants as `VERRA`
+// (connectors/verra), `PVCL` (connectors/plan-vivo), `BCCR` (connectors/bc-carbon-registry), `GCC`
+// (connectors/global-carbon-council), `UKLR` (connectors/uk-land-carbon-registry), `OxCP`
+// (connectors/oxcarbon, taken to be OxCarbon and checked at each pull), `RAAS` (the platform's own
+// product name, "Registry as a Service": no registry) and `KRR` (not identified: no connector).
+// What the adapter must get right, each learnt the hard way by earlier scrapers:
 // - tenant headers (`registry`, `standardid`, `standardacronym`): a wrong `standardid` answers 200
-//   with zero rows, which looks like an empty registry, so `check` insists on a non-empty project list;
+//   with zero rows, which looks like an empty registry, so `check` insists on a non-empty project list.
+//   A tenant whose standard ids are not documented reads them from the platform's own list
+//   (`{cms}/public/standardsByRegistry/<tenant>`, unauthenticated, what the web app loads on every
+//   page) at the start of each pull, checks that what it lists is the registry the tenant is taken
+//   for, and sends each standard's headers with each request (a tenant may hold several standards:
+//   the UK Land Carbon Registry holds the Woodland Carbon Code and the Peatland Code);
 // - pages of at most 400 rows, always sorted by `entityId` (without a sort, pages overlap and skip);
 // - `start` stops at 10,000: a larger query is split by filters, and a filter counts only once it is
 //   proven to narrow (a value that cannot match must return 0, because the API silently ignores
@@ -17,6 +29,8 @@ import type { ApiMode, ApiStream, Mapped, RawRecord, UnitStatus } from '../types
 
 export const platformConfig = z.object({
   baseUrl: z.string().url().default('https://prod-us.api.platts.com/ci-raas-prod/raas-report-api/es/public'),
+  /** Where the platform lists each tenant's standards (`{cmsBaseUrl}/public/standardsByRegistry/<tenant>`). */
+  cmsBaseUrl: z.string().url().default('https://prod-us.api.platts.com/ci-raas-prod/cms-resources'),
   /** The public app key and XSRF token the registry's web app sends (its environment.config.json). */
   appKey: z.string().optional(),
   xsrfToken: z.string().optional(),
@@ -39,6 +53,12 @@ export type PlatformResource = {
   /** Path segment: `project`, `issuances`, `retirements`, `cancellations`, `holdings`. */
   resource: string;
   stream: string;
+  /**
+   * The report's name in a standard's `publicReportExport` (`PROJECTS`, `ISSUANCES_LISTINGS`,
+   * `HOLDINGS`, `RETIREMENTS`, `CANCELLATIONS`): with standards read from the platform, a standard
+   * that says the report is not public is not asked for it.
+   */
+  report?: string;
   partitionKeys?: readonly PartitionKey[];
   /** Unit statuses the resource lists completely (ApiStream.snapshotOf). */
   snapshotOf?: readonly UnitStatus[];
@@ -47,14 +67,37 @@ export type PlatformResource = {
   map(entity: Record<string, unknown>, locator: string): Mapped;
 };
 
+/** A standard of a tenant, as the platform lists it at `standardsByRegistry/<tenant>`. */
+export type PlatformStandard = {
+  id: string;
+  /** `metaData`: what the `standardacronym` header carries. */
+  acronym: string;
+  name: string;
+  /** `publicReportExport`: which reports the standard publishes (`PROJECTS: true`, `BUFFERS: false`…). */
+  publicReports: Readonly<Record<string, boolean>>;
+};
+
 export type PlatformTenant = {
   registry: string;
   /** The `registry` header: `VERRA`, `PVCL` (Plan Vivo), `UKLR`, `GCC`… */
   tenant: string;
-  standardId: string;
-  standardAcronym: string;
+  /** The standard to read, where its id is documented (Verra's VCS, Plan Vivo's PV Climate); else `discover`. */
+  standardId?: string;
+  standardAcronym?: string;
+  /** Standards read from the platform at pull time, for a tenant whose ids are not documented. */
+  discover?: {
+    /** What the tenant's standards are taken to be, for messages: "named for the Global Carbon Council". */
+    describe: string;
+    /** Whether a listed standard is this registry's; the pull fails when none is, naming what is listed. */
+    matches(standard: PlatformStandard): boolean;
+    /** Whether a record of a saved response is of this registry's standards (its `standardId`, `standardName`). */
+    recognises(entity: Record<string, unknown>): boolean;
+  };
   resources: readonly PlatformResource[];
 };
+
+/** A standard as a pull reads it: discovered ones carry their own headers; a documented one's go with every request. */
+type Reading = PlatformStandard & { headers?: Record<string, string> };
 
 type SearchPage = { entities?: Record<string, unknown>[]; totalEntities?: number };
 
@@ -65,21 +108,62 @@ const describeFilter = (filter: FilterModel) =>
 /** A value no real record has: a filter that returns anything for it was ignored by the API. */
 const IMPOSSIBLE = 'tally-filter-probe-no-such-value';
 
-function search(http: HttpClient, resource: string, start: number, limit: number, filterModel: FilterModel) {
+function search(http: HttpClient, resource: string, start: number, limit: number, filterModel: FilterModel, standard?: Reading) {
   return http.postJson<SearchPage>(`${resource}/publicReportPageSearch`, {
     searchFilter: {
       pagination: { start, limit, sortOptions: [{ sort: 'entityId', dir: 'ASC' }] },
       filterModel,
     },
-  });
+  }, standard?.headers ? { headers: standard.headers } : {});
 }
 
-async function countOf(http: HttpClient, tenant: PlatformTenant, resource: string, filterModel: FilterModel): Promise<number> {
-  const { body } = await search(http, resource, 0, 1, filterModel);
+async function countOf(http: HttpClient, tenant: PlatformTenant, resource: string, filterModel: FilterModel, standard?: Reading): Promise<number> {
+  const { body } = await search(http, resource, 0, 1, filterModel, standard);
   if (typeof body?.totalEntities !== 'number') {
-    throw new Error(`${tenant.registry} ${resource}: the response has no totalEntities; the report API has changed`);
+    throw new Error(`${tenant.registry} ${resource}${within(standard)}: the response has no totalEntities; the report API has changed`);
   }
   return body.totalEntities;
+}
+
+/** Names the standard in messages where the tenant's standards were read from the platform. */
+const within = (standard: Reading | undefined) => (standard?.headers ? ` (standard ${standard.acronym}, ${standard.id})` : '');
+
+
+/** What the platform lists for a tenant, per HTTP client (one read per pull). */
+const listed = new WeakMap<HttpClient, Map<string, Promise<PlatformStandard[]>>>();
+
+async function listStandards(http: HttpClient, config: PlatformConfig, tenant: PlatformTenant): Promise<PlatformStandard[]> {
+  const url = `${config.cmsBaseUrl.replace(/\/+$/, '')}/public/standardsByRegistry/${encodeURIComponent(tenant.tenant)}`;
+  const { body } = await http.getJson<unknown>(url);
+  if (!Array.isArray(body)) {
+    throw new Error(`${tenant.registry}: the platform's list of standards for tenant ${tenant.tenant} is not a list (${url}); the platform has changed`);
+  }
+  return body.filter(isRecord).map((s) => ({
+    id: String(s.id ?? ''),
+    acronym: typeof s.metaData === 'string' ? s.metaData : '',
+    name: typeof s.name === 'string' ? s.name : '',
+    publicReports: isRecord(s.publicReportExport)
+      ? Object.fromEntries(Object.entries(s.publicReportExport).filter(([, v]) => typeof v === 'boolean')) as Record<string, boolean>
+      : {},
+  })).filter((s) => /^\d+$/.test(s.id));
+}
+
+/** The standards a pull reads: the documented one, or those the platform lists that are the tenant's. */
+async function standardsOf(http: HttpClient, config: PlatformConfig, tenant: PlatformTenant): Promise<Reading[]> {
+  const { discover } = tenant;
+  if (!discover) return [{ id: tenant.standardId!, acronym: tenant.standardAcronym!, name: tenant.standardAcronym!, publicReports: {} }];
+  let byTenant = listed.get(http);
+  if (!byTenant) listed.set(http, (byTenant = new Map()));
+  let pending = byTenant.get(tenant.tenant);
+  if (!pending) byTenant.set(tenant.tenant, (pending = listStandards(http, config, tenant)));
+  const all = await pending;
+  const mine = all.filter((s) => discover.matches(s));
+  if (mine.length === 0) {
+    const seen = all.map((s) => `${s.name || '(no name)'} (${s.id}, ${s.acronym || 'no acronym'})`).join(', ') || 'no standards';
+    throw new Error(`${tenant.registry}: the platform lists ${seen} for tenant ${tenant.tenant}, none of them ${discover.describe}; ` +
+      'nothing was read (the tenant may have changed hands: check the registry\'s public site)');
+  }
+  return mine.map((s) => ({ ...s, headers: { standardid: s.id, standardacronym: s.acronym } }));
 }
 
 /** Every record of one resource, split into partitions of at most `window` records where needed. */
@@ -88,10 +172,10 @@ function pullResource(http: HttpClient, config: PlatformConfig, tenant: Platform
   let received = 0;
   const { resource } = spec;
 
-  async function* page(filterModel: FilterModel, total: number): AsyncGenerator<RawRecord> {
+  async function* page(standard: Reading, filterModel: FilterModel, total: number): AsyncGenerator<RawRecord> {
     let got = 0;
     for (let start = 0; start < total; start += config.pageSize) {
-      const { body } = await search(http, resource, start, config.pageSize, filterModel);
+      const { body } = await search(http, resource, start, config.pageSize, filterModel, standard);
       const entities = body?.entities ?? [];
       for (const entity of entities) {
         got += 1;
@@ -102,42 +186,46 @@ function pullResource(http: HttpClient, config: PlatformConfig, tenant: Platform
       if (entities.length < config.pageSize) break;
     }
     if (got !== total) {
-      throw new Error(`${tenant.registry} ${resource}: ${describeFilter(filterModel)} reported ${total} records and served ${got}; the pull is incomplete and nothing was stored`);
+      throw new Error(`${tenant.registry} ${resource}${within(standard)}: ${describeFilter(filterModel)} reported ${total} records and served ${got}; the pull is incomplete and nothing was stored`);
     }
   }
 
-  async function* partition(filterModel: FilterModel, total: number, keys: readonly PartitionKey[]): AsyncGenerator<RawRecord> {
+  async function* partition(standard: Reading, filterModel: FilterModel, total: number, keys: readonly PartitionKey[]): AsyncGenerator<RawRecord> {
     if (total <= config.window) {
-      yield* page(filterModel, total);
+      yield* page(standard, filterModel, total);
       return;
     }
     const [key, ...rest] = keys;
     if (!key) {
-      throw new Error(`${tenant.registry} ${resource}: ${total} records under ${describeFilter(filterModel)} exceed the ${config.window}-record window and no filter is left to split them`);
+      throw new Error(`${tenant.registry} ${resource}${within(standard)}: ${total} records under ${describeFilter(filterModel)} exceed the ${config.window}-record window and no filter is left to split them`);
     }
-    const probe = await countOf(http, tenant, resource, { ...filterModel, [key.field]: equals(IMPOSSIBLE) });
+    const probe = await countOf(http, tenant, resource, { ...filterModel, [key.field]: equals(IMPOSSIBLE) }, standard);
     if (probe !== 0) {
-      throw new Error(`${tenant.registry} ${resource}: the API ignores the filter on ${key.field} (an impossible value matched ${probe} records), so it cannot split ${total} records`);
+      throw new Error(`${tenant.registry} ${resource}${within(standard)}: the API ignores the filter on ${key.field} (an impossible value matched ${probe} records), so it cannot split ${total} records`);
     }
     let covered = 0;
     for (const value of key.values()) {
       const narrowed = { ...filterModel, [key.field]: equals(value) };
-      const count = await countOf(http, tenant, resource, narrowed);
+      const count = await countOf(http, tenant, resource, narrowed, standard);
       if (count === 0) continue;
       covered += count;
-      yield* partition(narrowed, count, rest);
+      yield* partition(standard, narrowed, count, rest);
       // Values are tried most likely first; once every record is covered the rest would all be 0.
       if (covered >= total) break;
     }
     if (covered !== total) {
-      throw new Error(`${tenant.registry} ${resource}: splitting ${describeFilter(filterModel)} by ${key.field} covered ${covered} of ${total} records; the values tried miss some, so nothing was stored`);
+      throw new Error(`${tenant.registry} ${resource}${within(standard)}: splitting ${describeFilter(filterModel)} by ${key.field} covered ${covered} of ${total} records; the values tried miss some, so nothing was stored`);
     }
   }
 
   async function* all(): AsyncGenerator<RawRecord> {
-    const total = await countOf(http, tenant, resource, {});
-    reported = total;
-    yield* partition({}, total, spec.partitionKeys ?? []);
+    // A standard that says this report is not public is not asked for it (the platform answers a
+    // generic 500 for a report it does not serve).
+    const standards = (await standardsOf(http, config, tenant)).filter((s) => !spec.report || s.publicReports[spec.report] !== false);
+    const totals: number[] = [];
+    for (const standard of standards) totals.push(await countOf(http, tenant, resource, {}, standard));
+    reported = totals.reduce((sum, n) => sum + n, 0);
+    for (const [i, standard] of standards.entries()) yield* partition(standard, {}, totals[i]!, spec.partitionKeys ?? []);
   }
 
   return { [Symbol.asyncIterator]: all, reported: () => reported, received: () => received };
@@ -145,6 +233,10 @@ function pullResource(http: HttpClient, config: PlatformConfig, tenant: Platform
 
 /** The API mode of one tenant of the platform. */
 export function platformApi(tenant: PlatformTenant): ApiMode<PlatformConfig> {
+  if (Boolean(tenant.standardId) === Boolean(tenant.discover) || Boolean(tenant.standardId) !== Boolean(tenant.standardAcronym)) {
+    throw new Error(`${tenant.registry}: a platform tenant names either its standard (standardId and standardAcronym) or how to discover it, not both`);
+  }
+  const { discover } = tenant;
   return {
     config: platformConfig,
     http: (config) => ({
@@ -157,25 +249,28 @@ export function platformApi(tenant: PlatformTenant): ApiMode<PlatformConfig> {
       baseDelayMs: config.baseDelayMs,
       headers: {
         registry: tenant.tenant,
-        standardid: tenant.standardId,
-        standardacronym: tenant.standardAcronym,
+        // A discovering tenant sends each standard's ids with each request instead.
+        ...(tenant.standardId ? { standardid: tenant.standardId, standardacronym: tenant.standardAcronym! } : {}),
         language: 'en',
         application: 'Markit',
         ...(config.appKey ? { appkey: config.appKey } : {}),
         ...(config.xsrfToken ? { 'x-xsrf-token': config.xsrfToken } : {}),
       },
     }),
-    async check(http) {
-      const projects = await countOf(http, tenant, tenant.resources[0]?.resource ?? 'project', {});
+    async check(http, config) {
+      const standards = await standardsOf(http, config, tenant);
+      let projects = 0;
+      for (const standard of standards) projects += await countOf(http, tenant, tenant.resources[0]?.resource ?? 'project', {}, standard);
       // A wrong standardid answers 200 with nothing: an empty registry is a configuration error.
-      if (projects === 0) throw new Error(`${tenant.registry}: the report API answered but lists no projects; check the tenant headers (registry ${tenant.tenant}, standardid ${tenant.standardId})`);
-      return `${tenant.registry}: ${projects} projects on the S&P Global registry platform`;
+      if (projects === 0) throw new Error(`${tenant.registry}: the report API answered but lists no projects; check the tenant headers (registry ${tenant.tenant}, standardid ${standards.map((s) => s.id).join(', ')})`);
+      const read = discover ? ` (tenant ${tenant.tenant}: ${standards.map((s) => `${s.name} ${s.id}`).join(', ')})` : '';
+      return `${tenant.registry}: ${projects} projects on the S&P Global registry platform${read}`;
     },
     streams: (config): ApiStream[] => tenant.resources.map((spec) => ({
       name: spec.stream,
       totalField: 'totalEntities',
       ...(spec.snapshotOf ? { snapshotOf: spec.snapshotOf } : {}),
-      recognises: (e) => String(e.standardId) === tenant.standardId && spec.recognises(e),
+      recognises: (e) => (discover ? discover.recognises(e) : String(e.standardId) === tenant.standardId) && spec.recognises(e),
       pull: (http) => pullResource(http, config, tenant, spec),
       map: (raw) => spec.map(raw.payload, raw.locator),
     })),
@@ -204,3 +299,174 @@ export const text = (value: unknown): string | undefined => {
 
 export const positive = (value: unknown): number | undefined =>
   typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined;
+
+// ---- Records of a tenant whose serial format is not documented ----
+//
+// The other tenants (BC Carbon Registry, Global Carbon Council, UK Land Carbon Registry, OxCarbon)
+// serve the records Verra and Plan Vivo serve, with the same field names; what no public source
+// documents is how each writes its serials. Their serials are kept as written (`serialRaw`), never
+// parsed by guess, so their blocks are not compared by range until a parser for the format exists.
+
+type Entity = Record<string, unknown>;
+
+const failed = (locator: string, field: string, code: string, message: string): Mapped =>
+  ({ records: [], errors: [{ locator, field, code, message: `${locator}: ${field}: ${message}` }] });
+
+/** Platform statuses across tenants (Verra's display names, Plan Vivo's `Active`, the UK codes' Under development / Validated / Verified). */
+export function platformProjectStatus(status: string | undefined): ProjectRecord['status'] {
+  switch (status?.trim().toLowerCase()) {
+    case 'active': case 'registered': case 'verified': return 'registered';
+    case 'under development': case 'under validation': case 'listed': case 'pipeline': return 'listed';
+    case 'validated': return 'validated';
+    case 'withdrawn': return 'withdrawn';
+    case 'inactive': return 'completed';
+    // "Not delivered" (validated, never verified) and anything else: the raw status says it.
+    default: return undefined;
+  }
+}
+
+/** `vintage` `2022 - 2023` or `2024`: the year it starts. */
+function vintageYearOf(e: Entity): number | undefined {
+  const m = /^\s*(\d{4})\b/.exec(String(e.vintage ?? ''));
+  return m ? Number(m[1]) : undefined;
+}
+
+/** The fields every serialized record shares: project, quantity, the serial as written. */
+function serialized(e: Entity, serialField: string, locator: string): { id: string; quantity: number; serial: string } | Mapped {
+  const id = text(e.projectId) ?? text(e.publicProjectId);
+  const quantity = positive(e.holdingQuantity);
+  const serial = text(e[serialField]);
+  if (!id) return failed(locator, 'projectId', 'missing', 'is empty');
+  if (!quantity) return failed(locator, 'holdingQuantity', 'quantity-not-positive', `${String(e.holdingQuantity)} is not a positive quantity`);
+  if (!serial) return failed(locator, serialField, 'missing', 'is empty');
+  return { id, quantity, serial };
+}
+
+/** The period a record's units were generated in, where it states one whose end does not precede its start. */
+function vintagePeriod(e: Entity): { vintageStart?: string; vintageEnd?: string } {
+  const vintageStart = platformDate(e.periodStartDate) ?? platformDate(e.monitoringPeriodStart);
+  const vintageEnd = platformDate(e.periodEndDate) ?? platformDate(e.monitoringPeriodEnd);
+  return vintageStart && vintageEnd && vintageEnd < vintageStart ? {} : { vintageStart, vintageEnd };
+}
+
+/**
+ * The platform's five reports mapped for a tenant whose serial format is not documented: projects,
+ * issuances (keyed by their serial, as Plan Vivo's: no batch number is published), holdings (held or
+ * buffer), retirements and cancellations (Verra's field names; cancellations in snake_case).
+ */
+export function rawSerialResources(registry: string, label: string): PlatformResource[] {
+  const project = (e: Entity, id: string): ProjectRecord => ({
+    type: 'project', registry, registryProjectId: id,
+    name: text(e.projectName) ?? text(e.publicProjectName) ?? `${label} ${id}`,
+    country: text(e.countryName), methodology: text(e.methodologies), eligibility: [], coBenefits: [],
+  });
+  const unit = (e: Entity) => (text(e.unitClass) ?? text(e.unitClassName) ?? text(e.unitType))?.toLowerCase();
+
+  function mapProject(e: Entity, locator: string): Mapped {
+    const id = text(e.projectId);
+    if (!id) return failed(locator, 'projectId', 'missing', 'is empty');
+    const latitude = typeof e.latitude === 'number' && e.latitude !== 0 && Math.abs(e.latitude) <= 90 ? e.latitude : undefined;
+    const longitude = typeof e.longitude === 'number' && e.longitude !== 0 && Math.abs(e.longitude) <= 180 ? e.longitude : undefined;
+    let creditingPeriodStart = platformDate(e.creditPeriodStartDate) ?? platformDate(e.projectStartDate);
+    let creditingPeriodEnd = platformDate(e.creditPeriodEndDate) ?? platformDate(e.projectEndDate);
+    if (creditingPeriodStart && creditingPeriodEnd && creditingPeriodEnd < creditingPeriodStart) creditingPeriodStart = creditingPeriodEnd = undefined;
+    return {
+      records: [{
+        ...project(e, id),
+        proponent: text(e.proponents)?.replace(/ \(PP\)/g, '') ?? text(e.accountName),
+        region: text(e.regionName),
+        status: platformProjectStatus(text(e.status)),
+        statusRaw: text(e.status),
+        registeredOn: platformDate(e.projectRegistrationDate),
+        creditingPeriodStart,
+        creditingPeriodEnd,
+        estimatedAnnualQuantity: positive(e.avgAnnualVolVcu),
+        latitude: latitude !== undefined && longitude !== undefined ? latitude : undefined,
+        longitude: latitude !== undefined && longitude !== undefined ? longitude : undefined,
+      }],
+      errors: [],
+    };
+  }
+
+  function mapIssuance(e: Entity, locator: string): Mapped {
+    const s = serialized(e, 'serialNo', locator);
+    if ('records' in s) return s;
+    const issuance: IssuanceRecord = {
+      type: 'issuance', registry, registryProjectId: s.id,
+      // No batch number is published and the serial is not parsed: the serial string is the issuance.
+      issuanceKey: `serial ${s.serial}`,
+      ...vintagePeriod(e),
+      vintageYear: vintageYearOf(e),
+      issuedOn: platformDate(e.issueDate),
+      quantity: s.quantity,
+      quantityFromBlocks: false,
+      creditType: unit(e),
+      bufferQuantity: positive(e.unitsIssuedInPermanenceBufferAccount),
+      caReserveQuantity: positive(e.unitsIssuedInCorrespondingAdjustmentReserveAccount),
+      omgeQuantity: positive(e.omgeQuantity),
+      shareOfProceedsQuantity: positive(e.adaptationFundQuantity),
+    };
+    return { records: [project(e, s.id), issuance], errors: [] };
+  }
+
+  const block = (e: Entity, s: { id: string; quantity: number; serial: string }, status: UnitStatus): BlockRecord => ({
+    type: 'block', registry, registryProjectId: s.id,
+    blockKey: s.serial,
+    serialRaw: s.serial,
+    quantity: s.quantity,
+    ...vintagePeriod(e),
+    vintageYear: vintageYearOf(e),
+    creditType: unit(e),
+    status,
+    accountHolder: text(e.accountName),
+    eligibility: [],
+    article6Authorization: text(e.hcloaName) ?? text(e.letter_of_auth_hcloa),
+  });
+
+  function mapHolding(e: Entity, locator: string): Mapped {
+    const s = serialized(e, 'serialNo', locator);
+    if ('records' in s) return s;
+    return { records: [project(e, s.id), block(e, s, e.isBuffer === true ? 'buffer' : 'held')], errors: [] };
+  }
+
+  function mapRetirement(e: Entity, locator: string): Mapped {
+    const s = serialized(e, 'serialNo', locator);
+    if ('records' in s) return s;
+    const beneficiary = text(e.beneficialOwner);
+    const details = text(e.retirementReasonDetails) ?? text(e.retirementRemarks);
+    return {
+      records: [project(e, s.id), {
+        ...block(e, s, 'retired'),
+        statusDate: platformDate(e.retiredDate),
+        retirementBeneficiary: beneficiary,
+        retirementReason: text(e.retirementReason),
+        retirementDetails: details,
+        tokenizationMarker: tokenizationMarker(beneficiary, details),
+      }],
+      errors: [],
+    };
+  }
+
+  function mapCancellation(e: Entity, locator: string): Mapped {
+    const s = serialized(e, 'serial_no', locator);
+    if ('records' in s) return s;
+    const details = [text(e.cancellationReasonDetails), text(e.cancellation_remarks), text(e.subAccountName)].filter(Boolean).join(' | ') || undefined;
+    return {
+      records: [project(e, s.id), {
+        ...block(e, s, 'cancelled'),
+        statusDate: platformDate(e.cancellation_date),
+        retirementReason: text(e.cancellationReason),
+        retirementDetails: details,
+      }],
+      errors: [],
+    };
+  }
+
+  return [
+    { resource: 'project', stream: 'projects', report: 'PROJECTS', recognises: platformEntity.project, map: mapProject },
+    { resource: 'issuances', stream: 'issuances', report: 'ISSUANCES_LISTINGS', recognises: platformEntity.issuance, map: mapIssuance },
+    { resource: 'holdings', stream: 'holdings', report: 'HOLDINGS', snapshotOf: ['held', 'buffer'], recognises: platformEntity.holding, map: mapHolding },
+    { resource: 'retirements', stream: 'retirements', report: 'RETIREMENTS', snapshotOf: ['retired'], recognises: platformEntity.retirement, map: mapRetirement },
+    { resource: 'cancellations', stream: 'cancellations', report: 'CANCELLATIONS', snapshotOf: ['cancelled'], recognises: platformEntity.cancellation, map: mapCancellation },
+  ];
+}

@@ -13,19 +13,50 @@ const GENERIC_WORDS = new Set([
   'abandoned', 'incineration', 'flaring', 'ods', 'us', 'usa',
 ]);
 
+/** Legal forms in Japanese names (one "word" with the rest, as Japanese has no spaces): alike on these says nothing. */
+const JAPANESE_LEGAL_FORMS = /株式会社|有限会社|合同会社|合資会社|合名会社|一般社団法人|一般財団法人|公益社団法人|公益財団法人|国立大学法人|独立行政法人|地方独立行政法人|社会福祉法人|医療法人|学校法人|特定非営利活動法人|協同組合/g;
+
+const ROMAN = /^(?=[ivx]+$)(x{0,3})(ix|iv|v?i{0,3})$/;
+/** A roman numeral word (`iii`, `vi`) as its number; phases and units are numbered either way. */
+function romanValue(word: string): number | undefined {
+  const m = ROMAN.exec(word);
+  if (!m || word === '') return undefined;
+  const tail: Record<string, number> = { '': 0, i: 1, ii: 2, iii: 3, iv: 4, v: 5, vi: 6, vii: 7, viii: 8, ix: 9 };
+  return m[1]!.length * 10 + tail[m[2]!]!;
+}
+
 const words = (name: string) => name.toLowerCase()
   .replace(/\b(vcs|gs|car|acr|art|cdm|pv)[\s-]*\d+\b/g, ' ')
+  .replace(JAPANESE_LEGAL_FORMS, ' ')
   .replace(/[^\p{L}\p{N}]+/gu, ' ')
   .split(' ');
 
 /** The distinctive words of a project name: lower-case, registry ids, numbers and generic words set aside. */
 export function distinctiveName(name: string): string {
-  return words(name).filter((w) => w.length > 1 && !GENERIC_WORDS.has(w) && !/^\d+$/.test(w)).join(' ');
+  return words(name).filter((w) => w.length > 1 && !GENERIC_WORDS.has(w) && !/^\d+$/.test(w) && romanValue(w) === undefined).join(' ');
 }
 
 /** The numbers a name carries (`Tradewater ODS 62`, `Mine 84`): projects in a numbered series differ by them. */
 export function nameNumbers(name: string): string {
   return words(name).filter((w) => /^\d+$/.test(w)).map((w) => w.replace(/^0+(?=\d)/, '')).sort().join(' ');
+}
+
+/**
+ * The phase a name numbers in roman numerals (`Flare III` → `3`), or '' when it has none. Two phases
+ * with different numerals are different projects; a name without one may be the whole series
+ * (a registry that lists phases I and II under one project).
+ */
+export function namePhase(name: string): string {
+  return words(name).map(romanValue).filter((n) => n !== undefined).sort().join(' ');
+}
+
+/** Legal forms in English names of companies: alike on these says nothing about being one company. */
+const LEGAL_FORMS = new Set(['llc', 'inc', 'ltd', 'limited', 'co', 'corp', 'corporation', 'company', 'gmbh', 'sa', 'sas', 'srl', 'pvt', 'private', 'plc', 'lp', 'llp', 'bv', 'ag']);
+
+/** A proponent's name as the linker compares it: lower-case, legal forms (`LLC`, `株式会社`) set aside. */
+export function distinctiveProponent(name: string): string {
+  return name.toLowerCase().replace(JAPANESE_LEGAL_FORMS, ' ').replace(/[^\p{L}\p{N}]+/gu, ' ').split(' ')
+    .filter((w) => w !== '' && !LEGAL_FORMS.has(w)).join(' ');
 }
 
 /** The trigrams of a text's words, as pg_trgm makes them (each word padded with two spaces before, one after). */

@@ -1,8 +1,9 @@
 import { sql } from 'drizzle-orm';
 import type { OtherProgram } from '../../schema/db/projects.ts';
-import { bigintArray, rows, type Database } from '../../schema/database.ts';
+import { bigintArray, rows, textArray, type Database } from '../../schema/database.ts';
+import { parseKyotoSerialRange } from '../../connectors/cdm/serial.ts';
 import type { Scope } from './findings.ts';
-import { distinctiveName, nameNumbers, trigrams, trigramSimilarity } from './names.ts';
+import { distinctiveName, distinctiveProponent, nameNumbers, namePhase, trigrams, trigramSimilarity } from './names.ts';
 
 // Cross-registry project links (DESIGN §6 rule 3; reference/registries.md §6.2). The same activity in
 // two registries is two projects; the rules that compare registries need to know which two.
@@ -10,7 +11,15 @@ import { distinctiveName, nameNumbers, trigrams, trigramSimilarity } from './nam
 // - Declared links come from what a registry says of its own project: Verra's `otherGhgProgramName` /
 //   `otherGhgProgramId` (also registered there) and status "Units Transferred from Approved GHG Program"
 //   (its units came from there), kept on projects.other_programs by the connectors. A declaration
-//   becomes a link once the project it names is in the ledger.
+//   becomes a link once the project it names is in the ledger. An Article 6.4 activity that names a
+//   CDM project (CAD Trust v2 `cadTrustReferenceProjectId`, kept as `converted-from`) transitioned from
+//   it (decision 3/CMA.3 ¶73–75): `transitioned-from`, from the A6.4 project to the CDM one.
+// - A registry that carries CDM units says so in their serials: a Kyoto serial in another registry's
+//   records (Gold Standard's CER rows, `RW-5-1463953-2-2-0-7014 - …`) names the CDM project whose CERs
+//   they are (Party RW, reference 7014). The registry declares that link through its own data.
+// - CDM projects are one host Party's part of an activity (`KE-7014`, connectors/cdm/ids.ts); other
+//   programmes name the activity by its reference number alone (`7014`, `CDM 7014`). Such a reference
+//   links to the part in the declaring project's country, or to every part when none is there.
 // - Inferred links are candidates Tally proposes: two projects of different registries in one country
 //   whose names are alike once the words every project uses are set aside, scored with the proponent,
 //   the methodology and the location where both sides have them. Each carries its score and the parts
@@ -22,8 +31,10 @@ import { distinctiveName, nameNumbers, trigrams, trigramSimilarity } from './nam
 export const INFERRED_LINK_THRESHOLD = 0.6;
 /** Trigram similarity of the distinctive names a candidate needs before anything else is weighed. */
 const NAME_THRESHOLD = 0.6;
+/** Below this, two proponents' names (legal forms set aside) share nothing worth the name. */
+const PROPONENT_FLOOR = 0.2;
 
-type Relation = 'same-activity' | 'converted-to';
+type Relation = 'same-activity' | 'converted-to' | 'transitioned-from';
 export type Link = {
   fromProjectId: number; toProjectId: number; relation: Relation; source: 'declared' | 'inferred'; score: number | null;
   evidence: Record<string, unknown>;
@@ -68,38 +79,100 @@ export function projectRefKey(id: string): string {
   return compact.replace(/^(VCS|GS|CAR|ACR|ART|CDM|PV|GCC)(?=\d)/, '').replace(/^0+(?=\d)/, '');
 }
 
-type DeclaringProject = { id: number; registry_id: string; key: string; other_programs: OtherProgram[] };
+/** A CDM reference as other programmes write it (`7014`, `CDM 7014`, `CDM-7014`, `KE-7014`): its Party, where named, and number. */
+export function cdmRef(id: string): { party?: string; ref: string } | undefined {
+  const m = /^\s*(?:CDM[\s_-]*(?:PoA[\s_-]*|PA[\s_-]*)?(?:ref(?:erence)?[\s_.-]*)?)?(?:([A-Z]{2})-)?0*(\d+)\s*$/i.exec(id);
+  return m ? { ...(m[1] ? { party: m[1].toUpperCase() } : {}), ref: m[2]! } : undefined;
+}
+
+type DeclaringProject = { id: number; registry_id: string; key: string; country: string | null; other_programs: OtherProgram[] };
+type Target = { id: number; key: string; country: string | null; party?: string };
 
 async function declaredLinks(db: Database): Promise<Link[]> {
-  const declaring = await rows<DeclaringProject>(db, sql`select id::float8 as id, registry_id, key, other_programs from projects
+  const declaring = await rows<DeclaringProject>(db, sql`select id::float8 as id, registry_id, key, country, other_programs from projects
     where other_programs is not null and jsonb_array_length(other_programs) > 0`);
   const wanted = new Map<string, Set<string>>(); // registry → ref keys
   const refs = declaring.flatMap((p) => p.other_programs.flatMap((o) => {
     const registry = registryOfProgram(o.program, o.projectId);
     if (!registry || !o.projectId || registry === p.registry_id) return [];
-    const ref = projectRefKey(o.projectId);
+    const cdm = registry === 'cdm' ? cdmRef(o.projectId) : undefined;
+    if (registry === 'cdm' && !cdm) return [];
+    const ref = cdm ? cdm.ref : projectRefKey(o.projectId);
     if (!wanted.has(registry)) wanted.set(registry, new Set());
     wanted.get(registry)!.add(ref);
-    return [{ project: p, other: o, registry, ref }];
+    return [{ project: p, other: o, registry, ref, party: cdm?.party }];
   }));
   if (refs.length === 0) return [];
-  const targets = new Map<string, { id: number; key: string }>();
+  const targets = new Map<string, Target[]>();
   for (const [registry, keys] of wanted) {
-    const found = await rows<{ id: number; key: string; registry_project_id: string }>(db, sql`select id::float8 as id, key, registry_project_id
+    const found = await rows<{ id: number; key: string; registry_project_id: string; country: string | null }>(db, sql`select id::float8 as id, key,
+        registry_project_id, country
       from projects where registry_id = ${registry}`);
     for (const t of found) {
-      const ref = projectRefKey(t.registry_project_id);
-      if (keys.has(ref)) targets.set(`${registry}\n${ref}`, { id: t.id, key: t.key });
+      const cdm = registry === 'cdm' ? cdmRef(t.registry_project_id) : undefined;
+      const ref = registry === 'cdm' ? cdm?.ref : projectRefKey(t.registry_project_id);
+      if (ref === undefined || !keys.has(ref)) continue;
+      const k = `${registry}\n${ref}`;
+      targets.set(k, [...(targets.get(k) ?? []), { id: t.id, key: t.key, country: t.country, ...(cdm?.party ? { party: cdm.party } : {}) }]);
     }
   }
-  return refs.flatMap(({ project, other, registry, ref }): Link[] => {
-    const target = targets.get(`${registry}\n${ref}`);
-    if (!target) return [];
+  return refs.flatMap(({ project, other, registry, ref, party }): Link[] => {
+    const all = targets.get(`${registry}\n${ref}`) ?? [];
+    // A CDM reference names every host Party's part: the one it spells out, else the declaring
+    // project's own country's, else all of them.
+    const named = party ? all.filter((t) => t.party === party) : all.filter((t) => project.country !== null && t.country === project.country);
+    // Elsewhere a reference names one project (the last of any that write it alike, as before).
+    const chosen = registry !== 'cdm' ? all.slice(-1) : party || named.length > 0 ? named : all;
     const evidence = { declaredBy: project.key, field: other.field, program: other.program ?? null, projectId: other.projectId };
-    // "Its units came from there": the link runs from the source of the units to the project holding them.
-    return other.relation === 'converted-from'
-      ? [{ fromProjectId: target.id, toProjectId: project.id, relation: 'converted-to', source: 'declared', score: null, evidence }]
-      : [{ fromProjectId: project.id, toProjectId: target.id, relation: 'same-activity', source: 'declared', score: null, evidence }];
+    return chosen.map((target): Link => {
+      // An A6.4 activity that names its CDM project transitioned from it, whatever word the upload used.
+      if (project.registry_id === 'a64-mechanism' && registry === 'cdm') {
+        return { fromProjectId: project.id, toProjectId: target.id, relation: 'transitioned-from', source: 'declared', score: null, evidence };
+      }
+      if ((other.relation as string) === 'transitioned-from') {
+        return { fromProjectId: project.id, toProjectId: target.id, relation: 'transitioned-from', source: 'declared', score: null, evidence };
+      }
+      // "Its units came from there": the link runs from the source of the units to the project holding them.
+      return other.relation === 'converted-from'
+        ? { fromProjectId: target.id, toProjectId: project.id, relation: 'converted-to', source: 'declared', score: null, evidence }
+        : { fromProjectId: project.id, toProjectId: target.id, relation: 'same-activity', source: 'declared', score: null, evidence };
+    });
+  });
+}
+
+/**
+ * CDM units another registry carries: its issuances and current blocks numbered in a Kyoto number
+ * space, whose serials name the CDM project (Party and reference) they belong to.
+ */
+async function kyotoSerialLinks(db: Database): Promise<Link[]> {
+  const carried = await rows<{ id: number; key: string; serial: string }>(db, sql`select distinct p.id::float8 as id, p.key, x.serial
+    from (select project_id, serial_raw as serial from issuances where registry_id <> 'cdm' and number_space like 'cdm:%'
+      union select project_id, serial_raw from unit_blocks where registry_id <> 'cdm' and number_space like 'cdm:%' and superseded_in_batch_id is null) x
+    join projects p on p.id = x.project_id
+    where x.serial is not null
+    order by 1, 3`);
+  const named = new Map<string, { id: number; key: string; cdmId: string; serials: string[] }>();
+  for (const c of carried) {
+    const parsed = parseKyotoSerialRange(c.serial);
+    if (!parsed.ok || !parsed.range.projectId || !parsed.range.country) continue;
+    const cdmId = `${parsed.range.country}-${parsed.range.projectId}`;
+    const k = `${c.id}\n${cdmId}`;
+    const entry = named.get(k) ?? { id: c.id, key: c.key, cdmId, serials: [] };
+    entry.serials.push(parsed.range.raw);
+    named.set(k, entry);
+  }
+  if (named.size === 0) return [];
+  const ids = [...new Set([...named.values()].map((n) => n.cdmId))];
+  const found = await rows<{ id: number; registry_project_id: string }>(db, sql`select id::float8 as id, registry_project_id from projects
+    where registry_id = 'cdm' and registry_project_id = any(${textArray(ids)})`);
+  const byId = new Map(found.map((f) => [f.registry_project_id, f.id]));
+  return [...named.values()].flatMap((n): Link[] => {
+    const target = byId.get(n.cdmId);
+    if (target === undefined) return [];
+    return [{
+      fromProjectId: n.id, toProjectId: target, relation: 'same-activity', source: 'declared', score: null,
+      evidence: { declaredBy: n.key, field: 'serial', program: 'CDM', projectId: n.cdmId, serials: n.serials.slice(0, 5), serialCount: n.serials.length },
+    }];
   });
 }
 
@@ -124,11 +197,16 @@ const kilometres = (lat1: number, lon1: number, lat2: number, lon2: number) => {
 export function scoreCandidate(a: Linkable, b: Linkable, name: number): { score: number; parts: Record<string, number> } | undefined {
   if (a.category && b.category && a.category !== b.category) return undefined;
   if (nameNumbers(a.name) !== nameNumbers(b.name)) return undefined;
+  const [phaseA, phaseB] = [namePhase(a.name), namePhase(b.name)];
+  if (phaseA !== '' && phaseB !== '' && phaseA !== phaseB) return undefined;
   if (name < NAME_THRESHOLD) return undefined;
   const parts: Record<string, number> = { name };
   const weights: Record<string, number> = { name: 0.5 };
   if (a.proponent && b.proponent) {
-    parts.proponent = trigramSimilarity(a.proponent.toLowerCase(), b.proponent.toLowerCase());
+    parts.proponent = trigramSimilarity(distinctiveProponent(a.proponent), distinctiveProponent(b.proponent));
+    // Names alike but proponents with nothing in common: two sites of one kind (J-Credit's "names" are
+    // summaries such as 製紙工場におけるボイラーの更新), not one activity.
+    if (parts.proponent < PROPONENT_FLOOR) return undefined;
     weights.proponent = 0.2;
   }
   const sharedProtocol = a.methodologies.some((m) => b.methodologies.includes(m));
@@ -213,7 +291,7 @@ export type LinkOutcome = { declared: number; inferred: number };
  * may have several counterparts in one registry (Corinth's two ACR phases and its Verra project).
  */
 export async function linkProjects(db: Database, scope: Scope): Promise<LinkOutcome> {
-  const declared = await declaredLinks(db);
+  const declared = [...await declaredLinks(db), ...await kyotoSerialLinks(db)];
   const declaredPairs = new Set(declared.map((l) => [l.fromProjectId, l.toProjectId].sort((x, y) => x - y).join('-')));
   const inferred = (await inferredLinks(db, scope)).filter((l) => !declaredPairs.has(`${l.fromProjectId}-${l.toProjectId}`));
   const unique = new Map<string, Link>();

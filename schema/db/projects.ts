@@ -58,6 +58,8 @@ export const projects = pgTable('projects', {
   creditingPeriodEnd: date({ mode: 'string' }),
   registeredOn: date({ mode: 'string' }),
   estimatedAnnualQuantity: tonnes(),
+  /** The registry's expected total over the project's life, where it states one (J-Credit 認証見込み量: to FY2050). */
+  estimatedTotalQuantity: tonnes(),
   /** Vocabulary `eligibility` codes: CORSIA phases, CCP label, GX-ETS… */
   eligibility: text().array().notNull().default(sql`'{}'::text[]`),
   /** Vocabulary `coBenefit` codes (SDGs). */
@@ -84,6 +86,7 @@ export const projects = pgTable('projects', {
   check('projects_country_format', sql`${t.country} ~ '^[A-Z]{2}$'`),
   check('projects_crediting_period_order', sql`${t.creditingPeriodEnd} >= ${t.creditingPeriodStart}`),
   check('projects_estimated_quantity_not_negative', sql`${t.estimatedAnnualQuantity} >= 0`),
+  check('projects_estimated_total_not_negative', sql`${t.estimatedTotalQuantity} >= 0`),
   check('projects_latitude_range', sql`${t.latitude} between -90 and 90`),
   check('projects_longitude_range', sql`${t.longitude} between -180 and 180`),
   ownershipCheck('projects', t),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseLiteral } from '../../connectors/cad-trust/literal.ts';
+import { parsePythonLiteral } from '../../connectors/runtime/python-literal.ts';
 import { mapCadtUpload, type CadtLedger } from '../../connectors/cad-trust/map-upload.ts';
 import { registryOfCadtName } from '../../connectors/cad-trust/registries.ts';
 import { cadtTableOfHeaders, cadtTableOfSheet, type CadtRow } from '../../connectors/cad-trust/v1.ts';
@@ -25,9 +25,9 @@ describe('CAD Trust v1 mapping', () => {
   it('when a cell holds a Python repr or JSON, then it reads as the same value', () => {
     const repr = "{'id': '3e58d3fa', 'startDate': '2017-04-01T00:00:00.000Z', 'timeStaged': None, 'n': 4.5, 'ok': True, 'list': [1, 'a\\'b']}";
     const expected = { id: '3e58d3fa', startDate: '2017-04-01T00:00:00.000Z', timeStaged: null, n: 4.5, ok: true, list: [1, "a'b"] };
-    expect(parseLiteral(repr)).toEqual(expected);
-    expect(parseLiteral(JSON.stringify(expected))).toEqual(expected);
-    expect(() => parseLiteral("{'id': '3e58")).toThrow(/unterminated string/);
+    expect(parsePythonLiteral(repr)).toEqual(expected);
+    expect(parsePythonLiteral(JSON.stringify(expected))).toEqual(expected);
+    expect(() => parsePythonLiteral("{'id': '3e58")).toThrow(/a string is not closed/);
   });
 
   it('when sheets are named or headed as CAD Trust tables, then each is recognised', () => {
@@ -62,6 +62,17 @@ describe('CAD Trust v1 mapping', () => {
     expect(block).toMatchObject({ unitType: undefined, caStatus: undefined });
     expect(second.errors).toEqual([]);
     expect(second.records.find((r) => r.type === 'block')).toMatchObject({ blockKey: 'AR0001:A1001-A1100', serialRaw: 'A1001-A1100' });
+  });
+
+  it('when a unit carries its registry\'s own serial string, then it lands in that registry\'s number space, unless its bounds say otherwise', () => {
+    const art = (values: Record<string, string>): CadtRow => project({ currentRegistry: 'ART TREES', projectId: 'ART102', projectName: 'Guyana', country: 'Guyana', projectLink: 'https://example.org/ART102', ...values });
+    const { mapped } = mapCadtUpload([
+      art({}),
+      unit(2, { unitRegistryLink: 'https://example.org/ART102', serialNumberBlock: 'ART-GY-102-2016-9-1401 to 1408', unitBlockStart: '1401', unitBlockEnd: '1408', unitCount: '8' }),
+      unit(3, { unitRegistryLink: 'https://example.org/ART102', serialNumberBlock: 'ART-GY-102-2016-9-1401 to 1408', unitBlockStart: '1', unitBlockEnd: '8', unitCount: '8' }),
+    ], ledger);
+    expect(mapped.get('u.csv line 2')!.records.find((r) => r.type === 'block')).toMatchObject({ serial: { numberSpace: 'art-trees:ART102:2016:9', start: 1401, end: 1408 } });
+    expect(mapped.get('u.csv line 3')!.records.find((r) => r.type === 'block')).toMatchObject({ serial: { numberSpace: 'art-trees:cadt:ART102', start: 1, end: 8 } });
   });
 
   it('when a CDM project is not afforestation, then its units are CERs in the host Party\'s Kyoto space', () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readCsvHeaders, readCsvRows } from '../../connectors/runtime/csv.ts';
+import { decodeCsvBytes, readCsvHeaders, readCsvRows } from '../../connectors/runtime/csv.ts';
 
 // The CSV reader on the encodings registry files come in, and on the ones it must refuse with a reason.
 
@@ -34,6 +34,15 @@ describe('CSV reader', () => {
     writeFileSync(path, Buffer.from('Project ID,Project Name\r\nACR1,Energías Renováveis São Paulo\r\n', 'latin1'));
     const [row] = await all(path);
     expect(row!.values['Project Name']).toBe('Energías Renováveis São Paulo');
+  });
+
+  it("when a Windows-1252 file has the bytes Latin-1 lacks (curly quotes, dashes, €, ™), then they read as Windows-1252's characters", async () => {
+    const path = join(dir, 'cp1252-punctuation.csv');
+    const name = Buffer.concat([Buffer.from('Project ID,Project Name\r\nCAR1,', 'latin1'), Buffer.from([0x93, 0x43, 0x94, 0x20, 0x96, 0x20, 0x80, 0x99, 0x20, 0x92]), Buffer.from('\r\n')]);
+    writeFileSync(path, name);
+    const [row] = await all(path);
+    expect(row!.values['Project Name']).toBe('\u201cC\u201d \u2013 \u20ac\u2122 \u2019');
+    expect(decodeCsvBytes(readFileSync(path))).toContain('\u201cC\u201d \u2013 \u20ac\u2122 \u2019');
   });
 
   it('when a file is UTF-16, then it is refused with what to do', async () => {

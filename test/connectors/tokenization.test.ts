@@ -9,6 +9,8 @@ describe('tokenization markers', () => {
     expect(tokenizationMarker('C3T', 'Bridged to C3 (Polygon)')).toBe('C3T');
     expect(tokenizationMarker('MOSS.Earth', undefined)).toBe('MOSS');
     expect(tokenizationMarker(undefined, 'Retired for MCO2 token backing')).toBe('MOSS');
+    // Puro's retirement purpose as written (test/fixtures/api-captures/puro-retirements.html).
+    expect(tokenizationMarker(undefined, 'Thallo Two-Way Bridge Retirement')).toBe('THALLO');
   });
 
   it('when Moss is a name or a place, or nothing names a bridge, then there is no marker', () => {

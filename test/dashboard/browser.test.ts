@@ -104,7 +104,20 @@ describe('dashboard in a browser', () => {
       coalesce(sum(quantity) filter (where kind = 'converted-out' and counterparty_registry_id in (select registry_id from projects)), 0)::float8 as converted
       from events where not is_private`);
     expect(shown).toBe(events!.issued - events!.converted);
-    expect(await page.getByTestId('total-issued').textContent()).toContain(new Intl.NumberFormat('en-US').format(expected));
+    // Whole tonnes on the card (Isometric issues fractions of a tonne); the exact figure is its data-value.
+    expect(await page.getByTestId('total-issued').textContent()).toContain(new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 }).format(expected));
+    await page.context().close();
+  });
+
+  it("a J-Credit project shows its Japanese name and its expected credits, in Japanese", async () => {
+    const [project] = await rows<{ key: string; name_ja: string; total: number }>(db, sql`select key, name_ja, estimated_total_quantity::float8 as total
+      from projects where registry_id = 'j-credit' and estimated_total_quantity > 0 order by id limit 1`);
+    const { page, errors } = await open(`#/project/${project!.key}`, { locale: 'ja' });
+    expect(await page.locator('h1').textContent()).toContain(project!.name_ja);
+    const facts = await page.locator('dl').first().textContent();
+    expect(facts).toContain('認証見込み量（総量）');
+    expect(facts).toContain(new Intl.NumberFormat('ja-JP', { maximumFractionDigits: 0 }).format(project!.total));
+    expect(errors).toEqual([]);
     await page.context().close();
   });
 
@@ -138,7 +151,7 @@ describe('dashboard in a browser', () => {
     await page.waitForLoadState('networkidle');
     await page.waitForFunction(() => !document.querySelector('[role="status"]'));
     expect(await page.locator('html').getAttribute('lang')).toBe('ja');
-    expect(await page.getByTestId('total-issued').textContent()).toMatch(/万 t/);
+    expect(await page.getByTestId('total-issued').textContent()).toMatch(/[万億] t/);
     await page.context().close();
   });
 

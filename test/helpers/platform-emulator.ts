@@ -36,3 +36,35 @@ export function platformSearch(data: Record<string, Entity[]>, options: { window
     return { json: { entities, totalEntities: matching.length, start, limit, numberOfElements: entities.length } };
   };
 }
+
+/** A standard as the platform lists it for a tenant (`…/cms-resources/public/standardsByRegistry/<tenant>`). */
+export type TenantStandard = { id: string; acronym: string; name: string; publicReports?: Record<string, boolean> };
+
+/** The platform's answer to `standardsByRegistry/<tenant>`: the tenant's standards, in its field names. */
+export function standardsByRegistry(standards: readonly TenantStandard[]): ReplayResponse {
+  return {
+    json: standards.map((s) => ({ id: s.id, name: s.name, metaData: s.acronym, publicReportExport: s.publicReports ?? {} })),
+  };
+}
+
+/**
+ * The search as it answers one tenant: without the tenant's `registry` header, or without a standard's
+ * headers, a generic 500 (what the live API answers); with a `standardid` the tenant does not hold, 200
+ * and nothing (the trap that makes a wrong id look like an empty registry); a report a standard does not
+ * publish, a 500. Otherwise the records of that standard only, searched as `platformSearch` searches.
+ */
+export function tenantSearch(tenant: string, standards: readonly TenantStandard[], data: Record<string, Entity[]>,
+  options: { window: number; knownFilters: readonly string[] }) {
+  const reportOf: Record<string, string> = { project: 'PROJECTS', issuances: 'ISSUANCES_LISTINGS', holdings: 'HOLDINGS', retirements: 'RETIREMENTS', cancellations: 'CANCELLATIONS' };
+  return (request: RecordedRequest): ReplayResponse => {
+    const standardId = request.headers.standardid;
+    if (request.headers.registry !== tenant || typeof standardId !== 'string' || typeof request.headers.standardacronym !== 'string') {
+      return { status: 500, json: { status: 500, message: 'Internal Server Error' } };
+    }
+    const resource = request.path.split('/').at(-2) ?? '';
+    const standard = standards.find((s) => s.id === standardId);
+    if (standard?.publicReports?.[reportOf[resource] ?? ''] === false) return { status: 500, json: { status: 500, message: 'Internal Server Error' } };
+    const ofStandard = Object.fromEntries(Object.entries(data).map(([r, rows]) => [r, rows.filter((row) => String(row.standardId) === standardId)]));
+    return platformSearch(ofStandard, options)(request);
+  };
+}

@@ -50,7 +50,7 @@ describe('JSON files (saved API responses)', () => {
   });
 
   it('when a JSON file holds records no API stream reads, then it is refused with the streams that read JSON', async () => {
-    await expect(ingestFile(t.handle.db, capture('socialcarbon-projects.json'))).rejects.toThrow(/match no API response Tally reads[\s\S]*gold-standard credits/);
+    await expect(ingestFile(t.handle.db, capture('acr-issuances.json'))).rejects.toThrow(/match no API response Tally reads[\s\S]*gold-standard credits/);
   });
 
   it('when a JSON file is cut off, then the batch fails and stores nothing', async () => {

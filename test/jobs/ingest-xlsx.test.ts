@@ -79,7 +79,8 @@ describe('XLSX exports', () => {
     expect((await detectFileFormat(workbook, undefined, 'VCUs')).id).toBe('verra-vcu-export');
   });
 
-  it('when a workbook is no export Tally knows, then the error lists the formats it expected', async () => {
-    await expect(detectFileFormat(cdmWorkbook)).rejects.toThrow(/expected one of:[\s\S]*verra-vcu-export/);
+  it("when a workbook is no export of the registry named, then the error lists that registry's formats; unnamed, it is found", async () => {
+    await expect(detectFileFormat(cdmWorkbook, 'verra')).rejects.toThrow(/expected one of:[\s\S]*verra-vcu-export/);
+    expect((await detectFileFormat(cdmWorkbook)).id).toBe('cdm-administrative-cancellations');
   });
 });

@@ -27,6 +27,7 @@ export const en = {
   projectNotFound: 'Project not found', projectNotFoundHelp: 'No project "{key}" that you can see. Check the key (registry:id), or sign in if it is your organization\'s private record.',
   openInRegistry: 'Open in the registry', proponent: 'Proponent', projectType: 'Project type', methodology: 'Methodology', creditingPeriod: 'Crediting period',
   registeredOn: 'Registered', coveredByNdc: 'Covered by the NDC', eligibility: 'Eligibility',
+  expectedAnnual: 'Expected credits a year', expectedTotal: 'Expected credits in all',
   lifecycle: 'Lifecycle', lifecycleByYear: 'Tonnes by year and event', issuances: 'Issuances', issuance: 'Issuance', date: 'Date', quantity: 'Quantity',
   serial: 'Serial', blocks: 'Serial blocks', links: 'Same activity in other registries', noLinks: 'No link to another registry.',
   findings: 'Findings', noFindings: 'No findings.', labels: 'Labels', sources: 'Sources', article6: 'Article 6', caDeclaration: 'CA', superseded: 'superseded',

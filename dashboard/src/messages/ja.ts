@@ -29,6 +29,7 @@ export const ja: Messages = {
   projectNotFound: 'プロジェクトが見つかりません', projectNotFoundHelp: '閲覧できるプロジェクト「{key}」はありません。キー（登録簿:ID）を確認するか、所属組織の非公開記録であればサインインしてください。',
   openInRegistry: '登録簿で開く', proponent: '事業者', projectType: 'プロジェクト種別', methodology: '方法論', creditingPeriod: 'クレジット期間',
   registeredOn: '登録日', coveredByNdc: 'NDCの対象', eligibility: '適格性',
+  expectedAnnual: '年間認証見込み量', expectedTotal: '認証見込み量（総量）',
   lifecycle: 'ライフサイクル', lifecycleByYear: '年別・イベント別のトン数', issuances: '発行', issuance: '発行', date: '日付', quantity: '数量',
   serial: 'シリアル番号', blocks: 'シリアルブロック', links: '他の登録簿にある同一活動', noLinks: '他の登録簿へのリンクはありません。',
   findings: '検出事項', noFindings: '検出事項はありません。', labels: 'ラベル', sources: '出典', article6: '6条', caDeclaration: '相当調整', superseded: '置換済み',

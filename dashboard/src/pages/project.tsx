@@ -13,7 +13,8 @@ type Project = {
   key: string; name: string; nameJa: string | null; registryProjectId: string; registry: { name: string }; proponent: string | null;
   country: { name: string } | null; region: string | null; category: Term; projectType: Term; reductionRemoval: Term; status: { label: string };
   methodologies: string[]; methodologyRaw: string | null; creditingPeriodStart: string | null; creditingPeriodEnd: string | null;
-  registeredOn: string | null; registryUrl: string | null; coveredByNdc: Term; eligibility: { label: string }[]; private: boolean;
+  registeredOn: string | null; registryUrl: string | null; coveredByNdc: Term;
+  estimatedAnnualQuantity: number | null; estimatedTotalQuantity: number | null; eligibility: { label: string }[]; private: boolean;
   totals: { issued: number; retired: number; cancelled: number; convertedOut: number };
   issuances: { id: string; issuanceKey: string; vintageYear: number | null; issuedOn: string | null; quantity: number; serial: string | null }[];
   events: { id: string; kind: { code: string; label: string }; occurredOn: string | null; quantity: number }[];
@@ -27,6 +28,7 @@ type Project = {
 const QUERY = `query Project($key: String!, $locale: Locale) { project(key: $key, locale: $locale) {
   key name nameJa registryProjectId registry { name } proponent country { name } region category { code label } projectType { code label }
   reductionRemoval { code label } status { label } methodologies methodologyRaw creditingPeriodStart creditingPeriodEnd registeredOn registryUrl
+  estimatedAnnualQuantity estimatedTotalQuantity
   coveredByNdc { code label } eligibility { label } private totals { issued retired cancelled convertedOut }
   issuances { id issuanceKey vintageYear issuedOn quantity serial }
   events(first: 2000) { id kind { code label } occurredOn quantity }
@@ -55,6 +57,8 @@ export function ProjectPage({ projectKey }: { projectKey: string }) {
         [t('status'), p.status.label], [t('methodology'), p.methodologyRaw ?? p.methodologies.join(', ')],
         [t('creditingPeriod'), p.creditingPeriodStart ? `${date(p.creditingPeriodStart)} – ${date(p.creditingPeriodEnd)}` : null],
         [t('registeredOn'), p.registeredOn ? date(p.registeredOn) : null], [t('coveredByNdc'), p.coveredByNdc?.label],
+        [t('expectedAnnual'), p.estimatedAnnualQuantity !== null ? tonnes(p.estimatedAnnualQuantity) : null],
+        [t('expectedTotal'), p.estimatedTotalQuantity !== null ? tonnes(p.estimatedTotalQuantity) : null],
         [t('eligibility'), p.eligibility.map((e) => e.label).join(', ')],
       ];
       return (

@@ -1,0 +1,15 @@
+import type { Connector } from '../types.ts';
+import { jcmIssuances } from './map-issuances.ts';
+import { jcmProjects } from './map-projects.ts';
+
+/**
+ * The Joint Crediting Mechanism (JCM, 二国間クレジット制度), file mode: the project list of all partner
+ * countries and the issuance tables, with the partner's and Japan's allocations as separate issuances
+ * and each Japan allocation a first transfer of the host Party. No API: jcm.go.jp publishes HTML pages
+ * and a project CSV, Japan's JCM registry PDFs only.
+ */
+export const jcm: Connector = {
+  registry: 'jcm',
+  name: 'Joint Crediting Mechanism (JCM)',
+  files: [jcmProjects, jcmIssuances],
+};

@@ -1,0 +1,2 @@
+ALTER TABLE "projects" ADD COLUMN "estimated_total_quantity" numeric(20, 3);--> statement-breakpoint
+ALTER TABLE "projects" ADD CONSTRAINT "projects_estimated_total_not_negative" CHECK ("projects"."estimated_total_quantity" >= 0);
