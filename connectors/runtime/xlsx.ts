@@ -58,6 +58,24 @@ function decodeAcrossChunks(reader: ExcelJS.stream.xlsx.WorkbookReader): void {
   };
 }
 
+/**
+ * exceljs pauses the unzip stream while it reads an entry, and unzipper announces the end of the zip as
+ * soon as it has read its input, not when its entries have been taken: entries found while exceljs was
+ * busy (writing a sheet that precedes the shared strings to a temporary file) wait in the paused buffer,
+ * exceljs sees the end, and they are never read. The workbook then loses its sheet names, or its shared
+ * strings, depending on timing. Kept flowing, the unzip stream hands each entry over as it is found;
+ * each entry's own data still waits for exceljs to read it.
+ */
+function keepZipFlowing(input: Readable): void {
+  const pipe = input.pipe;
+  input.pipe = function <T extends NodeJS.WritableStream>(this: Readable, zip: T, options?: { end?: boolean }): T {
+    (zip as unknown as Readable).pause = function (this: Readable) {
+      return this;
+    };
+    return pipe.call(this, zip, options) as T;
+  };
+}
+
 async function* utf8Text(chunks: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
   const decoder = new TextDecoder('utf-8');
   for await (const chunk of chunks) {
@@ -105,6 +123,7 @@ export async function* readXlsxRows(
   // A reader left part-way (detection stops at the header) lets go of its file: exceljs never closes
   // a stream it was handed.
   const input = typeof path === 'string' ? createReadStream(path) : path;
+  keepZipFlowing(input);
   try {
     yield* workbookRows(input, options);
   } finally {
