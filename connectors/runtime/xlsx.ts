@@ -111,6 +111,8 @@ export type XlsxReadOptions = {
   isHeader(cells: string[]): boolean;
 };
 
+type XlsxRowOptions = XlsxReadOptions & { onHeader?(header: SheetHeader): void; onSkippedSheet?(sheet: string): void };
+
 /**
  * Rows below the first recognised header of each sheet, keyed by normalized header, with a locator
  * naming the sheet and row. Sheets with no recognised header in their first rows are skipped and
@@ -118,7 +120,7 @@ export type XlsxReadOptions = {
  */
 export async function* readXlsxRows(
   path: string | Readable,
-  options: XlsxReadOptions & { onHeader?(header: SheetHeader): void; onSkippedSheet?(sheet: string): void },
+  options: XlsxRowOptions,
 ): AsyncGenerator<CsvRow & { sheet: string }> {
   // A reader left part-way (detection stops at the header) lets go of its file: exceljs never closes
   // a stream it was handed.
@@ -133,7 +135,7 @@ export async function* readXlsxRows(
 
 async function* workbookRows(
   input: Readable,
-  options: XlsxReadOptions & { onHeader?(header: SheetHeader): void; onSkippedSheet?(sheet: string): void },
+  options: XlsxRowOptions,
 ): AsyncGenerator<CsvRow & { sheet: string }> {
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(input, { sharedStrings: 'cache', hyperlinks: 'ignore', styles: 'cache', worksheets: 'emit', entries: 'emit' });
   decodeAcrossChunks(reader);

@@ -11,6 +11,7 @@ import { BatchRejected } from '../../jobs/ingest.ts';
 import { ingestFile } from '../../jobs/ingest-file.ts';
 import { sourceConfig, syncSource } from '../../jobs/sync.ts';
 import { rows, type Database } from '../../schema/database.ts';
+import { csvLine } from '../helpers/csv.ts';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { startReplayServer, type RecordedRequest, type ReplayResponse, type ReplayServer, type ScriptedResponse } from '../helpers/replay-server.ts';
 
@@ -141,9 +142,8 @@ async function ledger(db: Database) {
 /** A CSV file of export rows, every cell quoted. */
 function writeCsv(dir: string, name: string, records: Record<string, string>[]): string {
   const header = Object.keys(records[0]!);
-  const quote = (v: string) => `"${v.replace(/"/g, '""')}"`;
   const path = join(dir, name);
-  writeFileSync(path, [header.map(quote).join(','), ...records.map((r) => header.map((h) => quote(r[h] ?? '')).join(','))].join('\n'));
+  writeFileSync(path, [csvLine(header), ...records.map((r) => csvLine(header.map((h) => r[h] ?? '')))].join('\n'));
   return path;
 }
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyChain } from '../../jobs/batches.ts';
 import { ingestFile } from '../../jobs/ingest-file.ts';
 import { rows, type Database } from '../../schema/database.ts';
-import { readCsv } from '../helpers/csv.ts';
+import { csvLine, readCsv } from '../helpers/csv.ts';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
 // ACR's four APX reports, ingested in the order a user would (projects first), each checked against
@@ -283,8 +283,7 @@ describe('ACR file mode, malformed retirement report', () => {
   it('when rows have a bad serial, a reversed range, a negative quantity or an unreadable date, then those rows are reported by line and the good rows are committed', async () => {
     const headerLine = readFileSync(fixture('retirements.csv'), 'utf8').split(/\r?\n/)[0]!;
     const headers = Object.keys(csv.retirements[0]!);
-    const quote = (v: string) => `"${v.replace(/"/g, '""')}"`;
-    const line = (r: Record<string, string>) => headers.map((h) => quote(r[h] ?? '')).join(',');
+    const line = (r: Record<string, string>) => csvLine(headers.map((h) => r[h] ?? ''));
     const [first, second] = csv.retirements as [Record<string, string>, Record<string, string>];
     const corrupt = (changes: Record<string, string>) => ({ ...first, ...changes });
     const path = join(dir, 'acr-retirements-broken.csv');

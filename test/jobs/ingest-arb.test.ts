@@ -11,7 +11,7 @@ import { runChecks } from '../../jobs/integrity/index.ts';
 import { readSources } from '../../jobs/scheduler.ts';
 import { syncSource } from '../../jobs/sync.ts';
 import { rows, type Database } from '../../schema/database.ts';
-import { readCsv } from '../helpers/csv.ts';
+import { csvLine, readCsv } from '../helpers/csv.ts';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { startReplayServer, type ReplayServer } from '../helpers/replay-server.ts';
 
@@ -318,8 +318,7 @@ describe('California ARB issuance table, malformed rows', () => {
   let db: Database;
   let dir: string;
   let path: string;
-  const quote = (v: string) => `"${v.replace(/"/g, '""')}"`;
-  const line = (r: Record<string, string>) => headers.map((h) => quote(r[h] ?? '')).join(',');
+  const line = (r: Record<string, string>) => csvLine(headers.map((h) => r[h] ?? ''));
   beforeAll(async () => {
     t = await openTestDatabase();
     db = t.handle.db;

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyChain } from '../../jobs/batches.ts';
 import { ingestFile } from '../../jobs/ingest-file.ts';
 import { rows, type Database } from '../../schema/database.ts';
-import { readCsv } from '../helpers/csv.ts';
+import { csvLine, readCsv } from '../helpers/csv.ts';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
 // ART TREES' four APX-format reports (the whole registry as of 2026-04: 28 programs, 11 issuances,
@@ -248,8 +248,7 @@ describe('ART TREES file mode, malformed cancellation report', () => {
   it('when rows have a bad serial, a reversed range, a negative quantity, an unreadable date or another program, then those rows are reported by line and the good rows are committed', async () => {
     const headerLine = readFileSync(fixture('cancellations.csv'), 'utf8').split(/\r?\n/)[0]!;
     const headers = Object.keys(csv.cancellations[0]!);
-    const quote = (v: string) => `"${v.replace(/"/g, '""')}"`;
-    const line = (r: Record<string, string>) => headers.map((h) => quote(r[h] ?? '')).join(',');
+    const line = (r: Record<string, string>) => csvLine(headers.map((h) => r[h] ?? ''));
     const [first, second] = csv.cancellations as [Record<string, string>, Record<string, string>];
     const corrupt = (changes: Record<string, string>) => ({ ...first, ...changes });
     const path = join(dir, 'art-cancellations-broken.csv');

@@ -8,7 +8,7 @@ import { BatchRejected } from '../../jobs/ingest.ts';
 import { ingestFile } from '../../jobs/ingest-file.ts';
 import { rows, type Database } from '../../schema/database.ts';
 import { countryByCode } from '../../schema/taxonomy/index.ts';
-import { readCsv } from '../helpers/csv.ts';
+import { csvLine, readCsv } from '../helpers/csv.ts';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
 // Isometric's registry records as CarbonPlan flattens them (test/fixtures/registry-samples/isometric:
@@ -210,8 +210,7 @@ describe('Isometric file mode, malformed retirements', () => {
     await ingestFile(db, fixture('projects.csv'));
     const headerLine = readFileSync(fixture('retirements.csv'), 'utf8').split(/\r?\n/)[0]!;
     const headers = Object.keys(csv.retirements[0]!);
-    const quote = (v: string) => `"${v.replace(/"/g, '""')}"`;
-    const line = (r: Record<string, string>) => headers.map((h) => quote(r[h] ?? '')).join(',');
+    const line = (r: Record<string, string>) => csvLine(headers.map((h) => r[h] ?? ''));
     const [first, second] = csv.retirements as [Record<string, string>, Record<string, string>];
     const corrupt = (changes: Record<string, string>) => ({ ...second, ...changes });
     path = join(dir, 'isometric-retirements-broken.csv');

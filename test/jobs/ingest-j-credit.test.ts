@@ -12,7 +12,7 @@ import { verifyChain } from '../../jobs/batches.ts';
 import { ingestFile } from '../../jobs/ingest-file.ts';
 import { rows, type Database } from '../../schema/database.ts';
 import { classifyMethodology, term } from '../../schema/taxonomy/index.ts';
-import { readCsv } from '../helpers/csv.ts';
+import { csvLine, readCsv } from '../helpers/csv.ts';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
 // The J-Credit Scheme's registered-project list, whole (1,177 rows, CC-BY-4.0), in its two forms: the
@@ -296,8 +296,7 @@ describe('J-Credit list, malformed rows', () => {
   });
 
   it('when rows have an unreadable volume, a number of another programme, an unknown class or a bad date, then each is reported by its line and no project is half-written', async () => {
-    const quote = (v: string) => `"${v.replace(/"/g, '""')}"`;
-    const line = (r: Record<string, string>) => headers.map((h) => quote(r[h] ?? '')).join(',');
+    const line = (r: Record<string, string>) => csvLine(headers.map((h) => r[h] ?? ''));
     const first = list[0]!;
     const corrupt = (changes: Record<string, string>) => ({ ...first, ...changes });
     const records = [
@@ -309,7 +308,7 @@ describe('J-Credit list, malformed rows', () => {
       line(corrupt({ [NUMBER]: '9999', [METHOD]: 'EN-S-006 Ver. 1.0', '認証対象期間終了日': '2021/2/30 0:00' })), // …whose second row is bad
       line(corrupt({ [NUMBER]: '10' })), // good
     ];
-    const header = headers.map(quote).join(',');
+    const header = csvLine(headers);
     // Line numbers as the file has them: the header's and some cells break over several lines.
     const starts: number[] = [];
     let next = header.split('\n').length + 1;

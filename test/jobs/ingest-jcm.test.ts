@@ -7,7 +7,7 @@ import { verifyChain } from '../../jobs/batches.ts';
 import { ingestFile } from '../../jobs/ingest-file.ts';
 import { rows, type Database } from '../../schema/database.ts';
 import { classifyMethodology } from '../../schema/taxonomy/index.ts';
-import { readCsv } from '../helpers/csv.ts';
+import { csvLine, readCsv } from '../helpers/csv.ts';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
 // The JCM's project list (147 projects, 15 partner countries) and the Mongolia–Japan issuance table
@@ -175,8 +175,7 @@ describe('JCM file mode, malformed rows', () => {
     const text = readFileSync(fixture('issuance_records.csv'), 'utf8').split(/\r?\n/);
     const headerLine = text[0]!;
     const headers = Object.keys(issuanceCsv[0]!);
-    const quote = (v: string) => `"${v.replace(/"/g, '""')}"`;
-    const line = (r: Record<string, string>) => headers.map((h) => quote(r[h] ?? '')).join(',');
+    const line = (r: Record<string, string>) => csvLine(headers.map((h) => r[h] ?? ''));
     const good = issuanceCsv.find((r) => r.reference_no === 'MN004' && r.country === 'Japan')!;
     const corrupt = (changes: Record<string, string>) => ({ ...good, ...changes });
     const path = join(dir, 'jcm-broken.csv');
