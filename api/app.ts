@@ -4,19 +4,23 @@ import helmet from 'helmet';
 import { dashboardRouter } from '../dashboard/serve.ts';
 import { DEFAULT_API_LIMITS, type ApiLimits } from '../schema/config.ts';
 import type { DatabaseHandle } from '../schema/database.ts';
-import { tokenOf } from './auth.ts';
+import { authenticate, InvalidApiKey, tokenOf, type Viewer } from './auth.ts';
+import { boundedBody } from './body.ts';
 import { exportRouter } from './export.ts';
 import { createGraphqlHandler } from './graphql/index.ts';
 import { healthHandler } from './health.ts';
 import { measureRequests, metricsHandler } from './metrics.ts';
 
-/** JSON bodies larger than this are refused before parsing (uploads are multipart and limited per file). */
-const MAX_JSON_BYTES = 256 * 1024;
+/** The verified caller of a request to /graphql or /export (set by the authentication step below). */
+export const viewerOf = (res: express.Response): Viewer => res.locals.viewer as Viewer;
+
+const refuse = (res: express.Response, status: number, message: string, code: string) =>
+  void res.status(status).json({ errors: [{ message, extensions: { code } }] });
 
 /**
  * The HTTP application: the dashboard at /, the GraphQL API (with GraphiQL at GET /graphql), CAD Trust
- * downloads under /export, /health and /metrics, behind security headers, a request size limit and rate
- * limits per address and per API key.
+ * downloads under /export, /health and /metrics, behind security headers, request size limits, and rate
+ * limits per address and per verified API key.
  */
 export function createApp(handle: DatabaseHandle, limits: ApiLimits = DEFAULT_API_LIMITS): express.Express {
   const app = express();
@@ -39,35 +43,41 @@ export function createApp(handle: DatabaseHandle, limits: ApiLimits = DEFAULT_AP
   app.get('/health', healthHandler(handle));
   app.get('/metrics', metricsHandler);
 
-  if (limits.rateLimitPerMinute > 0) {
-    const refused = (_req: express.Request, res: express.Response) => {
-      res.status(429).json({ errors: [{ message: `too many requests: at most ${limits.rateLimitPerMinute} a minute; retry after the time in the RateLimit header`, extensions: { code: 'RATE_LIMITED' } }] });
-    };
-    const keyOf = (req: express.Request) => tokenOf({ authorization: req.get('authorization'), apiKey: req.get('x-api-key') })?.slice(0, 16);
-    const address = (req: express.Request) => ipKeyGenerator(req.ip ?? 'unknown');
-    app.use(['/graphql', '/export'], rateLimit({
-      windowMs: 60_000, limit: limits.rateLimitPerMinute, standardHeaders: 'draft-8', legacyHeaders: false, handler: refused,
-      keyGenerator: (req) => keyOf(req) ?? `address:${address(req)}`,
-    }));
-    // However many keys one address holds, it gets a bounded share.
-    app.use(['/graphql', '/export'], rateLimit({
-      windowMs: 60_000, limit: limits.rateLimitPerMinute * 4, standardHeaders: false, legacyHeaders: false, handler: refused,
-      keyGenerator: (req) => `address:${address(req)}`,
-    }));
-  }
-  app.use('/graphql', (req, res, next) => {
-    const length = Number(req.get('content-length') ?? 0);
-    const multipart = /^multipart\/form-data/i.test(req.get('content-type') ?? '');
-    const max = multipart ? limits.maxUploadBytes + MAX_JSON_BYTES : MAX_JSON_BYTES;
-    if (length > max) {
-      res.status(413).json({ errors: [{ message: `the request is ${length.toLocaleString('en-US')} bytes; at most ${max.toLocaleString('en-US')} are accepted`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
-      return;
+  const api = ['/graphql', '/export'];
+  const address = (req: express.Request) => `address:${ipKeyGenerator(req.ip ?? 'unknown')}`;
+  const perMinute = limits.rateLimitPerMinute;
+  // However many keys one address holds, it gets a bounded share.
+  if (perMinute > 0) app.use(api, rateLimiter(perMinute * 4, address, false));
+  app.use(api, async (req, res, next) => {
+    try {
+      res.locals.viewer = await authenticate(handle.db, tokenOf({ authorization: req.get('authorization'), apiKey: req.get('x-api-key') }));
+      res.locals.refusal = undefined;
+    } catch (error) {
+      if (!(error instanceof InvalidApiKey)) return next(error);
+      res.locals.viewer = { role: 'anonymous', organizationId: null, apiKeyId: null } satisfies Viewer;
+      res.locals.refusal = error.message;
     }
     next();
   });
-  const graphql = createGraphqlHandler(handle.db, { maxUploadBytes: limits.maxUploadBytes });
-  app.use('/graphql', graphql as unknown as express.RequestHandler);
-  app.use('/export', exportRouter(handle.db));
+  // A verified key has its own bucket; a caller without one, or whose key is refused, counts against its
+  // address, never against the bucket of a key it merely names.
+  if (perMinute > 0) {
+    app.use(api, rateLimiter(perMinute, (req, res) => {
+      const { apiKeyId } = viewerOf(res);
+      return apiKeyId !== null ? `key:${apiKeyId}` : address(req);
+    }));
+  }
+  app.use(api, (_req, res, next) => (res.locals.refusal ? refuse(res, 401, res.locals.refusal as string, 'UNAUTHENTICATED') : next()));
+  app.use('/graphql', boundedBody(limits.maxUploadBytes));
+  app.use('/graphql', createGraphqlHandler(handle, limits) as unknown as express.RequestHandler);
+  app.use('/export', exportRouter(handle, limits));
   app.use(dashboardRouter());
   return app;
+
+  function rateLimiter(limit: number, keyGenerator: (req: express.Request, res: express.Response) => string, headers = true) {
+    return rateLimit({
+      windowMs: 60_000, limit, standardHeaders: headers ? 'draft-8' : false, legacyHeaders: false, keyGenerator,
+      handler: (_req, res) => refuse(res, 429, `too many requests: at most ${perMinute} a minute; retry after the time in the RateLimit header`, 'RATE_LIMITED'),
+    });
+  }
 }

@@ -1,5 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { eq } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import { apiKeys } from '../schema/db/index.ts';
 import type { Database } from '../schema/database.ts';
 import { sha256 } from '../jobs/batches.ts';
@@ -37,16 +37,20 @@ export async function createApiKey(db: Database, input: { name: string; role: Ex
   return { id: row!.id, key };
 }
 
-// Keys are looked up on every request; a short cache keeps that off the database without letting a
-// revoked key live on for long.
-const CACHE_MS = 30_000;
-const cache = new Map<string, { viewer: Viewer; until: number }>();
+/** Revokes a key: from the next request on, no instance sharing the database accepts it. */
+export async function revokeApiKey(db: Database, id: number): Promise<boolean> {
+  const revoked = await db.update(apiKeys).set({ revokedAt: new Date() })
+    .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt))).returning({ id: apiKeys.id });
+  return revoked.length > 0;
+}
 
-/** The viewer a bearer token stands for. Throws InvalidApiKey for a malformed, unknown or revoked key. */
+/**
+ * The viewer a bearer token stands for. Throws InvalidApiKey for a malformed, unknown or revoked key.
+ * The key is checked in the database on every request (one probe of a unique index), so a revocation
+ * holds at once in every instance; nothing is remembered between requests.
+ */
 export async function authenticate(db: Database, token: string | undefined): Promise<Viewer> {
   if (!token) return ANONYMOUS;
-  const cached = cache.get(token);
-  if (cached && cached.until > Date.now()) return cached.viewer;
   const match = KEY_PATTERN.exec(token);
   if (!match) throw new InvalidApiKey('the API key is malformed: expected tly_<12 hex>_<43 characters>');
   const [row] = await db.select().from(apiKeys).where(eq(apiKeys.keyPrefix, match[1]!));
@@ -54,15 +58,7 @@ export async function authenticate(db: Database, token: string | undefined): Pro
   if (!row || row.revokedAt || !timingSafeEqual(given, Buffer.from(row.keyHash, 'hex'))) {
     throw new InvalidApiKey('the API key is unknown or revoked');
   }
-  const viewer: Viewer = { role: row.role, organizationId: row.organizationId, apiKeyId: row.id };
-  if (cache.size > 10_000) cache.clear();
-  cache.set(token, { viewer, until: Date.now() + CACHE_MS });
-  return viewer;
-}
-
-/** Forgets cached keys (after a revocation). */
-export function forgetKeys(): void {
-  cache.clear();
+  return { role: row.role, organizationId: row.organizationId, apiKeyId: row.id };
 }
 
 /** The token of a request: `Authorization: Bearer <key>` or `X-Api-Key: <key>`. */

@@ -1,15 +1,13 @@
-// CSV for exports (RFC 4180): a header from the first row's keys, fields quoted when they hold a comma,
-// quote or line break, CRLF line ends. A field that a spreadsheet would run as a formula (=, +, -, @ at
-// the start of text) is prefixed with an apostrophe, so an export opened in Excel cannot execute a
-// value a registry published.
+import { safeCell } from '../jobs/safe-cell.ts';
 
-const FORMULA = /^[=+\-@\t\r]/;
+// CSV for exports (RFC 4180): a header from the first row's keys, fields quoted when they hold a comma,
+// quote or line break, CRLF line ends. Every field is made safe for spreadsheets (jobs/safe-cell.ts),
+// so an export opened in Excel cannot run a value a registry or an uploader published.
 
 function field(value: unknown): string {
   if (value === null || value === undefined) return '';
   if (Array.isArray(value)) return field(value.join(' '));
-  let text = typeof value === 'object' ? JSON.stringify(value) : String(value);
-  if (typeof value === 'string' && FORMULA.test(text) && !/^-?\d/.test(text)) text = `'${text}`;
+  const text = safeCell(typeof value === 'object' ? JSON.stringify(value) : String(value));
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 

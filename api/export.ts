@@ -1,9 +1,10 @@
 import express from 'express';
 import { eq } from 'drizzle-orm';
 import { CadtExportError, cadtV1Workbook, exportCadt, type CadtExportFilter, type CadtFormat } from '../jobs/cadt-export.ts';
+import type { ApiLimits } from '../schema/config.ts';
 import { organizations } from '../schema/db/index.ts';
-import type { Database } from '../schema/database.ts';
-import { authenticate, InvalidApiKey, tokenOf } from './auth.ts';
+import type { DatabaseHandle } from '../schema/database.ts';
+import type { Viewer } from './auth.ts';
 
 // Downloads of a ledger slice in CAD Trust form (jobs/cadt-export.ts), for feeding a CAD Trust node:
 //
@@ -35,7 +36,7 @@ function values(query: express.Request['query'], name: string): string[] | undef
   return list.length ? list : undefined;
 }
 
-export function exportRouter(db: Database): express.Router {
+export function exportRouter(handle: DatabaseHandle, limits: ApiLimits): express.Router {
   const router = express.Router();
   router.get('/:file', async (req, res, next) => {
     try {
@@ -44,13 +45,9 @@ export function exportRouter(db: Database): express.Router {
         refuse(res, 404, `no export "${req.params.file}": Tally serves ${Object.keys(FILES).map((f) => `/export/${f}`).join(', ')}`, 'NOT_FOUND');
         return;
       }
-      let viewer;
-      try {
-        viewer = await authenticate(db, tokenOf({ authorization: req.get('authorization'), apiKey: req.get('x-api-key') }));
-      } catch (error) {
-        if (error instanceof InvalidApiKey) return refuse(res, 401, error.message, 'UNAUTHENTICATED');
-        throw error;
-      }
+      // The caller was verified before the request got here (api/app.ts).
+      const viewer = res.locals.viewer as Viewer;
+      const db = handle.withStatementTimeout(viewer.apiKeyId === null ? limits.statementTimeoutMs.anonymous : limits.statementTimeoutMs.key);
       const vintage = values(req.query, 'vintage')?.[0];
       const range = vintage?.match(/^(\d{4})(?:-(\d{4}))?$/);
       if (vintage && !range) return refuse(res, 400, `vintage: expected a year or a range of years (2016-2020), got "${vintage}"`, 'BAD_USER_INPUT');

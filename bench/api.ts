@@ -10,7 +10,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import { Pool } from 'undici';
 import { createApp } from '../api/app.ts';
 import { readSerial } from '../connectors/serials.ts';
-import type { ApiLimits } from '../schema/config.ts';
+import { DEFAULT_API_LIMITS, type ApiLimits } from '../schema/config.ts';
 import { openDatabase, rows, textArray, visibleTo, type Database, type DatabaseHandle } from '../schema/database.ts';
 import { percentile } from './serial-lookup.ts';
 
@@ -48,7 +48,7 @@ const ONE_CLIENT_REQUESTS = 2_000;
 const CLIENTS = 32;
 const LOAD_SECONDS = 10;
 const TREND_RUNS = 5;
-const LIMITS: ApiLimits = { rateLimitPerMinute: 0, maxUploadBytes: 1024 };
+const LIMITS: ApiLimits = { ...DEFAULT_API_LIMITS, rateLimitPerMinute: 0, maxUploadBytes: 1024 };
 
 const LOOKUP = 'query Lookup($s: String!) { lookup(serial: $s) { blocks { serial status { code } project { key } } } }';
 const TRENDS = 'query Trends { trends(groupBy: [REGISTRY]) { points { year issued retired cancelled } } }';

@@ -32,6 +32,12 @@ export function matchFormat(headers: readonly string[], registry?: string): File
     .sort((a, b) => b.requiredHeaders.length - a.requiredHeaders.length)[0];
 }
 
+/** Columns found, as a message shows them: the first 50, each cut at 100 characters, and how many more. */
+export function describeColumns(headers: readonly string[]): string {
+  const shown = headers.slice(0, 50).map((h) => (h.length > 100 ? `${h.slice(0, 100)}…` : h));
+  return `${shown.join(', ')}${headers.length > 50 ? ` … and ${(headers.length - 50).toLocaleString('en-US')} more (${headers.length.toLocaleString('en-US')} in all)` : ''}`;
+}
+
 /**
  * The export a file is, from its header row: the format whose required columns are all present
  * (the most specific when several are), limited to one registry when the user names it.
@@ -45,7 +51,7 @@ export function identifyFormat(headers: readonly string[], registry?: string): F
   const match = matchFormat(headers, registry);
   if (match) return match;
   const expected = candidates.map((f) => `  ${f.id}: ${f.description}\n    needs columns: ${f.requiredHeaders.join(', ')}`).join('\n');
-  throw new Error(`the file's columns match no export Tally knows${registry ? ` for ${registry}` : ''}.\nfound columns: ${headers.join(', ')}\nexpected one of:\n${expected}`);
+  throw new Error(`the file's columns match no export Tally knows${registry ? ` for ${registry}` : ''}.\nfound columns: ${describeColumns(headers)}\nexpected one of:\n${expected}`);
 }
 
 /**

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { batches } from '../schema/db/index.ts';
-import { rows, type Database } from '../schema/database.ts';
+import { RUNNER_LOCK_CLASS, rows, runnerToken, type Database } from '../schema/database.ts';
+import { log } from '../schema/log.ts';
 
 // Batches are the unit of atomicity and the links of a tamper-evident chain (DESIGN §3):
 // digest = sha256(previous batch's digest + this batch's records digest). Sealing takes a
@@ -31,9 +32,29 @@ export type BatchStart = {
   apiKeyId?: number | undefined;
 };
 
+/**
+ * Marks failed, as interrupted, every `running` batch whose process is gone: no live process holds its
+ * runner token (a process holds its token's advisory lock for as long as it lives, so a token nobody
+ * holds belongs to a process that died: `kill -9`, a lost machine). Run when a process starts serving
+ * and before every batch. Returns how many batches it marked.
+ */
+export async function failInterruptedBatches(db: Database): Promise<number> {
+  const mine = await runnerToken(db);
+  const [marked] = await rows<{ n: number }>(db, sql`with marked as (update batches
+      set status = 'failed', finished_at = greatest(now(), started_at),
+        errors = jsonb_build_array(jsonb_build_object('locator', 'batch', 'code', 'interrupted',
+          'message', 'interrupted: the process running this batch stopped before it finished; nothing from it was stored'))
+      where status = 'running' and runner_token is distinct from ${mine}
+        and (runner_token is null or pg_try_advisory_xact_lock(${RUNNER_LOCK_CLASS}, runner_token))
+      returning 1) select count(*)::int as n from marked`);
+  return marked?.n ?? 0;
+}
+
 /** Records a running batch, committed at once, so that a batch that later fails is still on record. */
 export async function startBatch(db: Database, start: BatchStart): Promise<number> {
+  await failInterruptedBatches(db);
   const [row] = await db.insert(batches).values({
+    runnerToken: await runnerToken(db),
     kind: start.kind,
     connector: start.connector,
     registryId: start.registryId,
@@ -42,6 +63,7 @@ export async function startBatch(db: Database, start: BatchStart): Promise<numbe
     isPrivate: start.isPrivate ?? false,
     apiKeyId: start.apiKeyId,
   }).returning({ id: batches.id });
+  log.debug({ batchId: row!.id, connector: start.connector, source: start.source }, 'batch started');
   return row!.id;
 }
 
@@ -55,7 +77,7 @@ export async function sealBatch(tx: Database, batchId: number, recordsDigest: st
       and not exists (select 1 from batches c where c.previous_batch_id = b.id and c.status = 'committed')`);
   const previousBatchId = tip ? Number(tip.id) : null;
   const digest = sha256(`${tip?.digest ?? ''}${recordsDigest}`);
-  await tx.update(batches).set({
+  const sealed = await tx.update(batches).set({
     status: 'committed',
     finishedAt: new Date(),
     counts: outcome.counts,
@@ -63,11 +85,12 @@ export async function sealBatch(tx: Database, batchId: number, recordsDigest: st
     recordsDigest,
     previousBatchId,
     digest,
-  }).where(eq(batches.id, batchId));
+  }).where(and(eq(batches.id, batchId), eq(batches.status, 'running'))).returning({ id: batches.id });
+  // Another process took this batch for interrupted (its runner lock was lost with its connection).
+  if (sealed.length === 0) throw new Error(`batch ${batchId} was marked interrupted while it ran; nothing from it was stored`);
   return { digest, previousBatchId };
 }
 
-/** Marks a batch failed with its reason; its records were rolled back with the transaction. */
 /**
  * Thrown inside a batch's transaction to end a preview: everything was read, checked and counted, and
  * the rollback keeps none of it. The batch's own row is then removed, so a preview leaves no trace.
@@ -82,6 +105,7 @@ export async function discardBatch(db: Database, batchId: number): Promise<void>
   await db.delete(batches).where(eq(batches.id, batchId));
 }
 
+/** Marks a batch failed with its reason; its records were rolled back with the transaction. */
 export async function failBatch(db: Database, batchId: number, reason: string, outcome: BatchOutcome): Promise<void> {
   await db.update(batches).set({
     status: 'failed',

@@ -7,6 +7,7 @@ import { cadtV2Entities, type CadtV2Document } from '../connectors/cad-trust/exp
 import type { LedgerSlice, SliceBlock, SliceIssuance, SliceLabel, SliceProject, SliceRegistry } from '../connectors/cad-trust/slice.ts';
 import { bigintArray, rows, textArray, visibleTo, type Database } from '../schema/database.ts';
 import { isTerm, vocabularies } from '../schema/taxonomy/index.ts';
+import { safeCellValue } from './safe-cell.ts';
 
 // Any slice of the ledger in CAD Trust form, so Tally can feed a CAD Trust node (or a national registry can
 // take back what Tally holds of it): v1 as the template's tables (a JSON document or a workbook with one
@@ -181,7 +182,7 @@ export function cadtV1Workbook(document: CadtV1Document): ExcelJS.Workbook {
     const sheet = workbook.addWorksheet(table);
     const columns = V1_EXPORT_COLUMNS[table];
     sheet.addRow([...columns]);
-    for (const row of document[table] ?? []) sheet.addRow(columns.map((c) => row[c] ?? null));
+    for (const row of document[table] ?? []) sheet.addRow(columns.map((c) => safeCellValue(row[c] ?? null)));
   }
   return workbook;
 }

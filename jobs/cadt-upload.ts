@@ -7,7 +7,7 @@ import { readCadtV2File, V2_ENTITIES, type V2Entity, type V2Problem, type V2Row 
 import { cadtTableOfSheet, readCadtFile, type CadtRow, CADT_TABLES } from '../connectors/cad-trust/v1.ts';
 import type { Mapped, RawRecord } from '../connectors/types.ts';
 import { registries } from '../schema/db/index.ts';
-import { rows, textArray, visibleTo, type Database } from '../schema/database.ts';
+import { ownedBy, rows, textArray, type Database } from '../schema/database.ts';
 import { ingest, type IngestOptions, type IngestSummary } from './ingest.ts';
 
 // A national registry's upload in the CAD Trust v1 template, or of CAD Trust v2 records
@@ -18,7 +18,7 @@ import { ingest, type IngestOptions, type IngestSummary } from './ingest.ts';
 
 export const CADT_CONNECTOR = 'cadt-v1';
 
-/** Projects of earlier uploads and other sources that this organization can see, which the upload refers to. */
+/** Projects of this source's earlier uploads (the same organization, or none) that the upload refers to. */
 async function lookUpLedger(db: Database, uploaded: CadtRow[], viewer: number | null): Promise<CadtLedger> {
   const refs = cadtReferences(uploaded);
   type Found = { key: string; registry: string; registry_project_id: string; country: string | null; methodology: string | null };
@@ -31,17 +31,17 @@ async function lookUpLedger(db: Database, uploaded: CadtRow[], viewer: number | 
       r.payload->>'warehouseProjectId' as key, ${columns}
     from raw_records r join record_lineage l on l.raw_record_id = r.id join projects p on p.id = l.project_id
     where r.stream = 'cadt-projects' and r.payload->>'warehouseProjectId' = any(${textArray(refs.warehouseProjectIds)})
-      and ${visibleTo('r', viewer)} and ${visibleTo('p', viewer)}
+      and ${ownedBy('r', viewer)} and ${ownedBy('p', viewer)}
     order by r.payload->>'warehouseProjectId', r.id desc`);
   const byLink = refs.links.length === 0 ? [] : await rows<Found>(db, sql`select distinct on (p.registry_url) p.registry_url as key, ${columns}
-    from projects p where p.registry_url = any(${textArray(refs.links)}) and ${visibleTo('p', viewer)}
+    from projects p where p.registry_url = any(${textArray(refs.links)}) and ${ownedBy('p', viewer)}
     order by p.registry_url, p.id`);
   const byIssuance = refs.issuanceIds.length === 0 ? [] : await rows<Found>(db, sql`select distinct on (i.issuance_key) i.issuance_key as key, ${columns}
     from issuances i join projects p on p.id = i.project_id
-    where i.issuance_key = any(${textArray(refs.issuanceIds)}) and ${visibleTo('i', viewer)}
+    where i.issuance_key = any(${textArray(refs.issuanceIds)}) and ${ownedBy('i', viewer)}
     order by i.issuance_key, i.id`);
   const units = refs.warehouseUnitIds.length === 0 ? [] : await rows<{ block_key: string; registry_id: string }>(db, sql`select block_key, registry_id
-    from unit_blocks b where b.block_key = any(${textArray(refs.warehouseUnitIds)}) and ${visibleTo('b', viewer)}`);
+    from unit_blocks b where b.block_key = any(${textArray(refs.warehouseUnitIds)}) and ${ownedBy('b', viewer)}`);
   const schemes = await rows<{ id: string; serial_scheme: string }>(db, sql`select id, serial_scheme from registries`);
   return {
     serialSchemes: new Map(schemes.map((s) => [s.id, s.serial_scheme])),
@@ -115,7 +115,7 @@ export const CADT_V2_CONNECTOR = 'cadt-v2';
 const REFERENCE_ROUNDS = 5;
 
 /**
- * The v2 records of this organization's earlier uploads (and public ones) that the upload refers to, and
+ * The v2 records of this source's earlier uploads (the same organization, or none) that the upload refers to, and
  * the ledger projects the earlier projects became. Raw records keep each v2 record as received, by key.
  */
 async function lookUpV2Ledger(db: Database, uploaded: V2Row[], viewer: number | null): Promise<CadtV2Ledger> {
@@ -125,7 +125,7 @@ async function lookUpV2Ledger(db: Database, uploaded: V2Row[], viewer: number | 
     const found: { entity: V2Entity; values: Record<string, unknown> }[] = [];
     for (const [entity, ids] of wanted) {
       const list = await rows<{ record_key: string; payload: Record<string, unknown> }>(db, sql`select distinct on (r.record_key) r.record_key, r.payload
-        from raw_records r where r.stream = ${`cadt-v2-${entity}`} and r.record_key = any(${textArray(ids)}) and ${visibleTo('r', viewer)}
+        from raw_records r where r.stream = ${`cadt-v2-${entity}`} and r.record_key = any(${textArray(ids)}) and ${ownedBy('r', viewer)}
         order by r.record_key, r.id desc`);
       const byId = earlier.get(entity) ?? new Map<string, Record<string, unknown>>();
       earlier.set(entity, byId);
@@ -150,7 +150,7 @@ async function lookUpV2Ledger(db: Database, uploaded: V2Row[], viewer: number | 
   if (keys.length > 0) {
     const found = await rows<{ key: string; registry: string; registry_project_id: string; country: string | null; methodology: string | null }>(db, sql`
       select p.key, p.registry_id as registry, p.registry_project_id, p.country, p.methodology_raw as methodology from projects p
-      where p.key = any(${textArray(keys.map((k) => k.key))}) and ${visibleTo('p', viewer)}`);
+      where p.key = any(${textArray(keys.map((k) => k.key))}) and ${ownedBy('p', viewer)}`);
     const byKey = new Map(found.map((p) => [p.key, p]));
     for (const { id, key } of keys) {
       const p = byKey.get(key);

@@ -1,14 +1,19 @@
 import { parseArgs } from 'node:util';
-import { and, eq, isNull } from 'drizzle-orm';
-import { createApiKey, type Role } from '../api/auth.ts';
-import { apiKeys, organizations } from '../schema/db/index.ts';
+import { eq } from 'drizzle-orm';
+import { createApiKey, revokeApiKey, type Role } from '../api/auth.ts';
+import { apiKeys, organizationParties, organizations } from '../schema/db/index.ts';
 import type { Database } from '../schema/database.ts';
+import { partiesOf } from './article6/aef-upload.ts';
 
 // `tally org add` and `tally key create|list|revoke`: how the first admin key, and any key, comes to
 // exist. The API's admin mutations do the same once an admin key exists.
 
 export const orgUsage = `usage: tally org add <slug> --name <name> [--name-ja <name>] [--country <ISO alpha-2>]
-       tally org list`;
+       tally org list
+       tally org grant <slug> --party <ISO alpha-3>
+
+An organization publishes Article 6 (AEF) submissions for its own country's Party; grant lets it
+publish for another one too (a registry operator serving several governments).`;
 
 export const keyUsage = `usage: tally key create --role admin|publisher|reader [--organization <slug>] [--name <label>]
        tally key list
@@ -19,11 +24,29 @@ organization's private records. The key is printed once; Tally keeps only its ha
 
 export async function orgCommand(db: Database, args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: {
-    name: { type: 'string' }, 'name-ja': { type: 'string' }, country: { type: 'string' },
+    name: { type: 'string' }, 'name-ja': { type: 'string' }, country: { type: 'string' }, party: { type: 'string' },
   } });
   const [action, slug] = positionals;
   if (action === 'list') {
-    for (const o of await db.select().from(organizations).orderBy(organizations.slug)) console.log(`${o.slug}\t${o.name}${o.country ? `\t${o.country}` : ''}`);
+    for (const o of await db.select().from(organizations).orderBy(organizations.slug)) {
+      const parties = await partiesOf(db, o.id);
+      console.log(`${o.slug}\t${o.name}${o.country ? `\t${o.country}` : ''}${parties.length ? `\tpublishes for ${parties.join(', ')}` : ''}`);
+    }
+    return 0;
+  }
+  if (action === 'grant') {
+    const party = values.party?.toUpperCase();
+    if (!slug || !party || !/^[A-Z]{3}$/.test(party)) {
+      console.error(orgUsage);
+      return 2;
+    }
+    const [org] = await db.select({ id: organizations.id }).from(organizations).where(eq(organizations.slug, slug));
+    if (!org) {
+      console.error(`tally org grant: no organization "${slug}"`);
+      return 1;
+    }
+    await db.insert(organizationParties).values({ organizationId: org.id, party }).onConflictDoNothing();
+    console.log(`${slug} publishes for ${(await partiesOf(db, org.id)).join(', ')}`);
     return 0;
   }
   if (action !== 'add' || !slug || !values.name) {
@@ -62,9 +85,9 @@ export async function keyCommand(db: Database, args: string[]): Promise<number> 
     return 0;
   }
   if (action === 'revoke' && id && /^\d+$/.test(id)) {
-    const revoked = await db.update(apiKeys).set({ revokedAt: new Date() }).where(and(eq(apiKeys.id, Number(id)), isNull(apiKeys.revokedAt))).returning({ id: apiKeys.id });
-    console.log(revoked.length ? `key ${id} revoked` : `no active key ${id}`);
-    return revoked.length ? 0 : 1;
+    const revoked = await revokeApiKey(db, Number(id));
+    console.log(revoked ? `key ${id} revoked` : `no active key ${id}`);
+    return revoked ? 0 : 1;
   }
   const roles: Role[] = ['admin', 'publisher', 'reader'];
   if (action !== 'create' || !roles.includes(values.role as Role)) {

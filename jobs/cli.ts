@@ -4,6 +4,7 @@ import { readConfig, type Config } from '../schema/config.ts';
 import { migrateDatabase, openDatabase, type DatabaseHandle } from '../schema/database.ts';
 import { log } from '../schema/log.ts';
 import { ingestCommand } from './cli-ingest.ts';
+import { failInterruptedBatches } from './batches.ts';
 import { loadSamplesIfEmpty } from './samples.ts';
 import { readSources, startScheduler } from './scheduler.ts';
 import { syncCommand } from './cli-sync.ts';
@@ -48,6 +49,8 @@ const commands: Record<string, Command> = {
 
   async serve(config) {
     const handle = await openMigrated(config);
+    const interrupted = await failInterruptedBatches(handle.db);
+    if (interrupted > 0) log.warn({ batches: interrupted }, 'batches left running by a process that stopped are marked failed (interrupted)');
     if (handle.kind === 'pglite' && config.loadSamples) {
       const loaded = await loadSamplesIfEmpty(handle.db);
       if (loaded > 0) log.info({ files: loaded }, 'empty embedded database: loaded the bundled registry samples');

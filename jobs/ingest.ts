@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { sql, type SQL } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import { CanonicalRecord, type BlockRecord, type EventRecord, type IssuanceRecord, type LabelRecord, type ProjectRecord } from '../schema/canonical.ts';
 import { events, issuances, labelBlocks, labels, projects, rawRecords, recordLineage, unitBlocks } from '../schema/db/index.ts';
-import { rows, visibleTo, type Database } from '../schema/database.ts';
+import { ownedBy, rows, type Database } from '../schema/database.ts';
 import { log } from '../schema/log.ts';
 import type { Mapped, RawRecord, RowError } from '../connectors/types.ts';
 import { discardBatch, failBatch, PreviewOnly, sealBatch, sha256, stableJson, startBatch } from './batches.ts';
@@ -83,7 +83,7 @@ const specs = {
   raw: { table: rawRecords, key: ['contentHash', 'stream', 'registryId', 'ownerOrganizationId'] },
   project: {
     table: projects,
-    key: ['registryId', 'registryProjectId'],
+    key: ['registryId', 'registryProjectId', 'ownerOrganizationId'],
     merge: Object.fromEntries(['name', 'nameJa', 'proponent', 'country', 'region', 'projectType', 'category', 'reductionRemoval',
       'methodologies', 'methodologyRaw', 'methodologyUnmatched', 'status', 'statusRaw', 'creditingPeriodStart', 'creditingPeriodEnd',
       'registeredOn', 'estimatedAnnualQuantity', 'estimatedTotalQuantity', 'eligibility', 'coBenefits', 'latitude', 'longitude', 'registryUrl', 'otherPrograms',
@@ -116,7 +116,7 @@ const specs = {
   // give and others do not (a file export's beneficiary, an API without retirement dates) are kept.
   block: {
     table: unitBlocks,
-    key: ['registryId', 'blockKey'],
+    key: ['registryId', 'blockKey', 'ownerOrganizationId'],
     merge: {
       ...Object.fromEntries(['projectId', 'issuanceId', 'numberSpace', 'serialStart', 'serialEnd', 'serialRaw', 'quantity', 'vintageStart',
         'vintageEnd', 'vintageYear', 'creditType', 'unitType', 'status', 'supersededInBatchId'].map((c) => [c, 'replace'])),
@@ -131,7 +131,7 @@ const specs = {
     merge: Object.fromEntries(['creditingPeriodStart', 'creditingPeriodEnd', 'validityPeriodStart', 'validityPeriodEnd', 'unitQuantity', 'labelLink'].map((c) => [c, 'coalesce'])),
   },
   labelBlock: { table: labelBlocks, key: ['labelId', 'blockId'], returnIds: false },
-  event: { table: events, key: ['registryId', 'eventKey'], returnIds: false },
+  event: { table: events, key: ['registryId', 'eventKey', 'ownerOrganizationId'], returnIds: false },
   lineage: { table: recordLineage, key: ['rawRecordId', 'projectId', 'issuanceId', 'blockId'], returnIds: false },
 } satisfies Record<string, WriteSpec>;
 
@@ -153,9 +153,6 @@ export async function ingest(db: Database, input: IngestInput, options: IngestOp
     projects: tally(), issuances: tally(), blocks: { ...tally(), superseded: 0 }, labels: tally(), events: { new: 0, existing: 0 }, errors: [], warnings: [],
   };
   const recordsHash = createHash('sha256');
-  // Whether any other organization keeps private ledger rows: only then must natural keys be checked
-  // against them (a batch must never merge into, or attach to, a row it cannot see).
-  let othersKeepPrivateRows: Promise<boolean> | undefined;
   const chunkSize = options.chunkSize ?? 2000;
   const projectIds = new Map<string, number>();
   const seenProjects = new Set<string>();
@@ -204,7 +201,7 @@ export async function ingest(db: Database, input: IngestInput, options: IngestOp
       // A large batch changes the tables' sizes by orders of magnitude inside this transaction; without
       // fresh statistics the planner picks nested loops over them for the set-based steps below.
       if (summary.rowsRead >= ANALYZE_AFTER_ROWS) await tx.execute(sql`analyze raw_records, record_lineage, unit_blocks, issuances, events`);
-      for (const snapshot of input.snapshots ?? []) summary.blocks.superseded += await supersedeUnlisted(tx, batchId, input.registry, snapshot.statuses);
+      for (const snapshot of input.snapshots ?? []) summary.blocks.superseded += await supersedeUnlisted(tx, batchId, input.registry, ownership.ownerOrganizationId, snapshot.statuses);
       await sumIssuancesFromBlocks(tx, batchId);
       summary.events.new += await appendStateEvents(tx, batchId);
       if (options.rejectOnRowErrors && summary.errors.length > 0) {
@@ -288,12 +285,6 @@ export async function ingest(db: Database, input: IngestInput, options: IngestOp
 
     const rawId = (v: Valid<unknown>) => raw.ids[v.rawIndex]!;
 
-    // Records whose natural key is another organization's private row are refused: this batch may
-    // neither see nor change that row.
-    const locatorOf = (rawIndex: number) => chunk[rawIndex]!.locator;
-    found.project = await notKeptElsewhere(tx, found.project, 'projects', ['registry_id', 'registry_project_id'], 'text',
-      (v) => [v.record.registry, v.record.registryProjectId], (v) => `project ${v.record.registry}:${v.record.registryProjectId}`, (v) => locatorOf(v.rawIndex));
-
     // Projects, with the taxonomy applied.
     await keepKnownNames(tx, found.project);
     const projectWrite = await writeRows(tx, specs.project, found.project.map((v) =>
@@ -326,10 +317,8 @@ export async function ingest(db: Database, input: IngestInput, options: IngestOp
       return projectId === undefined ? [] : [{ v, row: issuanceRow(v.record, projectId, ownership, batchId) }];
     });
     const issuanceIds = new Map<string, number>();
-    const issuancesAllowed = new Set(await notKeptElsewhere(tx, issuanceInput, 'issuances', ['project_id', 'issuance_key'], 'bigint',
-      (x) => [x.row.projectId, x.row.issuanceKey], (x) => `issuance ${x.v.record.registry}:${x.v.record.registryProjectId} ${x.row.issuanceKey}`, (x) => locatorOf(x.v.rawIndex)));
     for (const fromBlocks of [false, true]) {
-      const part = issuanceInput.filter((x) => x.row.quantityFromBlocks === fromBlocks && issuancesAllowed.has(x));
+      const part = issuanceInput.filter((x) => x.row.quantityFromBlocks === fromBlocks);
       const write = await writeRows(tx, fromBlocks ? specs.issuanceFromBlocks : specs.issuance, part.map((x) => x.row));
       count(summary.issuances, write, seenIssuances);
       part.forEach((x, i) => {
@@ -346,9 +335,6 @@ export async function ingest(db: Database, input: IngestInput, options: IngestOp
     });
     await resolveIssuances(tx, blockInput.filter((x) => x.row.issuanceId === null).map((x) => ({ projectId: x.row.projectId, issuanceKey: x.v.record.issuanceKey })), issuanceIds);
     for (const x of blockInput) if (x.v.record.issuanceKey && x.row.issuanceId === null) x.row.issuanceId = issuanceIds.get(`${x.row.projectId}|${x.v.record.issuanceKey}`) ?? null;
-    const blocksAllowed = new Set(await notKeptElsewhere(tx, blockInput, 'unit_blocks', ['registry_id', 'block_key'], 'text',
-      (x) => [x.row.registryId, x.row.blockKey], (x) => `block ${x.row.registryId} ${x.row.blockKey}`, (x) => locatorOf(x.v.rawIndex)));
-    for (let i = blockInput.length - 1; i >= 0; i -= 1) if (!blocksAllowed.has(blockInput[i]!)) blockInput.splice(i, 1);
     const blockWrite = await writeRows(tx, specs.block, blockInput.map((x) => x.row));
     count(summary.blocks, blockWrite);
     const blockIds = new Map(blockInput.map((x, i) => [`${x.row.registryId}|${x.row.blockKey}`, blockWrite.ids[i]!]));
@@ -393,7 +379,7 @@ export async function ingest(db: Database, input: IngestInput, options: IngestOp
       const stored = await rows<{ id: string | number; registry_id: string; block_key: string }>(tx, sql`select b.id, b.registry_id, b.block_key
         from unit_blocks b join jsonb_to_recordset(${JSON.stringify(wanted)}::jsonb) as k(registry_id text, block_key text)
         on b.registry_id = k.registry_id and b.block_key = k.block_key
-        where ${visibleTo('b', ownership.ownerOrganizationId)}`);
+        where ${ownedBy('b', ownership.ownerOrganizationId)}`);
       for (const b of stored) blockIds.set(`${b.registry_id}|${b.block_key}`, Number(b.id));
     }
     const input = found.flatMap((v) => {
@@ -419,34 +405,6 @@ export async function ingest(db: Database, input: IngestInput, options: IngestOp
   }
 
   /**
-   * The items whose natural key (two columns of `table`) is not a row another organization keeps
-   * privately; each item left out is a row error. `first` is the first key column's SQL type.
-   */
-  async function notKeptElsewhere<T>(tx: Database, items: T[], table: string, columns: [string, string], first: 'text' | 'bigint',
-    keyOf: (item: T) => [string | number, string], describe: (item: T) => string, locatorOf: (item: T) => string): Promise<T[]> {
-    if (items.length === 0) return items;
-    othersKeepPrivateRows ??= rows<{ any: boolean }>(tx, sql`select exists (select 1 from projects where is_private and owner_organization_id is distinct from ${ownership.ownerOrganizationId})
-        or exists (select 1 from issuances where is_private and owner_organization_id is distinct from ${ownership.ownerOrganizationId})
-        or exists (select 1 from unit_blocks where is_private and owner_organization_id is distinct from ${ownership.ownerOrganizationId}) as any`)
-      .then(([r]) => r?.any ?? false);
-    if (!(await othersKeepPrivateRows)) return items;
-    const keys = JSON.stringify(items.map((item) => { const [a, b] = keyOf(item); return { a, b }; }));
-    const [a, b] = columns.map((c) => sql.raw(`t.${c}`)) as [SQL, SQL];
-    const hidden = await rows<{ a: string; b: string }>(tx, sql`select ${a}::text as a, ${b} as b from ${sql.raw(table)} t
-      join jsonb_to_recordset(${keys}::jsonb) as k(a ${sql.raw(first)}, b text) on ${a} = k.a and ${b} = k.b
-      where not ${visibleTo('t', ownership.ownerOrganizationId)}`);
-    if (hidden.length === 0) return items;
-    const refused = new Set(hidden.map((h) => `${h.a}|${h.b}`));
-    return items.filter((item) => {
-      const [x, y] = keyOf(item);
-      if (!refused.has(`${x}|${y}`)) return true;
-      const locator = locatorOf(item);
-      summary.errors.push({ locator, code: 'kept-elsewhere', message: `${locator}: ${describe(item)} is kept privately by another organization; this batch cannot change it` });
-      return false;
-    });
-  }
-
-  /**
    * A project a source knows only by an identifier keeps the name another source gave it: from this
    * chunk, else from the ledger. (The identifier goes in only where the project has no name yet.)
    */
@@ -456,7 +414,8 @@ export async function ingest(db: Database, input: IngestInput, options: IngestOp
     const named = new Map(found.filter((v) => !v.record.nameIsIdentifier).map((v) => [`${v.record.registry}:${v.record.registryProjectId}`, v.record.name]));
     const keys = JSON.stringify([...new Set(unnamed.map((v) => `${v.record.registry}:${v.record.registryProjectId}`))].filter((k) => !named.has(k)).map((key) => ({ key })));
     const stored = await rows<{ key: string; name: string }>(tx, sql`select p.key, p.name from projects p
-      join jsonb_to_recordset(${keys}::jsonb) as k(key text) on p.key = k.key`);
+      join jsonb_to_recordset(${keys}::jsonb) as k(key text) on p.key = k.key
+      where ${ownedBy('p', ownership.ownerOrganizationId)}`);
     for (const r of stored) named.set(r.key, r.name);
     for (const v of unnamed) v.record.name = named.get(`${v.record.registry}:${v.record.registryProjectId}`) ?? v.record.name;
   }
@@ -465,10 +424,10 @@ export async function ingest(db: Database, input: IngestInput, options: IngestOp
     const missing = [...new Set(records.map((r) => `${r.registry}:${r.registryProjectId}`))].filter((k) => !projectIds.has(k));
     if (missing.length === 0) return;
     const keys = JSON.stringify(missing.map((k) => ({ key: k })));
-    // Another organization's private project is not there for this batch: its records cannot attach to it.
+    // Only projects of this batch's own source: records never attach to another source's project.
     const found = await rows<{ id: string | number; key: string }>(tx, sql`select p.id, p.key from projects p
       join jsonb_to_recordset(${keys}::jsonb) as k(key text) on p.key = k.key
-      where ${visibleTo('p', ownership.ownerOrganizationId)}`);
+      where ${ownedBy('p', ownership.ownerOrganizationId)}`);
     for (const r of found) projectIds.set(r.key, Number(r.id));
   }
 
@@ -502,11 +461,11 @@ function count(t: Tally, write: { inserted: number; updated: number; distinct: n
  * statuses that the pull did not list are superseded: the registry split them (a partial retirement
  * turns a held block into a held remainder and a retired piece, both with new serials) or removed them.
  */
-async function supersedeUnlisted(tx: Database, batchId: number, registry: string | undefined, statuses: readonly string[]): Promise<number> {
+async function supersedeUnlisted(tx: Database, batchId: number, registry: string | undefined, owner: number | null, statuses: readonly string[]): Promise<number> {
   if (!registry || statuses.length === 0) return 0;
   const [result] = await rows<{ n: number }>(tx, sql`with superseded as (update unit_blocks b
       set superseded_in_batch_id = ${batchId}, last_batch_id = ${batchId}, updated_at = now()
-      where b.registry_id = ${registry} and b.superseded_in_batch_id is null
+      where b.registry_id = ${registry} and ${ownedBy('b', owner)} and b.superseded_in_batch_id is null
         and b.status::text in (${sql.join(statuses.map((s) => sql`${s}`), sql`, `)})
         and not exists (select 1 from tally_seen_blocks s where s.id = b.id)
       returning 1) select count(*)::int as n from superseded`);
@@ -550,7 +509,7 @@ async function appendStateEvents(tx: Database, batchId: number): Promise<number>
     join projects p on p.id = i.project_id
     left join lateral (select sum(quantity) as total from events ev where ev.issuance_id = i.id and ev.kind = 'issued') e on true
     where i.last_batch_id = ${batchId} and i.quantity > coalesce(e.total, 0)
-    on conflict (registry_id, event_key) do nothing
+    on conflict (registry_id, event_key, owner_organization_id) do nothing
     returning 1) select count(*)::int as n from added`);
   const [closed] = await rows<{ n: number }>(tx, sql`with added as (insert into events (registry_id, project_id, issuance_id, block_id,
       kind, event_key, occurred_on, quantity, vintage_year, batch_id, owner_organization_id, is_private, raw_record_id)
@@ -563,7 +522,7 @@ async function appendStateEvents(tx: Database, batchId: number): Promise<number>
       when 'expired' then 'expired' when 'exported' then 'converted-out' end)::event_kind as kind) k
     left join lateral (select sum(quantity) as total from events ev where ev.block_id = b.id and ev.kind = k.kind) e on true
     where b.last_batch_id = ${batchId} and k.kind is not null and b.quantity > coalesce(e.total, 0)
-    on conflict (registry_id, event_key) do nothing
+    on conflict (registry_id, event_key, owner_organization_id) do nothing
     returning 1) select count(*)::int as n from added`);
   return (issued?.n ?? 0) + (closed?.n ?? 0);
 }

@@ -24,6 +24,13 @@ const Settings = z.object({
   TALLY_RATE_LIMIT: z.preprocess(blankAsUnset, z.coerce.number().int().min(0).default(600)),
   /** Largest file an upload may send, in megabytes. */
   TALLY_MAX_UPLOAD_MB: z.preprocess(blankAsUnset, z.coerce.number().positive().max(2048).default(100)),
+  /** Most a workbook (a ZIP) may inflate to, in megabytes; unset: 20 × TALLY_MAX_UPLOAD_MB, at most 2048. */
+  TALLY_MAX_INFLATED_MB: z.preprocess(blankAsUnset, z.coerce.number().positive().max(2048).optional()),
+  /** Most entries a workbook (a ZIP) may hold. */
+  TALLY_MAX_ZIP_ENTRIES: z.preprocess(blankAsUnset, z.coerce.number().int().positive().default(10_000)),
+  /** Milliseconds one database statement of an API request may run: with an API key, and without one. */
+  TALLY_STATEMENT_TIMEOUT_MS: z.preprocess(blankAsUnset, z.coerce.number().int().positive().default(30_000)),
+  TALLY_ANONYMOUS_STATEMENT_TIMEOUT_MS: z.preprocess(blankAsUnset, z.coerce.number().int().positive().default(5_000)),
   LOG_LEVEL: z.preprocess(blankAsUnset, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
 });
 
@@ -43,19 +50,43 @@ export type ApiLimits = {
   /** Requests per minute per address and per key; 0: unlimited. */
   rateLimitPerMinute: number;
   maxUploadBytes: number;
+  /** Milliseconds a database statement of one request may run (PostgreSQL server only), by caller. */
+  statementTimeoutMs: { anonymous: number; key: number };
 };
 
-export const DEFAULT_API_LIMITS: ApiLimits = { rateLimitPerMinute: 600, maxUploadBytes: 100 * 1024 * 1024 };
+export const DEFAULT_API_LIMITS: ApiLimits = { rateLimitPerMinute: 600, maxUploadBytes: 100 * 1024 * 1024, statementTimeoutMs: { anonymous: 5_000, key: 30_000 } };
 
-/** Reads the configuration; a bad value stops the process with a message naming the variable. */
-export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+/** What a ZIP container (an XLSX workbook) may hold before it is refused unread. */
+export type ArchiveLimits = { maxInflatedBytes: number; maxEntries: number };
+
+const MB = 1024 * 1024;
+
+function settings(env: NodeJS.ProcessEnv) {
   const parsed = Settings.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
     throw new Error(`invalid configuration: ${problems.join('; ')}`);
   }
-  const s = parsed.data;
+  return parsed.data;
+}
+
+const archiveLimitsOf = (s: z.infer<typeof Settings>): ArchiveLimits => ({
+  maxInflatedBytes: Math.round(Math.min(s.TALLY_MAX_INFLATED_MB ?? 20 * s.TALLY_MAX_UPLOAD_MB, 2048) * MB),
+  maxEntries: s.TALLY_MAX_ZIP_ENTRIES,
+});
+
+/** The archive limits in force (read where workbooks are opened, whichever command opens them). */
+export function readArchiveLimits(env: NodeJS.ProcessEnv = process.env): ArchiveLimits {
+  return archiveLimitsOf(settings(env));
+}
+
+/** Reads the configuration; a bad value stops the process with a message naming the variable. */
+export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const s = settings(env);
   return { databaseUrl: s.DATABASE_URL, dataDir: s.TALLY_DATA_DIR, port: s.PORT, host: s.HOST, logLevel: s.LOG_LEVEL, loadSamples: s.TALLY_LOAD_SAMPLES === 'true', sourcesFile: s.TALLY_SOURCES,
     checkSchedule: s.TALLY_CHECK_SCHEDULE === 'off' ? undefined : s.TALLY_CHECK_SCHEDULE,
-    api: { rateLimitPerMinute: s.TALLY_RATE_LIMIT, maxUploadBytes: Math.round(s.TALLY_MAX_UPLOAD_MB * 1024 * 1024) } };
+    api: {
+      rateLimitPerMinute: s.TALLY_RATE_LIMIT, maxUploadBytes: Math.round(s.TALLY_MAX_UPLOAD_MB * MB),
+      statementTimeoutMs: { anonymous: s.TALLY_ANONYMOUS_STATEMENT_TIMEOUT_MS, key: s.TALLY_STATEMENT_TIMEOUT_MS },
+    } };
 }

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,7 +33,32 @@ export type DatabaseHandle = {
    * process, so there an in-process lock is the same guarantee.
    */
   withLock<T>(name: string, work: () => Promise<T>): Promise<T | undefined>;
+  /**
+   * The same database, with every statement cut off after `ms` (PostgreSQL's statement_timeout), for
+   * work that answers one request. The embedded database runs statements in this process and cannot
+   * interrupt one: there it is the same database, bounded by the limits on what a request may ask.
+   */
+  withStatementTimeout(ms: number): Database;
   close(): Promise<void>;
+};
+
+/** Advisory lock class of the runner token a process holds while it lives (jobs/batches.ts). */
+export const RUNNER_LOCK_CLASS = 7_265_818;
+
+// Each open database knows the token of its process's liveness lock, taken on first use: a batch records
+// it, and a batch left `running` under a token nobody holds was interrupted (jobs/batches.ts).
+const runners = new WeakMap<Database, () => Promise<number>>();
+
+/** This process's runner token on `db`, holding its liveness lock from the first call on. */
+export function runnerToken(db: Database): Promise<number> {
+  const runner = runners.get(db);
+  if (!runner) throw new Error('runnerToken: not a database opened by openDatabase');
+  return runner();
+}
+
+const once = <T>(make: () => Promise<T>) => {
+  let made: Promise<T> | undefined;
+  return () => (made ??= make());
 };
 
 /** A stable 63-bit key for an advisory lock name. */
@@ -69,11 +94,24 @@ export type OpenOptions = {
 export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle> {
   const logger = options.onQuery ? { logQuery: options.onQuery } : undefined;
   if (options.url) {
-    const client = postgres(options.url, { onnotice: () => {}, max: 10 });
+    const url = options.url;
+    const client = postgres(url, { onnotice: () => {}, max: 10 });
     await client`select 1`;
     const local = inProcessLocks();
+    const db = drizzlePostgres({ client, schema, casing, logger }) as unknown as Database;
+    // Other clients this handle opens on demand, closed with it.
+    const clients: postgres.Sql[] = [client];
+    const bounded = new Map<number, Database>();
+    // The liveness lock lives on a connection of its own that never ends while the process does.
+    const liveness = postgres(url, { onnotice: () => {}, max: 1, max_lifetime: null, idle_timeout: 0 });
+    clients.push(liveness);
+    const token = randomInt(1, 2 ** 31 - 1);
+    runners.set(db, once(async () => {
+      await liveness`select pg_advisory_lock(${RUNNER_LOCK_CLASS}, ${token})`;
+      return token;
+    }));
     return {
-      db: drizzlePostgres({ client, schema, casing, logger }) as unknown as Database,
+      db,
       kind: 'postgres',
       location: redactUrl(options.url),
       // The in-process lock first, so this process does not queue for a connection to learn what it knows.
@@ -91,7 +129,19 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
           connection.release();
         }
       }),
-      close: () => client.end({ timeout: 5 }),
+      withStatementTimeout(ms) {
+        let found = bounded.get(ms);
+        if (!found) {
+          const timed = postgres(url, { onnotice: () => {}, max: 10, connection: { statement_timeout: ms } });
+          clients.push(timed);
+          found = drizzlePostgres({ client: timed, schema, casing, logger }) as unknown as Database;
+          bounded.set(ms, found);
+        }
+        return found;
+      },
+      close: async () => {
+        await Promise.all(clients.map((c) => c.end({ timeout: 5 })));
+      },
     };
   }
   let dataDir: string | undefined;
@@ -100,11 +150,16 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
     mkdirSync(dataDir, { recursive: true });
   }
   const client = await PGlite.create({ dataDir, extensions: { btree_gist, pg_trgm } });
+  const db = drizzlePglite({ client, schema, casing, logger }) as unknown as Database;
+  // The embedded database belongs to one process at a time: its own token is the only live one.
+  const token = randomInt(1, 2 ** 31 - 1);
+  runners.set(db, async () => token);
   return {
-    db: drizzlePglite({ client, schema, casing, logger }) as unknown as Database,
+    db,
     kind: 'pglite',
     location: dataDir ?? 'memory',
     withLock: inProcessLocks(),
+    withStatementTimeout: () => db,
     close: () => client.close(),
   };
 }
@@ -164,6 +219,14 @@ export const bigintArray = (ids: readonly number[]): SQL => sql`string_to_array(
  */
 export const visibleTo = (alias: string, viewer: number | null): SQL =>
   sql`(not ${sql.raw(alias)}.is_private or ${sql.raw(alias)}.owner_organization_id is not distinct from ${viewer})`;
+
+/**
+ * Rows of table or alias `alias` in `owner`'s identity space: a registry's own records (null), or one
+ * organization's uploads. A batch matches and merges only within its own space (DESIGN §3, sources), so
+ * no upload ever meets, blocks or changes a record of another source, private or not.
+ */
+export const ownedBy = (alias: string, owner: number | null): SQL =>
+  sql`${sql.raw(alias)}.owner_organization_id is not distinct from ${owner}`;
 
 /** A text[] parameter, bound as one JSON value. */
 export const textArray = (values: readonly string[]): SQL => sql`array(select jsonb_array_elements_text(${JSON.stringify(values)}::jsonb))`;

@@ -1,8 +1,9 @@
-import { and, desc, eq, isNull, lt, sql } from 'drizzle-orm';
-import { apiKeys, batches, organizations } from '../../schema/db/index.ts';
+import { and, desc, eq, lt, sql } from 'drizzle-orm';
+import { batches, organizationParties, organizations } from '../../schema/db/index.ts';
+import { partiesOf } from '../../jobs/article6/aef-upload.ts';
 import { rows } from '../../schema/database.ts';
 import { vocabularies, type VocabularyName } from '../../schema/taxonomy/index.ts';
-import { createApiKey, forgetKeys } from '../auth.ts';
+import { createApiKey, revokeApiKey } from '../auth.ts';
 import { refuse, requireAdmin, useLocale, visible, type Context } from './context.ts';
 import { decodeCursor, encodeCursor, pageSize } from './filters.ts';
 import type { BatchRow, RegistryRow } from './loaders.ts';
@@ -66,13 +67,23 @@ export const adminResolvers = {
       const created = await createApiKey(c.db, { name: args.name, role, organizationId: organization?.id ?? null });
       return { id: created.id, key: created.key, role: args.role, organization: organization ?? null };
     },
+    async grantParty(_: unknown, args: { organization: string; party: string }, c: Context) {
+      requireAdmin(c);
+      const party = args.party.toUpperCase();
+      if (!/^[A-Z]{3}$/.test(party)) refuse('party: an ISO 3166-1 alpha-3 code such as VUT', 'BAD_USER_INPUT');
+      const [organization] = await c.writer.select().from(organizations).where(eq(organizations.slug, args.organization));
+      if (!organization) refuse(`no organization "${args.organization}"`, 'BAD_USER_INPUT');
+      await c.writer.insert(organizationParties).values({ organizationId: organization.id, party }).onConflictDoNothing();
+      return organization;
+    },
     async revokeApiKey(_: unknown, args: { id: string }, c: Context) {
       requireAdmin(c);
-      const revoked = await c.db.update(apiKeys).set({ revokedAt: new Date() })
-        .where(and(eq(apiKeys.id, Number(args.id)), isNull(apiKeys.revokedAt))).returning({ id: apiKeys.id });
-      forgetKeys();
-      return revoked.length > 0;
+      return revokeApiKey(c.writer, Number(args.id));
     },
+  },
+
+  Organization: {
+    parties: (o: typeof organizations.$inferSelect, _: unknown, c: Context) => partiesOf(c.db, o.id),
   },
 
   Viewer: {

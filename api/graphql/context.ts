@@ -9,15 +9,18 @@ import type { Locale } from '../../schema/taxonomy/index.ts';
 // request's batch loaders (one query per kind of child record per request, never one per parent).
 
 export type Context = {
+  /** Reads, with the caller's statement timeout. */
   db: Database;
+  /** Writes that may run long (an upload's batches). */
+  writer: Database;
   viewer: Viewer;
   locale: Locale;
   loaders: Loaders;
 };
 
-export function createContext(db: Database, viewer: Viewer, acceptLanguage: string | null | undefined): Context {
+export function createContext(db: Database, writer: Database, viewer: Viewer, acceptLanguage: string | null | undefined): Context {
   const locale: Locale = /^ja\b/i.test(acceptLanguage ?? '') ? 'ja' : 'en';
-  return { db, viewer, locale, loaders: createLoaders(db, viewer) };
+  return { db, writer, viewer, locale, loaders: createLoaders(db, viewer) };
 }
 
 /** A root field's `locale` argument, when given, sets the locale of every label below it. */

@@ -78,10 +78,18 @@ export function encodeCursor(value: unknown, id: number): string {
   return Buffer.from(JSON.stringify([value, id])).toString('base64url');
 }
 
-export function decodeCursor(cursor: string): [unknown, number] {
+/**
+ * The sort value and id a cursor holds. Anything else (not base64url JSON, an id that is no row id, a
+ * sort value that is neither text nor a finite number) is refused as not a cursor this API gave out.
+ */
+export function decodeCursor(cursor: string): [string | number | null, number] {
   try {
     const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[1] === 'number') return parsed as [unknown, number];
+    if (Array.isArray(parsed) && parsed.length === 2) {
+      const [value, id] = parsed as [unknown, unknown];
+      const sortValue = value === null || typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
+      if (sortValue && Number.isSafeInteger(id) && (id as number) >= 0) return [value as string | number | null, id as number];
+    }
   } catch {
     // reported below
   }

@@ -2,16 +2,20 @@ import { readFileSync } from 'node:fs';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createFetch } from '@whatwg-node/fetch';
-import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
+import type { Response } from 'express';
+import { getOperationAST, GraphQLError, GraphQLScalarType, Kind, type DocumentNode, type ValidationContext } from 'graphql';
 import { createSchema, createYoga } from 'graphql-yoga';
-import type { Database } from '../../schema/database.ts';
+import type { ApiLimits } from '../../schema/config.ts';
+import type { DatabaseHandle } from '../../schema/database.ts';
 import { log } from '../../schema/log.ts';
-import { authenticate, InvalidApiKey, tokenOf } from '../auth.ts';
+import type { Viewer } from '../auth.ts';
+import { BodyTooLarge, maxUploadBody } from '../body.ts';
 import { graphqlOperations } from '../metrics.ts';
 import { adminResolvers } from './admin.ts';
 import { article6Resolvers } from './article6.ts';
 import { createContext, type Context } from './context.ts';
 import { findingResolvers } from './findings.ts';
+import { useInputLimits } from './limits.ts';
 import { lookupResolvers } from './lookup.ts';
 import { projectResolvers } from './projects.ts';
 import { trendResolvers } from './trends.ts';
@@ -58,35 +62,70 @@ const resolvers = [
 
 export const schema = createSchema<Context>({ typeDefs, resolvers: resolvers as never });
 
-export function createGraphqlHandler(db: Database, options: { maxUploadBytes: number }) {
+/**
+ * graphql-armor's refusals, named: which limit the operation passed, with a code clients can branch on.
+ * The token limit is enforced while parsing (no validation context: the refusal is thrown); the others
+ * while validating (reported on the context).
+ */
+function armorRefusal(limit: string) {
+  return {
+    propagateOnRejection: false,
+    onReject: [(context: ValidationContext | null, error: GraphQLError) => {
+      const refusal = new GraphQLError(`${limit}: ${error.message.replace(/^Syntax Error: /, '')}`, { extensions: { code: 'LIMIT_EXCEEDED', limit } });
+      if (!context) throw refusal;
+      context.reportError(refusal);
+    }],
+  };
+}
+
+/** What the GraphQL server itself reports, in the one logger; an upload refused at the body limit is no error of ours. */
+function yogaLog(level: 'warn' | 'error') {
+  return (...args: unknown[]) => {
+    const err = args.find((a) => a instanceof Error);
+    if (err instanceof BodyTooLarge) return;
+    log[level]({ ...(err ? { err } : {}), detail: args.filter((a) => a !== err).map((a) => (typeof a === 'string' ? a : JSON.stringify(a))) }, 'GraphQL server');
+  };
+}
+
+/** An operation's name for metrics: the one it was asked by, else the name written in the document. */
+function operationName(document: DocumentNode, asked: string | null | undefined): string {
+  return (asked ?? getOperationAST(document, asked)?.name?.value ?? 'anonymous').slice(0, 64);
+}
+
+export function createGraphqlHandler(handle: DatabaseHandle, limits: ApiLimits) {
   return createYoga({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
     graphiql: { title: 'Tally GraphQL API', defaultQuery: '{\n  registries { id name projectCount }\n}\n' },
     renderGraphiQL,
-    logging: { debug: () => undefined, info: () => undefined, warn: (...a) => log.warn(a), error: (...a) => log.error(a) },
-    fetchAPI: createFetch({ formDataLimits: { fileSize: options.maxUploadBytes, files: MAX_UPLOAD_FILES, fieldSize: 1024 * 1024, fields: 20 } }),
+    logging: { debug: () => undefined, info: () => undefined, warn: yogaLog('warn'), error: yogaLog('error') },
+    // The body as a whole is bounded before it gets here (api/body.ts), with a message of its own.
+    fetchAPI: createFetch({ formDataLimits: { fileSize: maxUploadBody(limits.maxUploadBytes), files: MAX_UPLOAD_FILES, fieldSize: 1024 * 1024, fields: 20 } }),
     maskedErrors: {
       maskError(error, message) {
         const original = (error as GraphQLError).originalError;
         if (isGraphqlError(error) && (!original || isGraphqlError(original))) return error;
+        // An upload stopped at the body limit: already answered with 413 (api/body.ts).
+        const cause = original ?? error;
+        if (cause instanceof BodyTooLarge) return new GraphQLError(cause.message, { extensions: { code: 'PAYLOAD_TOO_LARGE' } });
         log.error({ err: original ?? error }, 'unexpected error in a GraphQL request');
         return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
       },
     },
     plugins: [
       EnvelopArmorPlugin({
-        maxDepth: { n: OPERATION_LIMITS.maxDepth, ignoreIntrospection: true },
-        costLimit: { maxCost: OPERATION_LIMITS.maxCost, ignoreIntrospection: true },
-        maxAliases: { n: OPERATION_LIMITS.maxAliases },
-        maxTokens: { n: OPERATION_LIMITS.maxTokens },
-        maxDirectives: { n: OPERATION_LIMITS.maxDirectives },
+        maxDepth: { n: OPERATION_LIMITS.maxDepth, ignoreIntrospection: true, ...armorRefusal('maxDepth') },
+        costLimit: { maxCost: OPERATION_LIMITS.maxCost, ignoreIntrospection: true, ...armorRefusal('maxCost') },
+        maxAliases: { n: OPERATION_LIMITS.maxAliases, ...armorRefusal('maxAliases') },
+        maxTokens: { n: OPERATION_LIMITS.maxTokens, ...armorRefusal('maxTokens') },
+        maxDirectives: { n: OPERATION_LIMITS.maxDirectives, ...armorRefusal('maxDirectives') },
         blockFieldSuggestion: { enabled: false },
       }),
+      useInputLimits(),
       {
-        onExecute({ args }: { args: { operationName?: string | null } }) {
-          const operation = (args.operationName ?? 'anonymous').slice(0, 64);
+        onExecute({ args }: { args: { document: DocumentNode; operationName?: string | null } }) {
+          const operation = operationName(args.document, args.operationName);
           return {
             onExecuteDone({ result }: { result: unknown }) {
               const failed = typeof result === 'object' && result !== null && 'errors' in result && Array.isArray(result.errors) && result.errors.length > 0;
@@ -96,14 +135,14 @@ export function createGraphqlHandler(db: Database, options: { maxUploadBytes: nu
         },
       },
     ],
-    async context({ request }): Promise<Context> {
-      try {
-        const viewer = await authenticate(db, tokenOf({ authorization: request.headers.get('authorization'), apiKey: request.headers.get('x-api-key') }));
-        return createContext(db, viewer, request.headers.get('accept-language'));
-      } catch (error) {
-        if (error instanceof InvalidApiKey) throw new GraphQLError(error.message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
-        throw error;
-      }
+    // The caller was verified before the request reached GraphQL (api/app.ts). Its reads run with its
+    // statement timeout; an upload writes through the database without one (its size is what bounds it).
+    context(initial): Context {
+      // Express hands yoga its response object beside the request.
+      const { request, res } = initial as typeof initial & { res: Response };
+      const viewer = res.locals.viewer as Viewer;
+      const timeout = viewer.apiKeyId === null ? limits.statementTimeoutMs.anonymous : limits.statementTimeoutMs.key;
+      return createContext(handle.withStatementTimeout(timeout), handle.db, viewer, request.headers.get('accept-language'));
     },
   });
 }

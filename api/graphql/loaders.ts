@@ -2,7 +2,7 @@ import DataLoader from 'dataloader';
 import { and, asc, desc, eq, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import {
-  batches, events, findingStatusChanges, findings, findingSubjects, issuances, labels, projectLinks, projects, rawRecords,
+  batches, events, findingStatusChanges, findings, findingSubjects, issuances, labels, organizations, projectLinks, projects, rawRecords,
   recordLineage, registries, unitBlocks,
 } from '../../schema/db/index.ts';
 import { visibleTo, type Database } from '../../schema/database.ts';
@@ -145,6 +145,8 @@ export function createLoaders(db: Database, viewer: Viewer) {
     issuance: byIds<IssuanceRow>(statements.issuance),
     block: byIds<BlockRow>(statements.block),
     batch: byId((ids) => db.select().from(batches).where(and(inArray(batches.id, ids), v.batches))),
+    // The publisher of a record the caller can see: it published under that name.
+    organization: byId((ids) => db.select().from(organizations).where(inArray(organizations.id, ids))),
     source: byId(async (ids) => (await db.select({ record: rawRecords, batchDigest: batches.digest }).from(rawRecords)
       .leftJoin(batches, eq(batches.id, rawRecords.batchId)).where(and(inArray(rawRecords.id, ids), v.raw)))
       .map((r) => ({ ...r.record, batchDigest: r.batchDigest }))),

@@ -73,9 +73,16 @@ async function projectsPage(context: Context, args: ProjectsArgs) {
 export const projectResolvers = {
   Query: {
     projects: (_: unknown, args: ProjectsArgs, context: Context) => projectsPage(context, args),
-    async project(_: unknown, args: { key: string; locale?: 'EN' | 'JA' | null }, context: Context) {
+    async project(_: unknown, args: { key: string; organization?: string | null; locale?: 'EN' | 'JA' | null }, context: Context) {
       useLocale(context, args.locale);
-      const [found] = await rows<{ id: number }>(context.db, sql`select id::float8 as id from projects p where p.key = ${args.key} and ${visible(context, 'p')}`);
+      const publisher = args.organization === undefined || args.organization === null ? sql`true`
+        : sql`p.owner_organization_id = (select id from organizations where slug = ${args.organization})`;
+      // Several sources can report one registry project: the registry's own record answers first, then
+      // the caller's organization's upload, then other public uploads.
+      const [found] = await rows<{ id: number }>(context.db, sql`select id::float8 as id from projects p
+        where p.key = ${args.key} and ${visible(context, 'p')} and ${publisher}
+        order by (p.owner_organization_id is null) desc, (p.owner_organization_id is not distinct from ${context.viewer.organizationId}) desc, p.id
+        limit 1`);
       return found ? context.loaders.project.load(found.id) : null;
     },
   },
@@ -121,6 +128,7 @@ export const projectResolvers = {
     findings: (p: ProjectRow, _: unknown, c: Context) => c.loaders.findingsByProject.load(p.id),
     sources: (p: ProjectRow, _: unknown, c: Context) => c.loaders.sourcesByProject.load(p.id),
     private: (p: ProjectRow) => p.isPrivate,
+    organization: (p: ProjectRow, _: unknown, c: Context) => (p.ownerOrganizationId === null ? null : c.loaders.organization.load(p.ownerOrganizationId)),
   },
 
   Issuance: {

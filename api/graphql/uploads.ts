@@ -9,6 +9,9 @@ import { refuse, requireWriter, type Context } from './context.ts';
 // folder under their own base names (never a path the sender chose), one folder each, and removed afterwards.
 
 export const MAX_UPLOAD_FILES = 10;
+/** The longest file name an upload keeps (in characters, and in bytes as a file system stores it). */
+export const MAX_FILE_NAME = 200;
+const MAX_FILE_NAME_BYTES = 255;
 
 export const uploadResolvers = {
   Mutation: {
@@ -16,6 +19,12 @@ export const uploadResolvers = {
       const organizationId = requireWriter(context);
       if (args.files.length === 0) refuse('files: send at least one file', 'BAD_USER_INPUT');
       if (args.files.length > MAX_UPLOAD_FILES) refuse(`files: at most ${MAX_UPLOAD_FILES} files per upload`, 'BAD_USER_INPUT');
+      for (const file of args.files) {
+        const name = file.name ?? '';
+        if (name.length > MAX_FILE_NAME || Buffer.byteLength(name) > MAX_FILE_NAME_BYTES) {
+          refuse(`files: the file name "${name.slice(0, 40)}…" is ${name.length} characters long; at most ${MAX_FILE_NAME} (and ${MAX_FILE_NAME_BYTES} bytes) are accepted`, 'BAD_USER_INPUT');
+        }
+      }
       const dir = await mkdtemp(join(tmpdir(), 'tally-upload-'));
       try {
         const paths: string[] = [];
@@ -27,7 +36,7 @@ export const uploadResolvers = {
           await writeFile(path, Buffer.from(await file.arrayBuffer()));
           paths.push(path);
         }
-        const outcomes = await ingestFiles(context.db, paths, {
+        const outcomes = await ingestFiles(context.writer, paths, {
           registry: args.registry ?? undefined, ownerOrganizationId: organizationId, isPrivate: args.private, apiKeyId: context.viewer.apiKeyId ?? undefined,
           preview: args.preview,
         });

@@ -1,9 +1,8 @@
 import { basename } from 'node:path';
 import { readFile } from 'node:fs/promises';
-import ExcelJS from 'exceljs';
 import { countries } from '../../schema/taxonomy/index.ts';
 import { readCsvRows } from '../runtime/csv.ts';
-import { cellText } from '../runtime/xlsx.ts';
+import { readXlsxRows } from '../runtime/xlsx.ts';
 import { dateValue, integerValue, numberValue, textValue } from '../runtime/values.ts';
 import type { RowError } from '../types.ts';
 
@@ -198,9 +197,12 @@ export async function isAefFile(path: string): Promise<boolean> {
     return /"aef_?t[1-5]/i.test(text.slice(0, 4096));
   }
   if (/\.xlsx$/i.test(path)) {
-    const workbook = new ExcelJS.Workbook();
-    await workbook.xlsx.readFile(path);
-    return workbook.worksheets.some((w) => aefTableOf(w.name) !== undefined);
+    let named = false;
+    const sheet = (name: string) => { named ||= aefTableOf(name) !== undefined; };
+    for await (const _ of readXlsxRows(path, { isHeader: (cells) => aefTableOfHeaders(cells) !== undefined, onHeader: (h) => sheet(h.sheet), onSkippedSheet: sheet })) {
+      if (named) break;
+    }
+    return named;
   }
   if (/\.csv$/i.test(path)) {
     for await (const row of readCsvRows(path)) return aefTableOfHeaders(Object.keys(row.values)) !== undefined;
@@ -230,25 +232,20 @@ export async function readAefFile(path: string): Promise<AefFile> {
     return { rows, tables, workbook: false };
   }
   if (/\.xlsx$/i.test(path)) {
-    const workbook = new ExcelJS.Workbook();
-    await workbook.xlsx.readFile(path);
-    const rows = workbook.worksheets.flatMap((sheet) => {
-      const table = aefTableOf(sheet.name);
-      if (!table) return [];
-      tables.add(table);
-      const found: AefRawRow[] = [];
-      let headers: string[] | undefined;
-      sheet.eachRow((row, number) => {
-        const cells = (row.values as ExcelJS.CellValue[]).slice(1).map(cellText);
-        if (!headers) {
-          if (aefTableOfHeaders(cells) === table) headers = cells;
-          return;
-        }
-        if (cells.every((c) => c.trim() === '')) return;
-        found.push({ table, locator: `${file} sheet "${sheet.name}" row ${number}`, values: Object.fromEntries(headers.map((h, i) => [h, cells[i] ?? ''])) });
-      });
-      return found;
-    });
+    // A sheet is the table its name names, read below the header row of that table's field names.
+    const named = (sheet: string) => {
+      const table = aefTableOf(sheet);
+      if (table) tables.add(table);
+    };
+    const read = new Set<string>();
+    const onHeader = ({ sheet, headers }: { sheet: string; headers: string[] }) => {
+      named(sheet);
+      if (aefTableOf(sheet) !== undefined && aefTableOfHeaders(headers) === aefTableOf(sheet)) read.add(sheet);
+    };
+    const rows: AefRawRow[] = [];
+    for await (const row of readXlsxRows(path, { isHeader: (cells) => aefTableOfHeaders(cells) !== undefined, onHeader, onSkippedSheet: named })) {
+      if (read.has(row.sheet)) rows.push({ table: aefTableOf(row.sheet)!, locator: `${file} sheet "${row.sheet}" row ${row.line}`, values: row.values });
+    }
     return { rows, tables, workbook: true };
   }
   const found: AefRawRow[] = [];

@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import ExcelJS from 'exceljs';
 import { normalizeHeader, readCsvHeaders, readCsvRows } from '../runtime/csv.ts';
-import { cellText } from '../runtime/xlsx.ts';
+import { readXlsxRows } from '../runtime/xlsx.ts';
 import { fileHead } from './v2.ts';
 
 // The CAD Trust v1 template (reference/cadt.md §1.2, §3.5) as a national registry uploads it: a workbook
@@ -92,20 +91,21 @@ function byField(values: Record<string, string>): Record<string, string> {
   return out;
 }
 
-const HEADER_SCAN_ROWS = 30;
-
-/** Each sheet of a workbook with the table it holds and its header row (the first row, within 30, that names a table's fields). */
-async function readWorkbook(path: string): Promise<{ sheet: ExcelJS.Worksheet; table?: CadtTable; header?: { row: number; cells: string[] } }[]> {
-  const workbook = new ExcelJS.Workbook();
-  await workbook.xlsx.readFile(path);
-  return workbook.worksheets.map((sheet) => {
-    for (let n = 1; n <= Math.min(sheet.rowCount, HEADER_SCAN_ROWS); n += 1) {
-      const cells = Array.from((sheet.getRow(n).values as ExcelJS.CellValue[]).slice(1), (v) => normalizeHeader(cellText(v)));
-      const table = cadtTableOfHeaders(cells);
-      if (table) return { sheet, table: cadtTableOfSheet(sheet.name) ?? table, header: { row: n, cells } };
-    }
-    return { sheet };
+/**
+ * The rows of a workbook's table sheets: each sheet is read as the table its name names, else as the
+ * table its header row shows; sheets with no such header go to `skipped`.
+ */
+async function* workbookRows(path: string, skipped: string[]): AsyncGenerator<CadtRow> {
+  const file = basename(path);
+  const tableOfSheet = new Map<string, CadtTable>();
+  const rows = readXlsxRows(path, {
+    isHeader: (cells) => cadtTableOfHeaders(cells) !== undefined,
+    onHeader: ({ sheet, headers }) => tableOfSheet.set(sheet, cadtTableOfSheet(sheet) ?? cadtTableOfHeaders(headers)!),
+    onSkippedSheet: (sheet) => skipped.push(sheet),
   });
+  for await (const row of rows) {
+    yield { table: tableOfSheet.get(row.sheet)!, locator: `${file} sheet "${row.sheet}" row ${row.line}`, values: byField(row.values) };
+  }
 }
 
 /** A JSON value as the text a cell would hold: lists and records as JSON (the `issuance` and `estimations` cells read it). */
@@ -138,7 +138,10 @@ export async function isCadtFile(path: string): Promise<boolean> {
   if (/\.json$/i.test(path)) return (await readJsonTables(path)) !== undefined;
   if (/\.csv$/i.test(path)) return cadtTableOfHeaders(await readCsvHeaders(path)) !== undefined;
   if (!/\.xlsx$/i.test(path)) return false;
-  return (await readWorkbook(path)).some((s) => s.table !== undefined);
+  const skipped: string[] = [];
+  let sheets = 0;
+  for await (const _ of readXlsxRows(path, { isHeader: (cells) => cadtTableOfHeaders(cells) !== undefined, onHeader: () => { sheets += 1; }, onSkippedSheet: (s) => skipped.push(s) })) break;
+  return sheets > 0;
 }
 
 /**
@@ -150,22 +153,7 @@ export async function readCadtFile(path: string): Promise<{ rows: CadtRow[]; ski
   const rows: CadtRow[] = [];
   if (/\.xlsx$/i.test(path)) {
     const skipped: string[] = [];
-    for (const { sheet, table, header } of await readWorkbook(path)) {
-      if (!table || !header) {
-        skipped.push(sheet.name);
-        continue;
-      }
-      sheet.eachRow((row, n) => {
-        if (n <= header.row) return;
-        const cells = Array.from((row.values as ExcelJS.CellValue[]).slice(1), cellText);
-        if (cells.every((c) => c.trim() === '')) return;
-        const values: Record<string, string> = {};
-        header.cells.forEach((h, i) => {
-          if (h !== '') values[h] = cells[i] ?? '';
-        });
-        rows.push({ table, locator: `${file} sheet "${sheet.name}" row ${n}`, values: byField(values) });
-      });
-    }
+    for await (const row of workbookRows(path, skipped)) rows.push(row);
     return { rows, skipped };
   }
   if (/\.json$/i.test(path)) {

@@ -96,9 +96,16 @@ async function* csvRecords(path: string, options: CsvReadOptions = {}): AsyncGen
   yield* parsedRecords(decoded);
 }
 
+/**
+ * The longest row Tally reads, in characters. Registry exports' rows are a few kilobytes; a file with a
+ * longer row (a header of a million columns) is refused as soon as the row passes it, instead of being
+ * parsed whole.
+ */
+export const MAX_CSV_RECORD_CHARS = 1024 * 1024;
+
 /** Raw records of decoded CSV text, with the line each starts on. */
 async function* parsedRecords(source: Readable): AsyncGenerator<CsvRecord> {
-  const parser = source.pipe(parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true }));
+  const parser = source.pipe(parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true, max_record_size: MAX_CSV_RECORD_CHARS }));
   source.on('error', (error) => parser.destroy(error));
   let previousEnd = 0;
   // csv-parse counts a CRLF inside a quoted cell as two lines (CR and LF each end one); files with
@@ -114,6 +121,9 @@ async function* parsedRecords(source: Readable): AsyncGenerator<CsvRecord> {
     }
   } catch (error) {
     if (error instanceof EncodingError) throw new EncodingError(`after line ${previousEnd}: ${error.message}`);
+    if ((error as { code?: string }).code === 'CSV_MAX_RECORD_SIZE') {
+      throw new Error(`line ${previousEnd + 1}: the row is longer than ${MAX_CSV_RECORD_CHARS.toLocaleString('en-US')} characters, the longest Tally reads; no registry export has rows this long`);
+    }
     throw error;
   } finally {
     source.destroy();

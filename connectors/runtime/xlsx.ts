@@ -1,7 +1,9 @@
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import ExcelJS from 'exceljs';
+import { readArchiveLimits, type ArchiveLimits } from '../../schema/config.ts';
 import { normalizeHeader, type CsvRow } from './csv.ts';
+import { checkDeclaredSize, countInflated } from './zip-limits.ts';
 
 // The one XLSX reader (exceljs, streaming: sheets and rows are read as they come, never the whole
 // workbook). Registry workbooks put a title block above the header (UNFCCC's CDM reports, the
@@ -64,14 +66,16 @@ function decodeAcrossChunks(reader: ExcelJS.stream.xlsx.WorkbookReader): void {
  * busy (writing a sheet that precedes the shared strings to a temporary file) wait in the paused buffer,
  * exceljs sees the end, and they are never read. The workbook then loses its sheet names, or its shared
  * strings, depending on timing. Kept flowing, the unzip stream hands each entry over as it is found;
- * each entry's own data still waits for exceljs to read it.
+ * each entry's own data still waits for exceljs to read it. The same hook counts what the workbook
+ * inflates to, so a workbook over the archive limits stops being read at its first byte past them.
  */
-function keepZipFlowing(input: Readable): void {
+function keepZipFlowing(input: Readable, limits: ArchiveLimits): void {
   const pipe = input.pipe;
   input.pipe = function <T extends NodeJS.WritableStream>(this: Readable, zip: T, options?: { end?: boolean }): T {
     (zip as unknown as Readable).pause = function (this: Readable) {
       return this;
     };
+    countInflated(zip as unknown as Readable, limits);
     return pipe.call(this, zip, options) as T;
   };
 }
@@ -124,8 +128,10 @@ export async function* readXlsxRows(
 ): AsyncGenerator<CsvRow & { sheet: string }> {
   // A reader left part-way (detection stops at the header) lets go of its file: exceljs never closes
   // a stream it was handed.
+  const limits = readArchiveLimits();
+  if (typeof path === 'string') await checkDeclaredSize(path, limits);
   const input = typeof path === 'string' ? createReadStream(path) : path;
-  keepZipFlowing(input);
+  keepZipFlowing(input, limits);
   try {
     yield* workbookRows(input, options);
   } finally {

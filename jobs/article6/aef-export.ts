@@ -1,9 +1,10 @@
-import { and, desc, eq, getTableName } from 'drizzle-orm';
+import { and, desc, eq, getTableName, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import ExcelJS from 'exceljs';
 import { AEF_FIELDS, AEF_TABLES, type AefTable } from '../../connectors/article6/aef.ts';
 import { aefActions, aefAuthorizations, aefAuthorizedEntities, aefHoldings, aefSubmissions, correspondingAdjustments } from '../../schema/db/index.ts';
-import { visibleTo, type Database } from '../../schema/database.ts';
+import { ownedBy, visibleTo, type Database } from '../../schema/database.ts';
+import { safeCellValue } from '../safe-cell.ts';
 
 // A Party's AEF for a reporting year, as Tally holds it, in the form the upload reads: a JSON document
 // keyed by table with CAD Trust v2 field names, or a workbook with one sheet per table. Uploading an
@@ -28,13 +29,16 @@ function toFields(table: AefTable, row: Record<string, unknown>): Record<string,
 
 export class AefNotFound extends Error {}
 
-/** The submission of `party` for `reportYear` (its latest version) that `viewer` may see, with its tables. */
+/**
+ * The submission of `party` for `reportYear` (its latest version) that `viewer` may see, with its tables:
+ * the viewer's own organization's where it has one, and the tables of that same publisher.
+ */
 export async function exportAef(db: Database, party: string, reportYear: number, viewer: number | null = null): Promise<AefDocument> {
-  const visible = (table: PgTable) => visibleTo(getTableName(table), viewer);
   const [submission] = await db.select().from(aefSubmissions)
-    .where(and(eq(aefSubmissions.party, party), eq(aefSubmissions.reportYear, reportYear), visible(aefSubmissions)))
-    .orderBy(desc(aefSubmissions.version)).limit(1);
+    .where(and(eq(aefSubmissions.party, party), eq(aefSubmissions.reportYear, reportYear), visibleTo('aef_submissions', viewer)))
+    .orderBy(sql`${aefSubmissions.ownerOrganizationId} is not distinct from ${viewer} desc`, desc(aefSubmissions.version)).limit(1);
   if (!submission) throw new AefNotFound(`no AEF submission of ${party} for ${reportYear}`);
+  const visible = (table: PgTable) => and(visibleTo(getTableName(table), viewer), ownedBy(getTableName(table), submission.ownerOrganizationId));
   const authorizations = await db.select().from(aefAuthorizations)
     .where(and(eq(aefAuthorizations.party, party), visible(aefAuthorizations))).orderBy(aefAuthorizations.authorizationId, aefAuthorizations.version);
   const actions = await db.select().from(aefActions).where(and(eq(aefActions.submissionId, submission.id), visible(aefActions))).orderBy(aefActions.actionDate, aefActions.id);
@@ -61,7 +65,7 @@ export async function aefWorkbook(document: AefDocument): Promise<ExcelJS.Workbo
     const sheet = workbook.addWorksheet(title);
     const headers = AEF_FIELDS[table].map((f) => `${prefix}${f.name}`);
     sheet.addRow(headers).font = { bold: true };
-    for (const row of document[prefix] ?? []) sheet.addRow(headers.map((h) => row[h] ?? null));
+    for (const row of document[prefix] ?? []) sheet.addRow(headers.map((h) => safeCellValue(row[h] ?? null)));
     sheet.columns.forEach((column) => { column.width = 24; });
   }
   return workbook;

@@ -5,9 +5,11 @@ import {
 } from '../../connectors/article6/aef.ts';
 import type { RowError } from '../../connectors/types.ts';
 import {
-  aefActions, aefAuthorizations, aefAuthorizedEntities, aefHoldings, aefSubmissions, correspondingAdjustments, rawRecords,
+  aefActions, aefAuthorizations, aefAuthorizedEntities, aefHoldings, aefSubmissions, correspondingAdjustments, organizationParties,
+  organizations, rawRecords,
 } from '../../schema/db/index.ts';
-import { bigintArray, rows, visibleTo, type Database } from '../../schema/database.ts';
+import { bigintArray, ownedBy, rows, type Database } from '../../schema/database.ts';
+import { resolveCountry } from '../../schema/taxonomy/countries.ts';
 import { discardBatch, failBatch, PreviewOnly, sealBatch, sha256, stableJson, startBatch } from '../batches.ts';
 import { runChecks, type CheckSummary } from '../integrity/index.ts';
 import { writeRows, type WriteSpec } from '../ledger-writer.ts';
@@ -52,21 +54,21 @@ const MAX_ERRORS = 1000;
 
 const specs = {
   raw: { table: rawRecords, key: ['contentHash', 'stream', 'registryId', 'ownerOrganizationId'] },
-  t1: { table: aefSubmissions, key: ['party', 'reportYear', 'version'], merge: merge(['submittedOn', 'ndcFirstYear', 'ndcLastYear', 'isPrivate']) },
+  t1: { table: aefSubmissions, key: ['party', 'reportYear', 'version', 'ownerOrganizationId'], merge: merge(['submittedOn', 'ndcFirstYear', 'ndcLastYear', 'isPrivate']) },
   t2: {
-    table: aefAuthorizations, key: ['party', 'authorizationId', 'version'],
+    table: aefAuthorizations, key: ['party', 'authorizationId', 'version', 'ownerOrganizationId'],
     merge: merge(['authorizedOn', 'cooperativeApproachId', 'quantity', 'metric', 'gwpValue', 'applicableNonGhgMetric', 'sector', 'activityType',
       'purposes', 'authorizedPartyId', 'authorizedEntityId', 'oimpAuthorizedParty', 'timeframeStart', 'timeframeEnd', 'authorizationTerms',
       'authorizationDocumentation', 'firstTransferDefinitionOimp', 'additionalInformation', 'isPrivate']),
   },
   // T3 and T4 rows are keyed by their submission and content: the same row is the same key, a changed row a new one.
-  t3: { table: aefActions, key: ['party', 'rowKey'], merge: merge(['submissionId', 'authorizationRowId', 'isPrivate']) },
-  t4: { table: aefHoldings, key: ['party', 'rowKey'], merge: merge(['submissionId', 'authorizationRowId', 'isPrivate']) },
+  t3: { table: aefActions, key: ['party', 'rowKey', 'ownerOrganizationId'], merge: merge(['submissionId', 'authorizationRowId', 'isPrivate']) },
+  t4: { table: aefHoldings, key: ['party', 'rowKey', 'ownerOrganizationId'], merge: merge(['submissionId', 'authorizationRowId', 'isPrivate']) },
   t5: {
-    table: aefAuthorizedEntities, key: ['party', 'entityId', 'cooperativeApproachId'],
+    table: aefAuthorizedEntities, key: ['party', 'entityId', 'cooperativeApproachId', 'ownerOrganizationId'],
     merge: merge(['name', 'incorporationCountry', 'authorizedOn', 'conditions', 'changeConditions', 'additionalInformation', 'isPrivate']),
   },
-  ca: { table: correspondingAdjustments, key: ['party', 'year', 'direction', 'cooperativeApproachId'], merge: merge(['quantity', 'metric', 'isPrivate']) },
+  ca: { table: correspondingAdjustments, key: ['party', 'year', 'direction', 'cooperativeApproachId', 'ownerOrganizationId'], merge: merge(['quantity', 'metric', 'isPrivate']) },
 } satisfies Record<string, WriteSpec>;
 
 function merge(columns: string[]): Record<string, 'replace'> {
@@ -130,26 +132,15 @@ function crossCheck(rowsByTable: Record<AefTable, AefRow[]>, party: string, know
 }
 
 /**
- * Rows whose natural key another organization's upload (or a public upload by none) already holds: an
- * upload never takes over another publisher's submission, authorization or entity.
+ * The Parties an organization publishes AEF submissions for: its own country's, and those an admin
+ * granted it (organization_parties). An upload without an organization (the operator's own command line)
+ * may submit for any Party.
  */
-async function ownershipConflicts(db: Database, byTable: Record<AefTable, AefRow[]>, party: string, owner: number | null): Promise<RowError[]> {
-  const held = await rows<{ table: AefTable; key: string }>(db, sql`
-    select 't1' as table, report_year || '/' || version as key from aef_submissions where party = ${party} and owner_organization_id is distinct from ${owner}
-    union all select 't2', authorization_id || '/' || version from aef_authorizations where party = ${party} and owner_organization_id is distinct from ${owner}
-    union all select 't5', entity_id || '/' || coalesce(cooperative_approach_id, '') from aef_authorized_entities where party = ${party} and owner_organization_id is distinct from ${owner}
-    union all select 'ca', year || '/' || direction || '/' || coalesce(cooperative_approach_id, '') from corresponding_adjustments where party = ${party} and owner_organization_id is distinct from ${owner}`);
-  const taken = new Set(held.map((h) => `${h.table}\n${h.key}`));
-  const keyOf: Partial<Record<AefTable, (v: AefRow['values']) => string>> = {
-    t1: (v) => `${v.reportYear}/${v.version ?? '1'}`,
-    t2: (v) => `${v.authorizationId}/${v.version ?? '1'}`,
-    t5: (v) => `${v.entityId}/${v.cooperativeApproachId ?? ''}`,
-    ca: (v) => `${v.year}/${v.direction}/${v.cooperativeApproachId ?? ''}`,
-  };
-  return (['t1', 't2', 't5', 'ca'] as const).flatMap((table) => byTable[table].filter((r) => taken.has(`${table}\n${keyOf[table]!(r.values)}`)).map((r) => ({
-    locator: r.locator, code: 'owned-elsewhere',
-    message: `${r.locator}: ${AEF_TABLES[table].title} ${keyOf[table]!(r.values).replace(/\/$/, '')} of ${party} was uploaded by another publisher; only they can change it`,
-  })));
+export async function partiesOf(db: Database, organizationId: number): Promise<string[]> {
+  const [organization] = await db.select({ country: organizations.country }).from(organizations).where(eq(organizations.id, organizationId));
+  const granted = await db.select({ party: organizationParties.party }).from(organizationParties).where(eq(organizationParties.organizationId, organizationId));
+  const own = resolveCountry(organization?.country)?.alpha3;
+  return [...new Set([...(own ? [own] : []), ...granted.map((g) => g.party)])].sort();
 }
 
 /** Ingests one AEF upload (the files together are one submission) as one batch. */
@@ -206,13 +197,19 @@ export async function ingestAef(db: Database, paths: string[], options: AefUploa
   summary.party = party;
   summary.reportYear = (submission?.reportYear as number | undefined) ?? null;
   if (party) {
+    if (options.ownerOrganizationId !== undefined) {
+      const allowed = await partiesOf(db, options.ownerOrganizationId);
+      if (!allowed.includes(party)) {
+        summary.errors.push({ locator: byTable.t1[0]!.locator, field: 'party', code: 'party-not-held', message: `${byTable.t1[0]!.locator}: this organization publishes for ${allowed.length ? allowed.join(', ') : 'no Party (it has no country)'}, not ${party}; an admin can grant it more Parties (tally org grant)` });
+      }
+    }
+    // Authorizations this publisher uploaded before: its own submissions, never another's.
     const known = await rows<Authorization>(db, sql`select party, authorization_id as "authorizationId", timeframe_start as "timeframeStart",
         timeframe_end as "timeframeEnd", quantity::float8 as quantity
-      from aef_authorizations where ${visibleTo('aef_authorizations', options.ownerOrganizationId ?? null)}`);
+      from aef_authorizations where ${ownedBy('aef_authorizations', options.ownerOrganizationId ?? null)}`);
     const crossed = crossCheck(byTable, party, known);
     summary.errors.push(...crossed.errors);
     summary.warnings.push(...crossed.warnings);
-    summary.errors.push(...await ownershipConflicts(db, byTable, party, options.ownerOrganizationId ?? null));
   }
   if (summary.errors.length > 0) return reject(`${summary.errors.length} error(s) in the AEF tables; nothing from this upload was stored`);
 
@@ -238,7 +235,7 @@ export async function ingestAef(db: Database, paths: string[], options: AefUploa
       tally('t5', await writeRows(tx, specs.t5, byTable.t5.map((r) => own({ ...r.values, batchId }))));
       tally('ca', await writeRows(tx, specs.ca, byTable.ca.map((r) => own({ ...r.values, metric: r.values.metric ?? 'GHG', batchId }))));
       const authorizationIds = new Map((await rows<{ id: number; party: string; authorization_id: string }>(tx, sql`select id::float8 as id, party, authorization_id
-        from aef_authorizations where ${visibleTo('aef_authorizations', ownership.ownerOrganizationId)}
+        from aef_authorizations where ${ownedBy('aef_authorizations', ownership.ownerOrganizationId)}
         order by version`)).map((a) => [`${a.party}\n${a.authorization_id}`, a.id]));
       for (const table of ['t3', 't4'] as const) {
         const written = await writeRows(tx, specs[table], byTable[table].map((r) => own({

@@ -49,7 +49,14 @@ export type ScopedBy = 'blocks' | 'projects' | 'everything';
  */
 export type RuleRun = { db: Database; scope: Scope; overlaps(): Promise<OverlapPair[]>; aefProblems(): Promise<Problem[]> };
 
-export const fingerprintOf = (kind: string, identity: string[]) => sha256(`${kind}\n${[...identity].sort().join('\n')}`);
+/**
+ * The fingerprint of a candidate: its rule and identity, and for a private finding its owner too, since
+ * two organizations' private uploads can hold records with the same natural keys.
+ */
+export function fingerprintOf(candidate: Pick<FindingCandidate, 'kind' | 'identity' | 'isPrivate' | 'ownerOrganizationId'>): string {
+  const identity = candidate.isPrivate ? [...candidate.identity, `owner:${candidate.ownerOrganizationId}`] : candidate.identity;
+  return sha256(`${candidate.kind}\n${[...identity].sort().join('\n')}`);
+}
 
 export type RecordOutcome = { opened: number; seenAgain: number; reopened: number; resolved: number };
 
@@ -59,7 +66,7 @@ const FINDINGS_LOCK = 7_310_001;
 /** Records one run of a rule over a scope: opens, refreshes and reopens what it found, resolves what it no longer finds. */
 export async function recordRun(db: Database, kind: FindingKind, candidates: FindingCandidate[], scope: Scope, scopedBy: ScopedBy): Promise<RecordOutcome> {
   const outcome: RecordOutcome = { opened: 0, seenAgain: 0, reopened: 0, resolved: 0 };
-  const fingerprints = candidates.map((c) => fingerprintOf(c.kind, c.identity));
+  const fingerprints = candidates.map(fingerprintOf);
   await db.transaction(async (txn) => {
     const tx = txn as unknown as Database;
     await tx.execute(sql`select pg_advisory_xact_lock(${FINDINGS_LOCK})`);

@@ -85,11 +85,11 @@ export function cdmRef(id: string): { party?: string; ref: string } | undefined 
   return m ? { ...(m[1] ? { party: m[1].toUpperCase() } : {}), ref: m[2]! } : undefined;
 }
 
-type DeclaringProject = { id: number; registry_id: string; key: string; country: string | null; other_programs: OtherProgram[] };
-type Target = { id: number; key: string; country: string | null; party?: string };
+type DeclaringProject = { id: number; registry_id: string; key: string; country: string | null; owner: number | null; other_programs: OtherProgram[] };
+type Target = { id: number; key: string; country: string | null; owner: number | null; party?: string };
 
 async function declaredLinks(db: Database): Promise<Link[]> {
-  const declaring = await rows<DeclaringProject>(db, sql`select id::float8 as id, registry_id, key, country, other_programs from projects
+  const declaring = await rows<DeclaringProject>(db, sql`select id::float8 as id, registry_id, key, country, owner_organization_id::float8 as owner, other_programs from projects
     where other_programs is not null and jsonb_array_length(other_programs) > 0`);
   const wanted = new Map<string, Set<string>>(); // registry → ref keys
   const refs = declaring.flatMap((p) => p.other_programs.flatMap((o) => {
@@ -105,19 +105,23 @@ async function declaredLinks(db: Database): Promise<Link[]> {
   if (refs.length === 0) return [];
   const targets = new Map<string, Target[]>();
   for (const [registry, keys] of wanted) {
-    const found = await rows<{ id: number; key: string; registry_project_id: string; country: string | null }>(db, sql`select id::float8 as id, key,
-        registry_project_id, country
-      from projects where registry_id = ${registry}`);
+    const found = await rows<{ id: number; key: string; registry_project_id: string; country: string | null; owner: number | null }>(db, sql`select id::float8 as id, key,
+        registry_project_id, country, owner_organization_id::float8 as owner
+      from projects where registry_id = ${registry} order by id`);
     for (const t of found) {
       const cdm = registry === 'cdm' ? cdmRef(t.registry_project_id) : undefined;
       const ref = registry === 'cdm' ? cdm?.ref : projectRefKey(t.registry_project_id);
       if (ref === undefined || !keys.has(ref)) continue;
       const k = `${registry}\n${ref}`;
-      targets.set(k, [...(targets.get(k) ?? []), { id: t.id, key: t.key, country: t.country, ...(cdm?.party ? { party: cdm.party } : {}) }]);
+      targets.set(k, [...(targets.get(k) ?? []), { id: t.id, key: t.key, country: t.country, owner: t.owner, ...(cdm?.party ? { party: cdm.party } : {}) }]);
     }
   }
   return refs.flatMap(({ project, other, registry, ref, party }): Link[] => {
-    const all = targets.get(`${registry}\n${ref}`) ?? [];
+    // A declaration names a project of the declaring record's own source where it has one, else the
+    // registry's own record: never another organization's upload of it.
+    const candidates = targets.get(`${registry}\n${ref}`) ?? [];
+    const own = candidates.filter((t) => t.owner === project.owner);
+    const all = own.length > 0 ? own : candidates.filter((t) => t.owner === null);
     // A CDM reference names every host Party's part: the one it spells out, else the declaring
     // project's own country's, else all of them.
     const named = party ? all.filter((t) => t.party === party) : all.filter((t) => project.country !== null && t.country === project.country);
@@ -145,29 +149,32 @@ async function declaredLinks(db: Database): Promise<Link[]> {
  * space, whose serials name the CDM project (Party and reference) they belong to.
  */
 async function kyotoSerialLinks(db: Database): Promise<Link[]> {
-  const carried = await rows<{ id: number; key: string; serial: string }>(db, sql`select distinct p.id::float8 as id, p.key, x.serial
+  const carried = await rows<{ id: number; key: string; owner: number | null; serial: string }>(db, sql`select distinct p.id::float8 as id, p.key,
+      p.owner_organization_id::float8 as owner, x.serial
     from (select project_id, serial_raw as serial from issuances where registry_id <> 'cdm' and number_space like 'cdm:%'
       union select project_id, serial_raw from unit_blocks where registry_id <> 'cdm' and number_space like 'cdm:%' and superseded_in_batch_id is null) x
     join projects p on p.id = x.project_id
     where x.serial is not null
     order by 1, 3`);
-  const named = new Map<string, { id: number; key: string; cdmId: string; serials: string[] }>();
+  const named = new Map<string, { id: number; key: string; owner: number | null; cdmId: string; serials: string[] }>();
   for (const c of carried) {
     const parsed = parseKyotoSerialRange(c.serial);
     if (!parsed.ok || !parsed.range.projectId || !parsed.range.country) continue;
     const cdmId = `${parsed.range.country}-${parsed.range.projectId}`;
     const k = `${c.id}\n${cdmId}`;
-    const entry = named.get(k) ?? { id: c.id, key: c.key, cdmId, serials: [] };
+    const entry = named.get(k) ?? { id: c.id, key: c.key, owner: c.owner, cdmId, serials: [] };
     entry.serials.push(parsed.range.raw);
     named.set(k, entry);
   }
   if (named.size === 0) return [];
   const ids = [...new Set([...named.values()].map((n) => n.cdmId))];
-  const found = await rows<{ id: number; registry_project_id: string }>(db, sql`select id::float8 as id, registry_project_id from projects
-    where registry_id = 'cdm' and registry_project_id = any(${textArray(ids)})`);
-  const byId = new Map(found.map((f) => [f.registry_project_id, f.id]));
+  const found = await rows<{ id: number; registry_project_id: string; owner: number | null }>(db, sql`select id::float8 as id, registry_project_id,
+      owner_organization_id::float8 as owner
+    from projects where registry_id = 'cdm' and registry_project_id = any(${textArray(ids)})`);
+  // The CDM project of the carrying record's own source where it has one, else the registry's own record.
+  const byId = new Map(found.map((f) => [`${f.registry_project_id}\n${f.owner}`, f.id]));
   return [...named.values()].flatMap((n): Link[] => {
-    const target = byId.get(n.cdmId);
+    const target = byId.get(`${n.cdmId}\n${n.owner}`) ?? byId.get(`${n.cdmId}\nnull`);
     if (target === undefined) return [];
     return [{
       fromProjectId: n.id, toProjectId: target, relation: 'same-activity', source: 'declared', score: null,

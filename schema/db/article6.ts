@@ -8,7 +8,9 @@ import { batches } from './sources.ts';
 // Article 6.2 Agreed Electronic Format (AEF), tables T1–T5, with CAD Trust v2 field names
 // (reference/registries.md §5.2) in snake_case, and the corresponding adjustments each Party applied.
 // Parties are ISO 3166-1 alpha-3, as the AEF writes them. Rows belong to the organization that uploaded
-// them and may be private while they are a draft.
+// them and may be private while they are a draft; a row's identity includes its owner, so one
+// publisher's rows never meet another's. An organization publishes only for the Parties it holds
+// (organization_parties).
 
 const party = () => varchar({ length: 3 });
 const partyCheck = (name: string, column: AnyPgColumn) => check(name, sql`${column} ~ '^[A-Z]{3}$'`);
@@ -27,7 +29,7 @@ export const aefSubmissions = pgTable('aef_submissions', {
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 }, (t) => [
-  unique('aef_submissions_natural_key').on(t.party, t.reportYear, t.version),
+  unique('aef_submissions_natural_key').on(t.party, t.reportYear, t.version, t.ownerOrganizationId).nullsNotDistinct(),
   partyCheck('aef_submissions_party_format', t.party),
   check('aef_submissions_ndc_period_order', sql`${t.ndcLastYear} >= ${t.ndcFirstYear}`),
   ownershipCheck('aef_submissions', t),
@@ -68,7 +70,7 @@ export const aefAuthorizations = pgTable('aef_authorizations', {
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 }, (t) => [
-  unique('aef_authorizations_natural_key').on(t.party, t.authorizationId, t.version),
+  unique('aef_authorizations_natural_key').on(t.party, t.authorizationId, t.version, t.ownerOrganizationId).nullsNotDistinct(),
   partyCheck('aef_authorizations_party_format', t.party),
   partyCheck('aef_authorizations_authorized_party_format', t.authorizedPartyId),
   check('aef_authorizations_quantity_positive', sql`${t.quantity} > 0`),
@@ -123,7 +125,7 @@ export const aefActions = pgTable('aef_actions', {
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 }, (t) => [
-  unique('aef_actions_natural_key').on(t.party, t.rowKey),
+  unique('aef_actions_natural_key').on(t.party, t.rowKey, t.ownerOrganizationId).nullsNotDistinct(),
   partyCheck('aef_actions_party_format', t.party),
   partyCheck('aef_actions_first_transferring_party_format', t.firstTransferringPartyId),
   partyCheck('aef_actions_transferring_party_format', t.transferringPartyId),
@@ -146,7 +148,7 @@ export const aefHoldings = pgTable('aef_holdings', {
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 }, (t) => [
-  unique('aef_holdings_natural_key').on(t.party, t.rowKey),
+  unique('aef_holdings_natural_key').on(t.party, t.rowKey, t.ownerOrganizationId).nullsNotDistinct(),
   partyCheck('aef_holdings_party_format', t.party),
   check('aef_holdings_quantity_positive', sql`${t.quantityTco2} > 0`),
   ownershipCheck('aef_holdings', t),
@@ -169,7 +171,7 @@ export const aefAuthorizedEntities = pgTable('aef_authorized_entities', {
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 }, (t) => [
-  unique('aef_authorized_entities_natural_key').on(t.party, t.entityId, t.cooperativeApproachId).nullsNotDistinct(),
+  unique('aef_authorized_entities_natural_key').on(t.party, t.entityId, t.cooperativeApproachId, t.ownerOrganizationId).nullsNotDistinct(),
   partyCheck('aef_authorized_entities_party_format', t.party),
   ownershipCheck('aef_authorized_entities', t),
 ]);
@@ -191,7 +193,7 @@ export const correspondingAdjustments = pgTable('corresponding_adjustments', {
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 }, (t) => [
-  unique('corresponding_adjustments_natural_key').on(t.party, t.year, t.direction, t.cooperativeApproachId).nullsNotDistinct(),
+  unique('corresponding_adjustments_natural_key').on(t.party, t.year, t.direction, t.cooperativeApproachId, t.ownerOrganizationId).nullsNotDistinct(),
   partyCheck('corresponding_adjustments_party_format', t.party),
   check('corresponding_adjustments_quantity_not_negative', sql`${t.quantity} >= 0`),
   ownershipCheck('corresponding_adjustments', t),

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, check, pgTable, text, timestamp, varchar } from 'drizzle-orm/pg-core';
+import { bigint, check, pgTable, primaryKey, text, timestamp, varchar } from 'drizzle-orm/pg-core';
 import { apiKeyRole } from './enums.ts';
 
 /** A government, registry operator, exchange or research group that publishes or reads data. */
@@ -14,6 +14,21 @@ export const organizations = pgTable('organizations', {
 }, (t) => [
   check('organizations_slug_format', sql`${t.slug} ~ '^[a-z0-9][a-z0-9-]*$'`),
   check('organizations_country_format', sql`${t.country} ~ '^[A-Z]{2}$'`),
+]);
+
+/**
+ * Article 6 Parties an organization may publish AEF submissions for, beyond its own country's (which it
+ * always may): an admin grants them (a registry operator serving several governments). A Party's
+ * submission can then never be taken by a publisher who does not speak for it.
+ */
+export const organizationParties = pgTable('organization_parties', {
+  organizationId: bigint({ mode: 'number' }).notNull().references(() => organizations.id),
+  /** ISO 3166-1 alpha-3, as the AEF writes Parties. */
+  party: varchar({ length: 3 }).notNull(),
+  grantedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+}, (t) => [
+  primaryKey({ columns: [t.organizationId, t.party] }),
+  check('organization_parties_party_format', sql`${t.party} ~ '^[A-Z]{3}$'`),
 ]);
 
 /**

@@ -30,7 +30,10 @@ export const projects = pgTable('projects', {
   registryId: text().notNull().references(() => registries.id),
   /** The registry's own identifier, as it writes it (`1340`, `GS7495`, `ACR0934`, `KC0016`). */
   registryProjectId: text().notNull(),
-  /** Stable key across Tally: `<registry>:<registry project id>`, e.g. `verra:1340`. */
+  /**
+   * Stable key across Tally: `<registry>:<registry project id>`, e.g. `verra:1340`. The registry's own record
+   * and an organization's upload of the same project share it; the owner tells them apart.
+   */
   key: text().notNull().generatedAlwaysAs(sql`registry_id || ':' || registry_project_id`),
   name: text().notNull(),
   nameJa: text(),
@@ -81,8 +84,10 @@ export const projects = pgTable('projects', {
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 }, (t) => [
-  unique('projects_registry_project').on(t.registryId, t.registryProjectId),
-  unique('projects_key').on(t.key),
+  // A record's identity includes its owner (DESIGN §3, sources): a registry's own project and an
+  // organization's upload of the same registry id are two records, so neither can block or change the other.
+  unique('projects_identity').on(t.registryId, t.registryProjectId, t.ownerOrganizationId).nullsNotDistinct(),
+  index('projects_key').on(t.key),
   check('projects_country_format', sql`${t.country} ~ '^[A-Z]{2}$'`),
   check('projects_crediting_period_order', sql`${t.creditingPeriodEnd} >= ${t.creditingPeriodStart}`),
   check('projects_estimated_quantity_not_negative', sql`${t.estimatedAnnualQuantity} >= 0`),

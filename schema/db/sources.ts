@@ -27,6 +27,12 @@ export const batches = pgTable('batches', {
   source: text().notNull(),
   apiKeyId: bigintRef().references(() => apiKeys.id),
   ...ownership(),
+  /**
+   * The process running the batch holds a session advisory lock on this token for as long as it lives
+   * (jobs/batches.ts). A `running` batch whose token nobody holds belongs to a process that died: the
+   * next process marks it failed, interrupted.
+   */
+  runnerToken: integer(),
   startedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   finishedAt: timestamp({ withTimezone: true }),
   /** rows read, records new / changed / unchanged, rows rejected. */

@@ -116,7 +116,7 @@ export const unitBlocks = pgTable('unit_blocks', {
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 }, (t) => [
-  unique('unit_blocks_natural_key').on(t.registryId, t.blockKey),
+  unique('unit_blocks_natural_key').on(t.registryId, t.blockKey, t.ownerOrganizationId).nullsNotDistinct(),
   check('unit_blocks_quantity_positive', sql`${t.quantity} > 0`),
   check('unit_blocks_serial_order', sql`${t.serialEnd} >= ${t.serialStart}`),
   check('unit_blocks_serial_complete', sql`(${t.serialStart} is null) = (${t.serialEnd} is null) and (${t.serialStart} is null or ${t.numberSpace} is not null)`),
@@ -165,7 +165,7 @@ export const events = pgTable('events', {
   ...ownership(),
   recordedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
 }, (t) => [
-  unique('events_natural_key').on(t.registryId, t.eventKey),
+  unique('events_natural_key').on(t.registryId, t.eventKey, t.ownerOrganizationId).nullsNotDistinct(),
   check('events_quantity_positive', sql`${t.quantity} > 0`),
   ownershipCheck('events', t),
   index('events_project').on(t.projectId),

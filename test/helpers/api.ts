@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { createApp } from '../../api/app.ts';
-import type { ApiLimits } from '../../schema/config.ts';
+import { DEFAULT_API_LIMITS, type ApiLimits } from '../../schema/config.ts';
 import type { DatabaseHandle } from '../../schema/database.ts';
 
 // The API over real HTTP on 127.0.0.1, in the test's process, with helpers for GraphQL requests and
@@ -8,7 +8,7 @@ import type { DatabaseHandle } from '../../schema/database.ts';
 
 export type GqlResponse<T = Record<string, any>> = { status: number; data?: T; errors?: { message: string; extensions?: { code?: string } }[]; headers: Headers };
 
-export async function startApi(handle: DatabaseHandle, limits: ApiLimits = { rateLimitPerMinute: 0, maxUploadBytes: 5 * 1024 * 1024 }) {
+export async function startApi(handle: DatabaseHandle, limits: ApiLimits = { ...DEFAULT_API_LIMITS, rateLimitPerMinute: 0, maxUploadBytes: 5 * 1024 * 1024 }) {
   const app = createApp(handle, limits);
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));

@@ -1,10 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AefNotFound, aefWorkbook, exportAef } from '../../../jobs/article6/aef-export.ts';
 import { ingestAef } from '../../../jobs/article6/aef-upload.ts';
-import { organizations } from '../../../schema/db/index.ts';
+import { aefAuthorizedEntities, organizations } from '../../../schema/db/index.ts';
 import type { Database } from '../../../schema/database.ts';
 import { openTestDatabase, type TestDatabase } from '../../helpers/database.ts';
 
@@ -53,22 +54,19 @@ describe('AEF export', () => {
   });
 
   it('when a Party uploads privately, then only its organization can export the submission', async () => {
-    const [org] = await db.insert(organizations).values({ slug: 'vanuatu-dcc', name: 'Vanuatu Department of Climate Change' }).returning();
+    const [org] = await db.insert(organizations).values({ slug: 'vanuatu-dcc', name: 'Vanuatu Department of Climate Change', country: 'VU' }).returning();
     const [other] = await db.insert(organizations).values({ slug: 'another-party', name: 'Another Party' }).returning();
     const doc = JSON.parse(readFileSync(fixture, 'utf8')) as Record<string, Record<string, unknown>[]>;
     doc.aefT1Submission![0]!.aefT1SubmissionReportYear = 2026;
-    doc.aefT2Authorizations = [];
     for (const row of doc.aefT3Actions!) row.aefT3ActionsDate = '2026-03-01';
     doc.caApplied![0]!.caAppliedYear = 2026;
     const path = join(dir, 'draft-2026.json');
-    // The authorized entity was published before by someone else: this upload may not take it over.
-    writeFileSync(path, JSON.stringify(doc));
-    await expect(ingestAef(db, [path], { ownerOrganizationId: org!.id, isPrivate: true })).rejects.toMatchObject({
-      summary: { errors: [{ code: 'owned-elsewhere', message: 'draft-2026.json aefT5AuthorizedEntities[0]: T5 Authorized entities VUT-AE-01/CA0004 of VUT was uploaded by another publisher; only they can change it' }] },
-    });
-    doc.aefT5AuthorizedEntities = [];
+    // The authorized entity was published before by another source: this upload keeps its own row, and
+    // the published one stays as it was.
     writeFileSync(path, JSON.stringify(doc));
     await ingestAef(db, [path], { ownerOrganizationId: org!.id, isPrivate: true });
+    const entities = await db.select().from(aefAuthorizedEntities).where(eq(aefAuthorizedEntities.entityId, 'VUT-AE-01'));
+    expect(entities.map((e) => [e.ownerOrganizationId, e.isPrivate]).sort()).toEqual([[null, false], [org!.id, true]]);
     await expect(exportAef(db, 'VUT', 2026)).rejects.toBeInstanceOf(AefNotFound);
     await expect(exportAef(db, 'VUT', 2026, other!.id)).rejects.toBeInstanceOf(AefNotFound);
     const own = await exportAef(db, 'VUT', 2026, org!.id);

@@ -224,7 +224,8 @@ describe('integrity over real CDM, Gold Standard and Verra samples', () => {
     });
     expect(expected).toEqual([{ part: 'cdm:KE-7014', tonnes: 85 }, { part: 'cdm:RW-7014', tonnes: 5_000 }, { part: 'cdm:UG-7014', tonnes: 5_000 }]);
     const found = (await findingsIn(db)).filter((f) => f.kind === 'cdm-overlap' && f.projects.some((p) => p.startsWith('a64-mechanism:')));
-    expect(found.map((f) => ({ part: f.projects.find((p) => p.startsWith('cdm:')), tonnes: f.tonnes, other: f.projects.find((p) => !p.startsWith('cdm:')) })))
+    expect(found.map((f) => ({ part: f.projects.find((p) => p.startsWith('cdm:')), tonnes: f.tonnes, other: f.projects.find((p) => !p.startsWith('cdm:')) }))
+      .sort((a, b) => a.part!.localeCompare(b.part!)))
       .toEqual(expected.map((e) => ({ ...e, other: 'a64-mechanism:A64-T-0002' })));
     expect(summary.rules['cdm-overlap']!.found).toBe(1 + expected.length);
   });
