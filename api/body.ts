@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import type { NextFunction, Request, Response } from 'express';
 
 // Request bodies for /graphql, bounded by the bytes actually read, whatever the request declares: a
@@ -11,62 +11,80 @@ export const MAX_JSON_BYTES = 256 * 1024;
 /** The most an upload's multipart body may hold: its files, and room for its own parts (operations, map). */
 export const maxUploadBody = (maxUploadBytes: number) => maxUploadBytes + MAX_JSON_BYTES;
 
+/**
+ * After a refusal, how long the rest of a body is read and thrown away before the connection is cut: a
+ * client that is still sending reads the answer only once it has sent (as most do), and one that never
+ * stops is cut off.
+ */
+const LINGER_MS = 2_000;
+
 export class BodyTooLarge extends Error {
   constructor(readonly max: number) {
     super(`the request body is larger than ${max.toLocaleString('en-US')} bytes: at most ${max.toLocaleString('en-US')} are accepted`);
   }
 }
 
-const tooLarge = (res: Response, error: BodyTooLarge) => {
+/** Answers 413, then reads what is still coming without keeping it, for a while, and closes. */
+function refuse(req: Request, res: Response, error: BodyTooLarge): void {
   if (!res.headersSent) res.status(413).set('connection', 'close').json({ errors: [{ message: error.message, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
-};
+  req.removeAllListeners('data');
+  req.on('data', () => {});
+  req.resume();
+  setTimeout(() => req.socket.destroy(), LINGER_MS).unref();
+}
 
-/** The chunks of `req`, failing with BodyTooLarge once more than `max` bytes have come. */
-async function* counted(req: Request, max: number): AsyncGenerator<Buffer> {
+/** Calls `onChunk` with each chunk of `req` until more than `max` bytes have come, then `onTooLarge` once. */
+function countChunks(req: Request, max: number, onChunk: (chunk: Buffer) => void, onTooLarge: (error: BodyTooLarge) => void): void {
   let total = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
+  req.on('data', (chunk: Buffer) => {
     total += chunk.length;
-    if (total > max) throw new BodyTooLarge(max);
-    yield chunk;
-  }
+    if (total > max) onTooLarge(new BodyTooLarge(max));
+    else onChunk(chunk);
+  });
 }
 
 export function boundedBody(maxUploadBytes: number) {
-  return async (req: Request, res: Response, next: NextFunction) => {
+  return (req: Request, res: Response, next: NextFunction) => {
     if (req.method === 'GET' || req.method === 'HEAD') return next();
     const multipart = /^multipart\/form-data/i.test(req.get('content-type') ?? '');
     // An upload's files together are at most the upload limit.
     const max = multipart ? maxUploadBody(maxUploadBytes) : MAX_JSON_BYTES;
-    const declared = Number(req.get('content-length') ?? 0);
-    if (declared > max) return tooLarge(res, new BodyTooLarge(max));
+    if (Number(req.get('content-length') ?? 0) > max) return refuse(req, res, new BodyTooLarge(max));
     if (multipart) {
-      // The upload parser reads this stream instead of the request; past the bound it fails, and the
-      // answer is 413. (A stream, not a bare iterator: the server adapter takes a body it can enumerate.)
-      const body = counted(req, max);
-      req.body = Readable.from((async function* () {
-        try {
-          yield* body;
-        } catch (error) {
-          if (!(error instanceof BodyTooLarge)) throw error;
-          // The answer goes out whole before the parser hears of the failure and gives up on the request.
-          tooLarge(res, error);
-          if (!res.writableFinished) await new Promise((resolve) => res.once('finish', resolve));
-          throw error;
-        }
-      })());
+      // The upload parser reads this stream instead of the request. Past the bound it is told so only
+      // once the answer is out and the connection closed: told at once, it would tear the connection
+      // down under the answer.
+      const body = new PassThrough();
+      let refused = false;
+      countChunks(req, max, (chunk) => {
+        if (!body.write(chunk)) req.pause();
+      }, (error) => {
+        refused = true;
+        refuse(req, res, error);
+        res.once('close', () => body.destroy(error));
+      });
+      body.on('drain', () => {
+        if (!refused) req.resume();
+      });
+      req.on('end', () => {
+        if (!refused) body.end();
+      });
+      req.on('error', (error) => body.destroy(error));
+      req.body = body;
       return next();
     }
-    try {
-      const chunks: Buffer[] = [];
-      for await (const chunk of counted(req, max)) chunks.push(chunk);
+    const chunks: Buffer[] = [];
+    countChunks(req, max, (chunk) => chunks.push(chunk), (error) => {
+      chunks.length = 0;
+      refuse(req, res, error);
+    });
+    req.on('end', () => {
+      if (res.headersSent) return;
       const body = Buffer.concat(chunks);
       // An empty body is left for GraphQL to explain; a read body is handed on as it came.
       if (body.length > 0) req.body = body;
       next();
-    } catch (error) {
-      if (!(error instanceof BodyTooLarge)) return next(error);
-      // The rest of the body is not read: the answer closes the connection.
-      tooLarge(res, error);
-    }
+    });
+    req.on('error', next);
   };
 }
