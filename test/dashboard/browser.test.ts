@@ -16,6 +16,10 @@ import { openTestDatabase, type TestDatabase } from '../helpers/database.ts';
 // saved as a screenshot under test/artifacts/screenshots/.
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((path) => existsSync(path));
+// Without Chromium the browser tests are skipped with one line saying how to run them, so `npm test`
+// passes on a fresh machine; CI sets TALLY_BROWSER_TESTS=required and installs it, so they always run there.
+const REQUIRED = process.env.TALLY_BROWSER_TESTS === 'required';
+if (!CHROMIUM && !REQUIRED) console.warn('browser tests skipped: no Chromium found; to run them: apt-get install chromium fonts-noto-cjk');
 const SCREENSHOTS = new URL('../artifacts/screenshots/', import.meta.url).pathname;
 const fixture = (path: string) => new URL(`../fixtures/${path}`, import.meta.url).pathname;
 
@@ -24,7 +28,7 @@ const PAGES = [
   ['article6', '#/article6/GUY'], ['upload', '#/upload'], ['sources', '#/sources'],
 ] as const;
 
-describe('dashboard in a browser', () => {
+describe.skipIf(!CHROMIUM && !REQUIRED)('dashboard in a browser', () => {
   let t: TestDatabase;
   let db: Database;
   let api: Awaited<ReturnType<typeof startApi>>;
@@ -32,7 +36,7 @@ describe('dashboard in a browser', () => {
   let publisherKey: string;
 
   beforeAll(async () => {
-    if (!CHROMIUM) throw new Error("the browser tests need Debian's chromium: apt-get install chromium (.ci/run installs it)");
+    if (!CHROMIUM) throw new Error("TALLY_BROWSER_TESTS=required, and there is no Chromium: apt-get install chromium fonts-noto-cjk");
     mkdirSync(SCREENSHOTS, { recursive: true });
     t = await openTestDatabase();
     db = t.handle.db;
