@@ -2,7 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { and, eq, isNull } from 'drizzle-orm';
 import { apiKeys } from '../schema/db/index.ts';
 import type { Database } from '../schema/database.ts';
-import { sha256 } from '../jobs/batches.ts';
+import { sha256 } from '../schema/hash.ts';
 
 // API keys (DESIGN §3): `tly_<prefix>_<secret>`. Only the SHA-256 of the whole key is stored; the prefix
 // finds the row without revealing anything. Roles: admin (everything), publisher (writes for one

@@ -1,30 +1,12 @@
-import { parseAcrSerial } from './american-carbon-registry/serial.ts';
-import { parseArtSerial } from './art-trees/serial.ts';
-import { parseKyotoSerialRange } from './cdm/serial.ts';
-import { parseCarSerial } from './climate-action-reserve/serial.ts';
-import { parseGoldStandardSerial } from './gold-standard/serial.ts';
-import { parsePlanVivoSerial } from './plan-vivo/serial.ts';
-import { parsePuroCertificate } from './puro/certificate.ts';
-import { parseBioCarbonSerial } from './biocarbon/serial.ts';
-import { parseSocialCarbonSerial } from './socialcarbon/serial.ts';
+import { registries } from './index.ts';
 import type { SerialRange } from './runtime/serial.ts';
-import { parseVerraSerial } from './verra/serial.ts';
 
 // Every registry serial format Tally reads, for lookups of a serial whose registry the asker may not
-// know (DESIGN §5): each parser that accepts the string gives one reading.
+// know (DESIGN §5): each registry that declares a parser (its manifest's `parseSerial`) gives a reading
+// when it accepts the string.
 
-const PARSERS: readonly { registry: string; parse(raw: string): ReturnType<typeof parseVerraSerial> }[] = [
-  { registry: 'verra', parse: parseVerraSerial },
-  { registry: 'gold-standard', parse: parseGoldStandardSerial },
-  { registry: 'american-carbon-registry', parse: parseAcrSerial },
-  { registry: 'climate-action-reserve', parse: parseCarSerial },
-  { registry: 'art-trees', parse: parseArtSerial },
-  { registry: 'cdm', parse: parseKyotoSerialRange },
-  { registry: 'plan-vivo', parse: parsePlanVivoSerial },
-  { registry: 'puro', parse: parsePuroCertificate },
-  { registry: 'biocarbon', parse: parseBioCarbonSerial },
-  { registry: 'socialcarbon', parse: parseSocialCarbonSerial },
-];
+/** The registries whose serials a lookup can read, for messages. */
+export const serialRegistries = () => registries().filter((r) => r.parseSerial).map((r) => r.name);
 
 export type SerialReading = { registry: string; range: SerialRange };
 
@@ -40,8 +22,9 @@ export function readSerial(raw: string): SerialReading[] {
   const seen = new Set<string>();
   const readings: SerialReading[] = [];
   for (const candidate of candidates) {
-    for (const { registry, parse } of PARSERS) {
-      const parsed = parse(candidate);
+    for (const { id: registry, parseSerial } of registries()) {
+      if (!parseSerial) continue;
+      const parsed = parseSerial(candidate);
       if (!parsed.ok) continue;
       const key = `${parsed.range.numberSpace}|${parsed.range.start}|${parsed.range.end}`;
       if (seen.has(key)) continue;

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { BlockRecord, CanonicalInput } from '../schema/canonical.ts';
 import type { HttpClient, HttpClientOptions } from './runtime/http.ts';
 import type { PagedStream } from './runtime/paging.ts';
+import type { SerialResult } from './runtime/serial.ts';
 
 // The connector contract (CONVENTIONS: Airbyte/Singer). A connector knows one source: it declares its
 // registry, the file formats it reads and the API streams it pulls, and maps each raw record to
@@ -34,15 +35,30 @@ export type RowContext = { sheet?: string | undefined };
 /** One row of a file as a mapper sees it inside a group: its cells and where it was read. */
 export type SourceRow = { values: Record<string, string>; locator: string };
 
-/** An export a registry publishes as a file (CSV, XLSX, JSON), recognised by its headers. */
+/** One column a file format reads (see runtime/columns.ts). */
+export type Column = {
+  /** Whether a correct record cannot be made without it: a file that lacks it is not this export. */
+  required?: boolean;
+  /** Names the column had in other generations of the export → the generation (`APX before 2023`). */
+  aliases?: Readonly<Record<string, string>>;
+};
+
+/** An export a registry publishes as a file (CSV, XLSX), recognised by its header row. */
 export type FileFormat = {
   /** e.g. `verra-vcu-export`. */
   id: string;
   registry: string;
   stream: string;
   description: string;
-  /** Columns that together identify this export (after header normalization). */
-  requiredHeaders: readonly string[];
+  /** Every column the mapper reads, under the name it reads it by (the registry's name today). */
+  columns: Readonly<Record<string, Column>>;
+  /** What today's names are called, for the batch record (`2026`, `APX 2024–2026`). */
+  generation: string;
+  /**
+   * A column whose values tell this export from another with the same columns (ACR's and CAR's APX
+   * reports once named them alike; their project ids say whose they are), read from the first row.
+   */
+  distinguishedBy?: { column: string; pattern: RegExp };
   /** Date order where a date is ambiguous (`03/04/2020`). */
   dayFirst?: boolean;
   map(row: Record<string, string>, locator: string, context?: RowContext): Mapped;
@@ -88,9 +104,48 @@ export type ApiMode<Config = any> = {
   streams(config: Config): ApiStream[];
 };
 
-export type Connector = {
-  registry: string;
+/**
+ * A registry as Tally knows it, declared once in its connector's folder: its row in the ledger
+ * (names, kind, how it numbers serials), and how the rest of the world names it and its ids and serials.
+ * The registry seed, the linker's programme names, serial lookups and the CAD Trust mapping all read it.
+ */
+export type RegistryManifest = {
+  /** The slug: `verra`, `gold-standard`… */
+  id: string;
   name: string;
+  nameJa: string;
+  kind: 'independent' | 'compliance' | 'un-mechanism' | 'bilateral' | 'national';
+  /** DESIGN §5: numbered registry-wide, per issuance batch, Kyoto-style, or no serials published. */
+  serialScheme: 'registry-wide' | 'per-issuance' | 'kyoto' | 'none';
+  url: string | null;
+  /**
+   * Names other programmes write for it (Verra's `otherGhgProgramName`, CAD Trust's related projects,
+   * project ids such as `VCS 1528`): each matched as a whole word, case ignored.
+   */
+  programNames?: readonly string[];
+  /** The prefix its project ids carry when other registries cite them (`VCS` 1528, `CAR`400, `GS`7495). */
+  projectIdPrefix?: string;
+  /** Its name in CAD Trust's `registries` picklist, where the picklist has one. */
+  cadTrustName?: string;
+  /** Reads its serial numbers, for lookups of a serial whose registry the asker does not know. */
+  parseSerial?(raw: string): SerialResult;
+};
+
+/**
+ * Files read together as one upload and one batch (an AEF submission's tables, a CAD Trust template's
+ * sheets or files), recognised by their content; jobs/ingest-files.ts gives each its job.
+ */
+export type UploadFormat = {
+  id: 'article6-aef' | 'cadt-v1' | 'cadt-v2';
+  description: string;
+  recognises(path: string): Promise<boolean>;
+};
+
+export type Connector = {
+  /** The registry this folder reads. */
+  registry: RegistryManifest;
+  /** Other registries whose records it stores (J-Credit's predecessor schemes). */
+  otherRegistries?: readonly RegistryManifest[];
   files: readonly FileFormat[];
   api?: ApiMode;
 };

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import { batches } from '../schema/db/index.ts';
 import { RUNNER_LOCK_CLASS, rows, runnerToken, type Database } from '../schema/database.ts';
+import { sha256, stableJson } from '../schema/hash.ts';
 import { log } from '../schema/log.ts';
 
 // Batches are the unit of atomicity and the links of a tamper-evident chain (DESIGN §3):
@@ -9,18 +9,6 @@ import { log } from '../schema/log.ts';
 // transaction-scoped advisory lock, so concurrent batches line up one after another.
 
 const CHAIN_LOCK = 7_265_817_002;
-
-export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-
-/** JSON with object keys sorted at every level: the same content always hashes the same. */
-export function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value ?? null);
-}
 
 export type BatchStart = {
   kind: 'sync' | 'upload';
@@ -30,6 +18,7 @@ export type BatchStart = {
   ownerOrganizationId?: number | undefined;
   isPrivate?: boolean | undefined;
   apiKeyId?: number | undefined;
+  details?: Record<string, unknown> | undefined;
 };
 
 /**
@@ -51,7 +40,7 @@ export async function failInterruptedBatches(db: Database): Promise<number> {
 }
 
 /** Records a running batch, committed at once, so that a batch that later fails is still on record. */
-export async function startBatch(db: Database, start: BatchStart): Promise<number> {
+async function startBatch(db: Database, start: BatchStart): Promise<number> {
   await failInterruptedBatches(db);
   const [row] = await db.insert(batches).values({
     runnerToken: await runnerToken(db),
@@ -62,6 +51,7 @@ export async function startBatch(db: Database, start: BatchStart): Promise<numbe
     ownerOrganizationId: start.ownerOrganizationId,
     isPrivate: start.isPrivate ?? false,
     apiKeyId: start.apiKeyId,
+    details: start.details ?? {},
   }).returning({ id: batches.id });
   log.debug({ batchId: row!.id, connector: start.connector, source: start.source }, 'batch started');
   return row!.id;
@@ -70,7 +60,7 @@ export async function startBatch(db: Database, start: BatchStart): Promise<numbe
 export type BatchOutcome = { counts: Record<string, number>; errors: unknown[] };
 
 /** Seals a batch inside the transaction that wrote its records: chains its digest to the last sealed batch. */
-export async function sealBatch(tx: Database, batchId: number, recordsDigest: string, outcome: BatchOutcome): Promise<{ digest: string; previousBatchId: number | null }> {
+async function sealBatch(tx: Database, batchId: number, recordsDigest: string, outcome: BatchOutcome): Promise<{ digest: string; previousBatchId: number | null }> {
   await tx.execute(sql`select pg_advisory_xact_lock(${CHAIN_LOCK})`);
   const [tip] = await rows<{ id: string | number; digest: string }>(tx, sql`select b.id, b.digest from batches b
     where b.status = 'committed'
@@ -91,28 +81,56 @@ export async function sealBatch(tx: Database, batchId: number, recordsDigest: st
   return { digest, previousBatchId };
 }
 
+/** Thrown inside a batch's transaction to end a preview: the rollback keeps nothing. */
+class PreviewOnly extends Error {}
+
+/** A batch that did not commit: its row is marked failed with this reason, and nothing it wrote remains. */
+export class BatchFailed extends Error {}
+
 /**
- * Thrown inside a batch's transaction to end a preview: everything was read, checked and counted, and
- * the rollback keeps none of it. The batch's own row is then removed, so a preview leaves no trace.
+ * The life of one batch, the same for every source (a registry file, an API pull, an AEF upload): it is
+ * recorded as running at once, so that a failure is on record too; its records are written in one
+ * transaction and sealed into the digest chain; a preview is written, counted and rolled back, and its
+ * row removed, so it leaves no trace; any failure leaves the row failed with its reason and nothing else.
  */
-export class PreviewOnly extends Error {
-  constructor() {
-    super('preview: nothing was stored');
+export class BatchRun {
+  private constructor(readonly db: Database, readonly id: number) {}
+
+  static async start(db: Database, start: BatchStart): Promise<BatchRun> {
+    return new BatchRun(db, await startBatch(db, start));
   }
-}
 
-export async function discardBatch(db: Database, batchId: number): Promise<void> {
-  await db.delete(batches).where(eq(batches.id, batchId));
-}
+  /**
+   * Runs `write` in the batch's transaction; it returns the digest of the records it wrote. Resolves with
+   * the batch's chained digest, or `undefined` for a preview; rejects with BatchFailed.
+   */
+  async commit(write: (tx: Database) => Promise<string>, options: { preview?: boolean | undefined; outcome(): BatchOutcome }): Promise<string | undefined> {
+    try {
+      let digest: string | undefined;
+      await this.db.transaction(async (txn) => {
+        const tx = txn as unknown as Database;
+        const recordsDigest = await write(tx);
+        if (options.preview) throw new PreviewOnly();
+        digest = (await sealBatch(tx, this.id, recordsDigest, options.outcome())).digest;
+      });
+      return digest;
+    } catch (error) {
+      if (!(error instanceof PreviewOnly)) return this.fail((error as Error).message, options.outcome());
+      await this.db.delete(batches).where(eq(batches.id, this.id));
+      return undefined;
+    }
+  }
 
-/** Marks a batch failed with its reason; its records were rolled back with the transaction. */
-export async function failBatch(db: Database, batchId: number, reason: string, outcome: BatchOutcome): Promise<void> {
-  await db.update(batches).set({
-    status: 'failed',
-    finishedAt: new Date(),
-    counts: outcome.counts,
-    errors: [{ locator: 'batch', code: 'batch-failed', message: reason }, ...outcome.errors.slice(0, 999)],
-  }).where(eq(batches.id, batchId));
+  /** Marks the batch failed with its reason (what it wrote was rolled back), and rejects with BatchFailed. */
+  async fail(reason: string, outcome: BatchOutcome): Promise<never> {
+    await this.db.update(batches).set({
+      status: 'failed',
+      finishedAt: new Date(),
+      counts: outcome.counts,
+      errors: [{ locator: 'batch', code: 'batch-failed', message: reason }, ...outcome.errors.slice(0, 999)],
+    }).where(eq(batches.id, this.id));
+    throw new BatchFailed(reason);
+  }
 }
 
 /**

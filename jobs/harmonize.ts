@@ -54,6 +54,7 @@ export function projectRow(record: ProjectRecord, ownership: Ownership, batchId:
     longitude: record.longitude ?? null,
     registryUrl: record.registryUrl ?? null,
     otherPrograms: record.otherPrograms ?? null,
+    alternateIds: record.alternateIds?.length ? [...new Set(record.alternateIds)].sort() : null,
     coveredByNdc: record.coveredByNdc ?? null,
     ...ownership,
     firstBatchId: batchId,

@@ -1,17 +1,17 @@
 import { basename } from 'node:path';
 import type { RowError } from '../connectors/types.ts';
-import { isAefFile } from '../connectors/article6/aef.ts';
-import { isCadtFile } from '../connectors/cad-trust/v1.ts';
-import { isCadtV2File } from '../connectors/cad-trust/v2.ts';
+import { uploadFormats } from '../connectors/index.ts';
+import type { UploadFormat } from '../connectors/types.ts';
 import type { Database } from '../schema/database.ts';
 import { AefRejected, ingestAef, type AefSummary } from './article6/aef-upload.ts';
 import { CADT_CONNECTOR, CADT_V2_CONNECTOR, ingestCadt, ingestCadtV2 } from './cadt-upload.ts';
 import { BatchRejected, type IngestSummary } from './ingest.ts';
 import { detectFileFormat, ingestFile, type FileIngestOptions } from './ingest-file.ts';
 
-// One upload of several files, as `tally ingest` and the API's upload mutation receive it. The tables
-// of an AEF submission are one upload (one batch), and so are the sheets or files of a CAD Trust v1
-// template, and the JSON files of CAD Trust v2 records; every other file is a batch of its own. Each outcome says what was stored or why nothing was.
+// One upload of several files, as `tally ingest` and the API's upload mutation receive it. The files an
+// upload format recognises (connectors/index.ts: an AEF submission's tables, a CAD Trust v1 template,
+// CAD Trust v2 records) are one upload and one batch; every other file is a batch of its own. Each
+// outcome says what was stored or why nothing was.
 
 export type FileOutcome =
   | { files: string[]; kind: 'aef'; summary: AefSummary; accepted: boolean; failure?: string }
@@ -25,56 +25,59 @@ export type FilesOptions = Omit<FileIngestOptions, 'onBytes' | 'onProgress'> & {
   onOutcome?(outcome: FileOutcome): void;
 };
 
+type UploadOptions = Omit<FilesOptions, 'progressFor' | 'onOutcome'>;
+
+/** The job of each upload format (connectors/index.ts `uploadFormats`): its files together, as one batch. */
+const UPLOAD_JOBS: Record<UploadFormat['id'], (db: Database, paths: string[], options: UploadOptions) => Promise<FileOutcome>> = {
+  'article6-aef': async (db, paths, options) => {
+    const files = paths.map((p) => basename(p));
+    try {
+      return { files, kind: 'aef', summary: await ingestAef(db, paths, options), accepted: true };
+    } catch (error) {
+      if (error instanceof AefRejected) return { files, kind: 'aef', summary: error.summary, accepted: false, failure: error.message };
+      return { files, kind: 'unread', accepted: false, failure: (error as Error).message };
+    }
+  },
+  'cadt-v1': (db, paths, options) => ledgerOutcome(paths, CADT_CONNECTOR, () => ingestCadt(db, paths, options)),
+  'cadt-v2': (db, paths, options) => ledgerOutcome(paths, CADT_V2_CONNECTOR, () => ingestCadtV2(db, paths, options)),
+};
+
+async function ledgerOutcome(paths: string[], format: string, run: () => Promise<IngestSummary>): Promise<FileOutcome> {
+  const files = paths.map((p) => basename(p));
+  try {
+    return { files, kind: 'ledger', format, summary: await run(), accepted: true };
+  } catch (error) {
+    if (error instanceof BatchRejected) return { files, kind: 'ledger', format, summary: error.summary, accepted: false, failure: error.message };
+    return { files, kind: 'unread', accepted: false, failure: (error as Error).message };
+  }
+}
+
 export async function ingestFiles(db: Database, paths: string[], options: FilesOptions = {}): Promise<FileOutcome[]> {
   const outcomes: FileOutcome[] = [];
   const report = (outcome: FileOutcome) => {
     outcomes.push(outcome);
     options.onOutcome?.(outcome);
   };
-  const ownership = { ownerOrganizationId: options.ownerOrganizationId, isPrivate: options.isPrivate, apiKeyId: options.apiKeyId, preview: options.preview };
-  const names = (list: string[]) => list.map((p) => basename(p));
-
-  const aef: string[] = [];
-  for (const path of paths) if (await isAefFile(path).catch(() => false)) aef.push(path);
-  if (aef.length > 0) {
-    try {
-      report({ files: names(aef), kind: 'aef', summary: await ingestAef(db, aef, ownership), accepted: true });
-    } catch (error) {
-      if (error instanceof AefRejected) report({ files: names(aef), kind: 'aef', summary: error.summary, accepted: false, failure: error.message });
-      else report({ files: names(aef), kind: 'unread', accepted: false, failure: (error as Error).message });
-    }
+  const { ownerOrganizationId, isPrivate, apiKeyId, preview, check } = options;
+  const uploadOptions = { ownerOrganizationId, isPrivate, apiKeyId, preview, check };
+  // The files of each upload format are one upload; what none of them recognises is a single export.
+  let remaining = paths;
+  for (const format of uploadFormats) {
+    const mine: string[] = [];
+    for (const path of remaining) if (await format.recognises(path).catch(() => false)) mine.push(path);
+    if (mine.length === 0) continue;
+    report(await UPLOAD_JOBS[format.id](db, mine, uploadOptions));
+    remaining = remaining.filter((p) => !mine.includes(p));
   }
 
-  const cadt: string[] = [];
-  for (const path of paths.filter((p) => !aef.includes(p))) if (await isCadtFile(path).catch(() => false)) cadt.push(path);
-  if (cadt.length > 0) {
-    try {
-      report({ files: names(cadt), kind: 'ledger', format: CADT_CONNECTOR, summary: await ingestCadt(db, cadt, { ...ownership, check: options.check }), accepted: true });
-    } catch (error) {
-      if (error instanceof BatchRejected) report({ files: names(cadt), kind: 'ledger', format: CADT_CONNECTOR, summary: error.summary, accepted: false, failure: error.message });
-      else report({ files: names(cadt), kind: 'unread', accepted: false, failure: (error as Error).message });
-    }
-  }
-
-  const cadtV2: string[] = [];
-  for (const path of paths.filter((p) => !aef.includes(p) && !cadt.includes(p))) if (await isCadtV2File(path).catch(() => false)) cadtV2.push(path);
-  if (cadtV2.length > 0) {
-    try {
-      report({ files: names(cadtV2), kind: 'ledger', format: CADT_V2_CONNECTOR, summary: await ingestCadtV2(db, cadtV2, { ...ownership, check: options.check }), accepted: true });
-    } catch (error) {
-      if (error instanceof BatchRejected) report({ files: names(cadtV2), kind: 'ledger', format: CADT_V2_CONNECTOR, summary: error.summary, accepted: false, failure: error.message });
-      else report({ files: names(cadtV2), kind: 'unread', accepted: false, failure: (error as Error).message });
-    }
-  }
-
-  for (const path of paths.filter((p) => !aef.includes(p) && !cadt.includes(p) && !cadtV2.includes(p))) {
+  for (const path of remaining) {
     const files = [basename(path)];
     // Spreadsheets and CSV files are recognised before reading starts, so a file that is no known export
     // gets its explanation alone; JSON is recognised from its first record inside ingestFile.
     let format = 'json';
     if (!/\.json$/i.test(path)) {
       try {
-        format = (await detectFileFormat(path, options.registry, options.sheet)).id;
+        format = (await detectFileFormat(path, { registry: options.registry, format: options.format }, options.sheet)).format.id;
       } catch (error) {
         report({ files, kind: 'unread', accepted: false, failure: (error as Error).message });
         continue;

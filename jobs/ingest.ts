@@ -6,7 +6,8 @@ import { events, issuances, labelBlocks, labels, projects, rawRecords, recordLin
 import { ownedBy, rows, type Database } from '../schema/database.ts';
 import { log } from '../schema/log.ts';
 import type { Mapped, RawRecord, RowError } from '../connectors/types.ts';
-import { discardBatch, failBatch, PreviewOnly, sealBatch, sha256, stableJson, startBatch } from './batches.ts';
+import { sha256, stableJson } from '../schema/hash.ts';
+import { BatchFailed, BatchRun } from './batches.ts';
 import { blockRow, eventRow, issuanceRow, labelRow, projectRow, type Ownership } from './harmonize.ts';
 import { runChecks, type CheckSummary } from './integrity/index.ts';
 import { writeRows, type WriteSpec } from './ledger-writer.ts';
@@ -24,6 +25,8 @@ export type IngestInput = {
   registry?: string | undefined;
   /** A file name or URL, for the batch record and lineage. */
   source: string;
+  /** How the source is read (a file's format, generations, unread columns), kept on the batch. */
+  details?: Record<string, unknown>;
   records: AsyncIterable<RawRecord>;
   map(raw: RawRecord): Mapped;
   /** Runs after the last record is read, before sealing; throws to fail the batch (reconciliation). */
@@ -65,6 +68,8 @@ export type IngestSummary = {
   errors: RowError[];
   warnings: RowError[];
   failure?: string;
+  /** How the source was read (for a file: format, generations, unread columns). */
+  details?: Record<string, unknown>;
   /** What the integrity rules found in what the batch wrote. */
   check?: CheckSummary;
   checkFailure?: string;
@@ -87,7 +92,7 @@ const specs = {
     merge: Object.fromEntries(['name', 'nameJa', 'proponent', 'country', 'region', 'projectType', 'category', 'reductionRemoval',
       'methodologies', 'methodologyRaw', 'methodologyUnmatched', 'status', 'statusRaw', 'creditingPeriodStart', 'creditingPeriodEnd',
       'registeredOn', 'estimatedAnnualQuantity', 'estimatedTotalQuantity', 'eligibility', 'coBenefits', 'latitude', 'longitude', 'registryUrl', 'otherPrograms',
-      'coveredByNdc'].map((c) => [c, 'coalesce'])),
+      'alternateIds', 'coveredByNdc'].map((c) => [c, 'coalesce'])),
     insertDefaults: { status: `'unknown'::project_status` },
   },
   // An issuance the registry reports with its figure: the figure is merged like any field, and an
@@ -143,111 +148,121 @@ type Valid<T> = { record: T; rawIndex: number };
 
 /** Runs one batch. Resolves with the summary of a committed batch; rejects with BatchRejected otherwise. */
 export async function ingest(db: Database, input: IngestInput, options: IngestOptions = {}): Promise<IngestSummary> {
-  const ownership: Ownership = { ownerOrganizationId: options.ownerOrganizationId ?? null, isPrivate: options.isPrivate ?? false };
-  const batchId = await startBatch(db, {
-    kind: input.kind, connector: input.connector, registryId: input.registry, source: input.source,
+  const run = await BatchRun.start(db, {
+    kind: input.kind, connector: input.connector, registryId: input.registry, source: input.source, details: input.details,
     ownerOrganizationId: options.ownerOrganizationId, isPrivate: options.isPrivate, apiKeyId: options.apiKeyId,
   });
-  const summary: IngestSummary = {
-    batchId, status: 'failed', digest: null, rowsRead: 0, rowsRejected: 0, rawRecords: { new: 0, seen: 0 },
-    projects: tally(), issuances: tally(), blocks: { ...tally(), superseded: 0 }, labels: tally(), events: { new: 0, existing: 0 }, errors: [], warnings: [],
-  };
-  const recordsHash = createHash('sha256');
-  const chunkSize = options.chunkSize ?? 2000;
-  const projectIds = new Map<string, number>();
-  const seenProjects = new Set<string>();
-  const seenIssuances = new Set<string>();
-  const seenLabels = new Set<string>();
-
-  const outcome = () => ({
-    counts: {
-      rowsRead: summary.rowsRead, rowsRejected: summary.rowsRejected, rawNew: summary.rawRecords.new,
-      projectsNew: summary.projects.new, projectsChanged: summary.projects.changed, projectsUnchanged: summary.projects.unchanged,
-      issuancesNew: summary.issuances.new, issuancesChanged: summary.issuances.changed, issuancesUnchanged: summary.issuances.unchanged,
-      blocksNew: summary.blocks.new, blocksChanged: summary.blocks.changed, blocksUnchanged: summary.blocks.unchanged, blocksSuperseded: summary.blocks.superseded,
-      ...(summary.labels.new + summary.labels.changed + summary.labels.unchanged > 0
-        ? { labelsNew: summary.labels.new, labelsChanged: summary.labels.changed, labelsUnchanged: summary.labels.unchanged } : {}),
-      eventsNew: summary.events.new, eventsExisting: summary.events.existing,
-    },
-    errors: [...summary.errors, ...summary.warnings].slice(0, MAX_STORED_ERRORS),
-  });
-
+  const batch = new LedgerBatch(run.id, input, options);
+  const { summary } = batch;
   try {
-    await db.transaction(async (txn) => {
-      const tx = txn as unknown as Database;
-      const snapshotStreams = new Set((input.snapshots ?? []).map((s) => s.stream));
-      if (snapshotStreams.size > 0) await tx.execute(sql`create temp table tally_seen_blocks (id bigint primary key) on commit drop`);
-      // Reading and mapping the next chunk overlaps with writing the previous one: the CSV parser and
-      // the mappers run while the database works. Writes stay in order, one at a time, on the
-      // transaction's connection.
-      let chunk: RawRecord[] = [];
-      let writing: Promise<void> = Promise.resolve();
-      const hand = async (records: RawRecord[]) => {
-        const prepared = prepareChunk(records);
-        await writing;
-        writing = persistChunk(tx, prepared);
-        writing.catch(() => {}); // awaited before the next chunk or after the last
-      };
-      for await (const raw of input.records) {
-        chunk.push(raw);
-        if (chunk.length >= chunkSize) {
-          await hand(chunk);
-          chunk = [];
-        }
-      }
-      await hand(chunk);
-      await writing;
-      await input.afterRead?.(summary.rowsRead);
-      // A large batch changes the tables' sizes by orders of magnitude inside this transaction; without
-      // fresh statistics the planner picks nested loops over them for the set-based steps below.
-      if (summary.rowsRead >= ANALYZE_AFTER_ROWS) await tx.execute(sql`analyze raw_records, record_lineage, unit_blocks, issuances, events`);
-      for (const snapshot of input.snapshots ?? []) summary.blocks.superseded += await supersedeUnlisted(tx, batchId, input.registry, ownership.ownerOrganizationId, snapshot.statuses);
-      await sumIssuancesFromBlocks(tx, batchId);
-      summary.events.new += await appendStateEvents(tx, batchId);
-      if (options.rejectOnRowErrors && summary.errors.length > 0) {
-        throw new Error(`${summary.errors.length} row(s) have errors; nothing from this file was stored`);
-      }
-      if (options.preview) throw new PreviewOnly();
-      const sealed = await sealBatch(tx, batchId, recordsHash.digest('hex'), outcome());
-      summary.digest = sealed.digest;
-    });
-    summary.status = 'committed';
+    summary.digest = (await run.commit((tx) => batch.write(tx), { preview: options.preview, outcome: () => batch.outcome() })) ?? null;
   } catch (error) {
-    if (error instanceof PreviewOnly) {
-      await discardBatch(db, batchId);
-      summary.status = 'preview';
-      return summary;
-    }
-    summary.failure = (error as Error).message;
-    await failBatch(db, batchId, summary.failure, outcome());
+    if (!(error instanceof BatchFailed)) throw error;
+    summary.failure = error.message;
     throw new BatchRejected(summary);
   }
+  summary.status = options.preview ? 'preview' : 'committed';
   // The integrity rules over what the batch wrote (DESIGN §6). The batch stands whatever they find; a
   // check that fails is reported, and the next full check covers it.
-  if (options.check !== false) {
+  if (summary.status === 'committed' && options.check !== false) {
     try {
-      summary.check = await runChecks(db, { batchId });
+      summary.check = await runChecks(db, { batchId: run.id });
     } catch (error) {
       summary.checkFailure = (error as Error).message;
-      log.error({ err: error, batchId }, 'integrity check after the batch failed');
+      log.error({ err: error, batchId: run.id }, 'integrity check after the batch failed');
     }
   }
   return summary;
+}
 
-  type Prepared = { chunk: RawRecord[]; hashes: string[]; found: Found };
-  type Found = {
-    project: Valid<ProjectRecord>[]; issuance: Valid<IssuanceRecord>[]; block: Valid<BlockRecord>[]; event: Valid<EventRecord>[]; label: Valid<LabelRecord>[];
-  };
+type Found = {
+  project: Valid<ProjectRecord>[]; issuance: Valid<IssuanceRecord>[]; block: Valid<BlockRecord>[]; event: Valid<EventRecord>[]; label: Valid<LabelRecord>[];
+};
+/** A chunk of records read and mapped (`prepare`), on its way to the ledger (`persist`). */
+type Chunk = { records: RawRecord[]; hashes: string[]; found: Found; rawIds: number[]; lineage: Map<number, { projects: number[]; issuances: number[]; blocks: number[] }> };
+
+/**
+ * One batch of ledger records on its way in: what it has read and written so far, and the ids it has
+ * resolved. Chunks go through `prepare` (hashes, mapping, validation: the CPU half) and `persist` (the
+ * ledger rows, in dependency order: the database half); once all are in, `derive` writes what follows
+ * from the state they left (superseded blocks, issuance sums, state events).
+ */
+class LedgerBatch {
+  readonly summary: IngestSummary;
+  readonly #ownership: Ownership;
+  readonly #recordsHash = createHash('sha256');
+  readonly #projectIds = new Map<string, number>();
+  readonly #issuanceIds = new Map<string, number>();
+  readonly #seen = { projects: new Set<string>(), issuances: new Set<string>(), labels: new Set<string>() };
+
+  constructor(readonly batchId: number, readonly input: IngestInput, readonly options: IngestOptions) {
+    this.#ownership = { ownerOrganizationId: options.ownerOrganizationId ?? null, isPrivate: options.isPrivate ?? false };
+    this.summary = {
+      batchId, status: 'failed', digest: null, rowsRead: 0, rowsRejected: 0, rawRecords: { new: 0, seen: 0 },
+      projects: tally(), issuances: tally(), blocks: { ...tally(), superseded: 0 }, labels: tally(), events: { new: 0, existing: 0 }, errors: [], warnings: [],
+      ...(input.details ? { details: input.details } : {}),
+    };
+  }
+
+  /** What the batch row keeps: counts, and the first errors and warnings. */
+  outcome() {
+    const s = this.summary;
+    return {
+      counts: {
+        rowsRead: s.rowsRead, rowsRejected: s.rowsRejected, rawNew: s.rawRecords.new,
+        projectsNew: s.projects.new, projectsChanged: s.projects.changed, projectsUnchanged: s.projects.unchanged,
+        issuancesNew: s.issuances.new, issuancesChanged: s.issuances.changed, issuancesUnchanged: s.issuances.unchanged,
+        blocksNew: s.blocks.new, blocksChanged: s.blocks.changed, blocksUnchanged: s.blocks.unchanged, blocksSuperseded: s.blocks.superseded,
+        ...(s.labels.new + s.labels.changed + s.labels.unchanged > 0
+          ? { labelsNew: s.labels.new, labelsChanged: s.labels.changed, labelsUnchanged: s.labels.unchanged } : {}),
+        eventsNew: s.events.new, eventsExisting: s.events.existing,
+        warnings: s.warnings.length,
+      },
+      errors: [...s.errors, ...s.warnings].slice(0, MAX_STORED_ERRORS),
+    };
+  }
+
+  /** Writes every record of the input in the batch's transaction; returns the digest of the records. */
+  async write(tx: Database): Promise<string> {
+    if (this.input.snapshots?.length) await tx.execute(sql`create temp table tally_seen_blocks (id bigint primary key) on commit drop`);
+    // Reading and mapping the next chunk overlaps with writing the previous one: the CSV parser and the
+    // mappers run while the database works. Writes stay in order, one at a time, on the transaction's connection.
+    const chunkSize = this.options.chunkSize ?? 2000;
+    let records: RawRecord[] = [];
+    let writing: Promise<void> = Promise.resolve();
+    const hand = async (next: RawRecord[]) => {
+      const chunk = this.prepare(next);
+      await writing;
+      writing = this.persist(tx, chunk);
+      writing.catch(() => {}); // awaited before the next chunk or after the last
+    };
+    for await (const raw of this.input.records) {
+      records.push(raw);
+      if (records.length >= chunkSize) {
+        await hand(records);
+        records = [];
+      }
+    }
+    await hand(records);
+    await writing;
+    await this.input.afterRead?.(this.summary.rowsRead);
+    await this.derive(tx);
+    if (this.options.rejectOnRowErrors && this.summary.errors.length > 0) {
+      throw new Error(`${this.summary.errors.length} row(s) have errors; nothing from this file was stored`);
+    }
+    return this.#recordsHash.digest('hex');
+  }
 
   /** The CPU half of a chunk: hashes, mapping, validation. Rows with errors are reported and left out. */
-  function prepareChunk(chunk: RawRecord[]): Prepared {
-    summary.rowsRead += chunk.length;
-    const hashes = chunk.map((raw) => sha256(stableJson(raw.payload)));
+  prepare(records: RawRecord[]): Chunk {
+    const { summary } = this;
+    summary.rowsRead += records.length;
+    const hashes = records.map((raw) => sha256(stableJson(raw.payload)));
     const found: Found = { project: [], issuance: [], block: [], event: [], label: [] };
-    chunk.forEach((record, rawIndex) => {
+    records.forEach((record, rawIndex) => {
       let mapped: Mapped;
       try {
-        mapped = input.map(record);
+        mapped = this.input.map(record);
       } catch (error) {
         mapped = { records: [], errors: [{ locator: record.locator, code: 'unreadable-row', message: `${record.locator}: ${(error as Error).message}` }] };
       }
@@ -265,183 +280,282 @@ export async function ingest(db: Database, input: IngestInput, options: IngestOp
         return;
       }
       summary.warnings.push(...mapped.warnings ?? []);
-      for (const record of valid) {
-        recordsHash.update(`${stableJson(record)}\n`);
-        (found[record.type] as Valid<CanonicalRecord>[]).push({ record, rawIndex });
+      for (const canonical of valid) {
+        this.#recordsHash.update(`${stableJson(canonical)}\n`);
+        (found[canonical.type] as Valid<CanonicalRecord>[]).push({ record: canonical, rawIndex });
       }
     });
-    return { chunk, hashes, found };
+    return { records, hashes, found, rawIds: [], lineage: new Map() };
   }
 
   /** The database half of a chunk: raw records, then the ledger rows they yield, then lineage. */
-  async function persistChunk(tx: Database, { chunk, hashes, found }: Prepared): Promise<void> {
-    if (chunk.length === 0) return;
-    const raw = await writeRows(tx, specs.raw, chunk.map((r, i) => ({
+  async persist(tx: Database, chunk: Chunk): Promise<void> {
+    if (chunk.records.length === 0) return;
+    const { summary, batchId, input } = this;
+    const raw = await writeRows(tx, specs.raw, chunk.records.map((r, i) => ({
       batchId, registryId: input.registry ?? null, stream: r.stream, source: input.source, locator: r.locator,
-      recordKey: r.recordKey ?? null, contentHash: hashes[i], payload: r.payload, ...ownership,
+      recordKey: r.recordKey ?? null, contentHash: chunk.hashes[i], payload: r.payload, ...this.#ownership,
     })));
     summary.rawRecords.new += raw.inserted;
-    summary.rawRecords.seen += chunk.length;
+    summary.rawRecords.seen += chunk.records.length;
+    chunk.rawIds = raw.ids;
+    await this.writeProjects(tx, chunk);
+    await this.resolveProjects(tx, [...chunk.found.issuance, ...chunk.found.block, ...chunk.found.event].map((v) => v.record));
+    await this.writeIssuances(tx, chunk);
+    const blockIds = await this.writeBlocks(tx, chunk);
+    await this.writeEvents(tx, chunk, blockIds);
+    await this.writeLabels(tx, chunk, blockIds);
+    await this.writeLineage(tx, chunk);
+    this.options.onProgress?.({ rowsRead: summary.rowsRead });
+  }
 
-    const rawId = (v: Valid<unknown>) => raw.ids[v.rawIndex]!;
+  /**
+   * What follows from the state the whole batch left: blocks a complete pull no longer lists are
+   * superseded, issuances known through their blocks take their sums, and state events are appended.
+   */
+  async derive(tx: Database): Promise<void> {
+    const { summary, batchId, input } = this;
+    // A large batch changes the tables' sizes by orders of magnitude inside this transaction; without
+    // fresh statistics the planner picks nested loops over them for the set-based steps below.
+    if (summary.rowsRead >= ANALYZE_AFTER_ROWS) await tx.execute(sql`analyze raw_records, record_lineage, unit_blocks, issuances, events`);
+    for (const snapshot of input.snapshots ?? []) {
+      summary.blocks.superseded += await supersedeUnlisted(tx, batchId, input.registry, this.#ownership.ownerOrganizationId, snapshot.statuses);
+    }
+    await sumIssuancesFromBlocks(tx, batchId);
+    summary.events.new += await appendStateEvents(tx, batchId);
+  }
 
-    // Projects, with the taxonomy applied.
-    await keepKnownNames(tx, found.project);
-    const projectWrite = await writeRows(tx, specs.project, found.project.map((v) =>
-      projectRow(v.record, ownership, batchId, chunk[v.rawIndex]!.locator, summary.warnings)));
-    count(summary.projects, projectWrite, seenProjects);
-    found.project.forEach((v, i) => projectIds.set(`${v.record.registry}:${v.record.registryProjectId}`, projectWrite.ids[i]!));
-    // Lineage links each raw record to the most specific rows it yielded: its blocks, else its
-    // issuances, else its projects. An issuance or project reached through its blocks needs no row of
-    // its own for every block (a VCU export row names its project and issuance too).
-    const lineageOf = new Map<number, { projects: number[]; issuances: number[]; blocks: number[] }>();
-    const lineageFor = (rawIndex: number) => {
-      let entry = lineageOf.get(rawIndex);
-      if (!entry) lineageOf.set(rawIndex, (entry = { projects: [], issuances: [], blocks: [] }));
-      return entry;
-    };
-    found.project.forEach((v, i) => lineageFor(v.rawIndex).projects.push(projectWrite.ids[i]!));
+  // Lineage links each raw record to the most specific rows it yielded: its blocks, else its issuances,
+  // else its projects. An issuance or project reached through its blocks needs no row of its own for
+  // every block (a VCU export row names its project and issuance too).
+  #lineage(chunk: Chunk, rawIndex: number) {
+    let entry = chunk.lineage.get(rawIndex);
+    if (!entry) chunk.lineage.set(rawIndex, (entry = { projects: [], issuances: [], blocks: [] }));
+    return entry;
+  }
 
-    await resolveProjects(tx, [...found.issuance, ...found.block, ...found.event].map((v) => v.record));
-    const projectOf = (r: { registry: string; registryProjectId: string }, v: Valid<unknown>): number | undefined => {
-      const id = projectIds.get(`${r.registry}:${r.registryProjectId}`);
-      if (id === undefined) {
-        const locator = chunk[v.rawIndex]!.locator;
-        summary.errors.push({ locator, field: 'project', code: 'unknown-project', message: `${locator}: project ${r.registry}:${r.registryProjectId} is not in the ledger and this source does not describe it` });
-      }
-      return id;
-    };
+  /** The project a record names, from this batch's own source; a row error when there is none. */
+  #projectOf(chunk: Chunk, r: { registry: string; registryProjectId: string }, rawIndex: number): number | undefined {
+    const id = this.#projectIds.get(`${r.registry}:${r.registryProjectId}`);
+    if (id === undefined) {
+      const locator = chunk.records[rawIndex]!.locator;
+      this.summary.errors.push({ locator, field: 'project', code: 'unknown-project', message: `${locator}: project ${r.registry}:${r.registryProjectId} is not in the ledger and this source does not describe it` });
+    }
+    return id;
+  }
 
-    const issuanceInput = found.issuance.flatMap((v) => {
-      const projectId = projectOf(v.record, v);
-      return projectId === undefined ? [] : [{ v, row: issuanceRow(v.record, projectId, ownership, batchId) }];
+  /** Projects, with the taxonomy applied. */
+  async writeProjects(tx: Database, chunk: Chunk): Promise<void> {
+    const found = chunk.found.project;
+    await this.placeAlternateIds(tx, found);
+    await this.adoptAlternateIds(tx, found);
+    await this.keepKnownNames(tx, found);
+    const write = await writeRows(tx, specs.project, found.map((v) =>
+      projectRow(v.record, this.#ownership, this.batchId, chunk.records[v.rawIndex]!.locator, this.summary.warnings)));
+    count(this.summary.projects, write, this.#seen.projects);
+    found.forEach((v, i) => {
+      this.#projectIds.set(`${v.record.registry}:${v.record.registryProjectId}`, write.ids[i]!);
+      this.#lineage(chunk, v.rawIndex).projects.push(write.ids[i]!);
     });
-    const issuanceIds = new Map<string, number>();
+  }
+
+  async writeIssuances(tx: Database, chunk: Chunk): Promise<void> {
+    const input = chunk.found.issuance.flatMap((v) => {
+      const projectId = this.#projectOf(chunk, v.record, v.rawIndex);
+      return projectId === undefined ? [] : [{ v, row: issuanceRow(v.record, projectId, this.#ownership, this.batchId) }];
+    });
     for (const fromBlocks of [false, true]) {
-      const part = issuanceInput.filter((x) => x.row.quantityFromBlocks === fromBlocks);
+      const part = input.filter((x) => x.row.quantityFromBlocks === fromBlocks);
       const write = await writeRows(tx, fromBlocks ? specs.issuanceFromBlocks : specs.issuance, part.map((x) => x.row));
-      count(summary.issuances, write, seenIssuances);
+      count(this.summary.issuances, write, this.#seen.issuances);
       part.forEach((x, i) => {
-        issuanceIds.set(`${x.row.projectId}|${x.row.issuanceKey}`, write.ids[i]!);
-        lineageFor(x.v.rawIndex).issuances.push(write.ids[i]!);
+        this.#issuanceIds.set(`${x.row.projectId}|${x.row.issuanceKey}`, write.ids[i]!);
+        this.#lineage(chunk, x.v.rawIndex).issuances.push(write.ids[i]!);
       });
     }
+  }
 
-    const blockInput = found.block.flatMap((v) => {
-      const projectId = projectOf(v.record, v);
-      if (projectId === undefined) return [];
-      const issuanceId = v.record.issuanceKey ? issuanceIds.get(`${projectId}|${v.record.issuanceKey}`) ?? null : null;
-      return [{ v, row: blockRow(v.record, projectId, issuanceId, ownership, batchId) }];
+  /** Blocks, attached to their issuances; returns their ids by registry and block key. */
+  async writeBlocks(tx: Database, chunk: Chunk): Promise<Map<string, number>> {
+    const input = chunk.found.block.flatMap((v) => {
+      const projectId = this.#projectOf(chunk, v.record, v.rawIndex);
+      return projectId === undefined ? [] : [{ v, row: blockRow(v.record, projectId, null, this.#ownership, this.batchId) }];
     });
-    await resolveIssuances(tx, blockInput.filter((x) => x.row.issuanceId === null).map((x) => ({ projectId: x.row.projectId, issuanceKey: x.v.record.issuanceKey })), issuanceIds);
-    for (const x of blockInput) if (x.v.record.issuanceKey && x.row.issuanceId === null) x.row.issuanceId = issuanceIds.get(`${x.row.projectId}|${x.v.record.issuanceKey}`) ?? null;
-    const blockWrite = await writeRows(tx, specs.block, blockInput.map((x) => x.row));
-    count(summary.blocks, blockWrite);
-    const blockIds = new Map(blockInput.map((x, i) => [`${x.row.registryId}|${x.row.blockKey}`, blockWrite.ids[i]!]));
-    const seen = blockInput.flatMap((x, i) => ((input.snapshots ?? []).some((s) => s.stream === chunk[x.v.rawIndex]!.stream) ? [blockWrite.ids[i]!] : []));
+    await this.resolveIssuances(tx, input.map((x) => ({ projectId: x.row.projectId, issuanceKey: x.v.record.issuanceKey })));
+    for (const x of input) if (x.v.record.issuanceKey) x.row.issuanceId = this.#issuanceIds.get(`${x.row.projectId}|${x.v.record.issuanceKey}`) ?? null;
+    const write = await writeRows(tx, specs.block, input.map((x) => x.row));
+    count(this.summary.blocks, write);
+    const snapshots = this.input.snapshots ?? [];
+    const seen = input.flatMap((x, i) => (snapshots.some((s) => s.stream === chunk.records[x.v.rawIndex]!.stream) ? [write.ids[i]!] : []));
     if (seen.length > 0) {
       await tx.execute(sql`insert into tally_seen_blocks (id) select distinct value::bigint from jsonb_array_elements_text(${JSON.stringify(seen)}::jsonb) on conflict do nothing`);
     }
-    blockInput.forEach((x, i) => lineageFor(x.v.rawIndex).blocks.push(blockWrite.ids[i]!));
+    input.forEach((x, i) => this.#lineage(chunk, x.v.rawIndex).blocks.push(write.ids[i]!));
+    return new Map(input.map((x, i) => [`${x.row.registryId}|${x.row.blockKey}`, write.ids[i]!]));
+  }
 
-    await resolveIssuances(tx, found.event.map((v) => ({ projectId: projectIds.get(`${v.record.registry}:${v.record.registryProjectId}`), issuanceKey: v.record.issuanceKey })), issuanceIds);
-    const eventInput = found.event.flatMap((v) => {
-      const projectId = projectOf(v.record, v);
+  async writeEvents(tx: Database, chunk: Chunk, blockIds: Map<string, number>): Promise<void> {
+    const found = chunk.found.event;
+    await this.resolveIssuances(tx, found.map((v) => ({ projectId: this.#projectIds.get(`${v.record.registry}:${v.record.registryProjectId}`), issuanceKey: v.record.issuanceKey })));
+    const input = found.flatMap((v) => {
+      const projectId = this.#projectOf(chunk, v.record, v.rawIndex);
       if (projectId === undefined) return [];
       const blockId = v.record.blockKey ? blockIds.get(`${v.record.registry}|${v.record.blockKey}`) ?? null : null;
-      const issuanceId = v.record.issuanceKey ? issuanceIds.get(`${projectId}|${v.record.issuanceKey}`) ?? null : null;
-      return [eventRow(v.record, { projectId, issuanceId, blockId, rawRecordId: rawId(v) }, ownership, batchId)];
+      const issuanceId = v.record.issuanceKey ? this.#issuanceIds.get(`${projectId}|${v.record.issuanceKey}`) ?? null : null;
+      return [eventRow(v.record, { projectId, issuanceId, blockId, rawRecordId: chunk.rawIds[v.rawIndex]! }, this.#ownership, this.batchId)];
     });
-    const eventWrite = await writeRows(tx, specs.event, eventInput);
-    summary.events.new += eventWrite.inserted;
-    summary.events.existing += eventInput.length - eventWrite.inserted;
-
-    await persistLabels(tx, chunk, found.label, blockIds, (rawIndex, projectId) => lineageFor(rawIndex).projects.push(projectId));
-
-    type Lineage = { rawRecordId: number; projectId: number | null; issuanceId: number | null; blockId: number | null };
-    const lineage = [...lineageOf].flatMap(([rawIndex, t]): Lineage[] => {
-      const rawRecordId = raw.ids[rawIndex]!;
-      if (t.blocks.length > 0) return t.blocks.map((blockId) => ({ rawRecordId, projectId: null, issuanceId: null, blockId }));
-      if (t.issuances.length > 0) return t.issuances.map((issuanceId) => ({ rawRecordId, projectId: null, issuanceId, blockId: null }));
-      return t.projects.map((projectId) => ({ rawRecordId, projectId, issuanceId: null, blockId: null }));
-    });
-    await writeRows(tx, specs.lineage, lineage);
-    options.onProgress?.({ rowsRead: summary.rowsRead });
+    const write = await writeRows(tx, specs.event, input);
+    this.summary.events.new += write.inserted;
+    this.summary.events.existing += input.length - write.inserted;
   }
 
   /** Labels, and the blocks they cover: written in this chunk, or found in the ledger by registry and block key. */
-  async function persistLabels(tx: Database, chunk: RawRecord[], found: Valid<LabelRecord>[], blockIds: Map<string, number>, lineage: (rawIndex: number, projectId: number) => void): Promise<void> {
+  async writeLabels(tx: Database, chunk: Chunk, blockIds: Map<string, number>): Promise<void> {
+    const found = chunk.found.label;
     if (found.length === 0) return;
-    await resolveProjects(tx, found.map((v) => v.record));
+    const { summary } = this;
+    await this.resolveProjects(tx, found.map((v) => v.record));
     const wanted = found.flatMap((v) => v.record.blockKeys.map((blockKey) => ({ registry_id: v.record.registry, block_key: blockKey })))
       .filter((k) => !blockIds.has(`${k.registry_id}|${k.block_key}`));
     if (wanted.length > 0) {
       const stored = await rows<{ id: string | number; registry_id: string; block_key: string }>(tx, sql`select b.id, b.registry_id, b.block_key
         from unit_blocks b join jsonb_to_recordset(${JSON.stringify(wanted)}::jsonb) as k(registry_id text, block_key text)
         on b.registry_id = k.registry_id and b.block_key = k.block_key
-        where ${ownedBy('b', ownership.ownerOrganizationId)}`);
+        where ${ownedBy('b', this.#ownership.ownerOrganizationId)}`);
       for (const b of stored) blockIds.set(`${b.registry_id}|${b.block_key}`, Number(b.id));
     }
     const input = found.flatMap((v) => {
-      const projectId = projectIds.get(`${v.record.registry}:${v.record.registryProjectId}`);
-      const locator = chunk[v.rawIndex]!.locator;
-      if (projectId === undefined) {
-        summary.errors.push({ locator, field: 'project', code: 'unknown-project', message: `${locator}: project ${v.record.registry}:${v.record.registryProjectId} is not in the ledger and this source does not describe it` });
-        return [];
-      }
+      const locator = chunk.records[v.rawIndex]!.locator;
+      const projectId = this.#projectOf(chunk, v.record, v.rawIndex);
+      if (projectId === undefined) return [];
       const missing = v.record.blockKeys.filter((k) => !blockIds.has(`${v.record.registry}|${k}`));
       if (missing.length > 0) {
         summary.errors.push({ locator, field: 'blocks', code: 'unknown-block', message: `${locator}: the label covers ${missing.length === 1 ? 'a unit' : 'units'} not in the ledger: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}` });
         return [];
       }
-      return [{ v, projectId, row: labelRow(v.record, projectId, ownership, batchId) }];
+      return [{ v, projectId, row: labelRow(v.record, projectId, this.#ownership, this.batchId) }];
     });
     const write = await writeRows(tx, specs.label, input.map((x) => x.row));
-    count(summary.labels, write, seenLabels);
-    input.forEach((x) => lineage(x.v.rawIndex, x.projectId));
+    count(summary.labels, write, this.#seen.labels);
+    input.forEach((x) => this.#lineage(chunk, x.v.rawIndex).projects.push(x.projectId));
     await writeRows(tx, specs.labelBlock, input.flatMap((x, i) => [...new Set(x.v.record.blockKeys)].map((k) => ({
       labelId: write.ids[i]!, blockId: blockIds.get(`${x.v.record.registry}|${k}`)!,
     }))));
+  }
+
+  async writeLineage(tx: Database, chunk: Chunk): Promise<void> {
+    type Lineage = { rawRecordId: number; projectId: number | null; issuanceId: number | null; blockId: number | null };
+    const lineage = [...chunk.lineage].flatMap(([rawIndex, t]): Lineage[] => {
+      const rawRecordId = chunk.rawIds[rawIndex]!;
+      if (t.blocks.length > 0) return t.blocks.map((blockId) => ({ rawRecordId, projectId: null, issuanceId: null, blockId }));
+      if (t.issuances.length > 0) return t.issuances.map((issuanceId) => ({ rawRecordId, projectId: null, issuanceId, blockId: null }));
+      return t.projects.map((projectId) => ({ rawRecordId, projectId, issuanceId: null, blockId: null }));
+    });
+    await writeRows(tx, specs.lineage, lineage);
   }
 
   /**
    * A project a source knows only by an identifier keeps the name another source gave it: from this
    * chunk, else from the ledger. (The identifier goes in only where the project has no name yet.)
    */
-  async function keepKnownNames(tx: Database, found: Valid<ProjectRecord>[]): Promise<void> {
+  async keepKnownNames(tx: Database, found: Valid<ProjectRecord>[]): Promise<void> {
     const unnamed = found.filter((v) => v.record.nameIsIdentifier);
     if (unnamed.length === 0) return;
     const named = new Map(found.filter((v) => !v.record.nameIsIdentifier).map((v) => [`${v.record.registry}:${v.record.registryProjectId}`, v.record.name]));
     const keys = JSON.stringify([...new Set(unnamed.map((v) => `${v.record.registry}:${v.record.registryProjectId}`))].filter((k) => !named.has(k)).map((key) => ({ key })));
     const stored = await rows<{ key: string; name: string }>(tx, sql`select p.key, p.name from projects p
       join jsonb_to_recordset(${keys}::jsonb) as k(key text) on p.key = k.key
-      where ${ownedBy('p', ownership.ownerOrganizationId)}`);
+      where ${ownedBy('p', this.#ownership.ownerOrganizationId)}`);
     for (const r of stored) named.set(r.key, r.name);
     for (const v of unnamed) v.record.name = named.get(`${v.record.registry}:${v.record.registryProjectId}`) ?? v.record.name;
   }
 
-  async function resolveProjects(tx: Database, records: { registry: string; registryProjectId: string }[]): Promise<void> {
-    const missing = [...new Set(records.map((r) => `${r.registry}:${r.registryProjectId}`))].filter((k) => !projectIds.has(k));
+  /**
+   * Records that name their project by an alternate id (`idIsAlternate`) take the project's own id where
+   * this chunk, the batch's own source or the registry's own records pair the two; unpaired, they stay
+   * filed under the alternate id.
+   */
+  async placeAlternateIds(tx: Database, found: Valid<ProjectRecord>[]): Promise<void> {
+    const named = found.filter((v) => v.record.idIsAlternate);
+    if (named.length === 0) return;
+    const paired = new Map<string, string>();
+    for (const { record } of found) {
+      if (!record.idIsAlternate) for (const alternate of record.alternateIds ?? []) paired.set(`${record.registry}:${alternate}`, record.registryProjectId);
+    }
+    const wanted = named.map((v) => v.record).filter((r) => !paired.has(`${r.registry}:${r.registryProjectId}`))
+      .map((r) => ({ registry: r.registry, alternate: r.registryProjectId }));
+    const stored = wanted.length === 0 ? [] : await rows<{ registry: string; alternate: string; id: string }>(tx, sql`
+      select k.registry, k.alternate, p.registry_project_id as id from projects p
+      join jsonb_to_recordset(${JSON.stringify(wanted)}::jsonb) as k(registry text, alternate text)
+        on p.registry_id = k.registry and k.alternate = any(p.alternate_ids)
+      where p.owner_organization_id is null or ${ownedBy('p', this.#ownership.ownerOrganizationId)}`);
+    for (const r of stored) paired.set(`${r.registry}:${r.alternate}`, r.id);
+    for (const { record } of named) {
+      const id = paired.get(`${record.registry}:${record.registryProjectId}`);
+      if (id !== undefined) record.registryProjectId = id;
+    }
+  }
+
+  /**
+   * A project filed under an alternate id takes its own id once a record pairs the two: renamed, or
+   * folded into the project of that id when one exists already (`foldProject`).
+   */
+  async adoptAlternateIds(tx: Database, found: Valid<ProjectRecord>[]): Promise<void> {
+    const pairs = found.filter((v) => !v.record.idIsAlternate).flatMap(({ record }) => (record.alternateIds ?? [])
+      .filter((alternate) => alternate !== record.registryProjectId)
+      .map((alternate) => ({ registry: record.registry, alternate, id: record.registryProjectId })));
+    if (pairs.length === 0) return;
+    const filed = await rows<{ filed: string; existing: string | null; id: string }>(tx, sql`
+      select p.id as filed, q.id as existing, k.id from jsonb_to_recordset(${JSON.stringify(pairs)}::jsonb) as k(registry text, alternate text, id text)
+      join projects p on p.registry_id = k.registry and p.registry_project_id = k.alternate
+      left join projects q on q.registry_id = k.registry and q.registry_project_id = k.id and q.owner_organization_id is not distinct from p.owner_organization_id
+      where ${ownedBy('p', this.#ownership.ownerOrganizationId)}`);
+    for (const f of filed) {
+      if (f.existing === null) await tx.execute(sql`update projects set registry_project_id = ${f.id} where id = ${f.filed}`);
+      else await foldProject(tx, Number(f.filed), Number(f.existing));
+    }
+  }
+
+  /** Finds the ids of projects written by earlier chunks or batches of this batch's own source. */
+  async resolveProjects(tx: Database, records: { registry: string; registryProjectId: string }[]): Promise<void> {
+    const missing = [...new Set(records.map((r) => `${r.registry}:${r.registryProjectId}`))].filter((k) => !this.#projectIds.has(k));
     if (missing.length === 0) return;
     const keys = JSON.stringify(missing.map((k) => ({ key: k })));
     // Only projects of this batch's own source: records never attach to another source's project.
     const found = await rows<{ id: string | number; key: string }>(tx, sql`select p.id, p.key from projects p
       join jsonb_to_recordset(${keys}::jsonb) as k(key text) on p.key = k.key
-      where ${ownedBy('p', ownership.ownerOrganizationId)}`);
-    for (const r of found) projectIds.set(r.key, Number(r.id));
+      where ${ownedBy('p', this.#ownership.ownerOrganizationId)}`);
+    for (const r of found) this.#projectIds.set(r.key, Number(r.id));
   }
 
-  /** Adds to `into` the ids of issuances written in earlier chunks or batches, by project and key. */
-  async function resolveIssuances(tx: Database, wanted: { projectId: number | undefined; issuanceKey: string | undefined }[], into: Map<string, number>): Promise<void> {
+  /** Finds the ids of issuances written in earlier chunks or batches, by project and key. */
+  async resolveIssuances(tx: Database, wanted: { projectId: number | undefined; issuanceKey: string | undefined }[]): Promise<void> {
     const missing = wanted.filter((w): w is { projectId: number; issuanceKey: string } =>
-      w.projectId !== undefined && w.issuanceKey !== undefined && !into.has(`${w.projectId}|${w.issuanceKey}`));
+      w.projectId !== undefined && w.issuanceKey !== undefined && !this.#issuanceIds.has(`${w.projectId}|${w.issuanceKey}`));
     if (missing.length === 0) return;
     const keys = JSON.stringify(missing.map((w) => ({ project_id: w.projectId, issuance_key: w.issuanceKey })));
     const found = await rows<{ id: string | number; project_id: string | number; issuance_key: string }>(tx, sql`select i.id, i.project_id, i.issuance_key
       from issuances i join jsonb_to_recordset(${keys}::jsonb) as k(project_id bigint, issuance_key text)
       on i.project_id = k.project_id and i.issuance_key = k.issuance_key`);
-    for (const r of found) into.set(`${Number(r.project_id)}|${r.issuance_key}`, Number(r.id));
+    for (const r of found) this.#issuanceIds.set(`${Number(r.project_id)}|${r.issuance_key}`, Number(r.id));
   }
+}
+
+/**
+ * Folds a project filed under an alternate id into the project of its own id. Only a project list names
+ * a project by an alternate id, so the project filed under one holds no units: its provenance and
+ * finding subjects move to the project (not doubled where it has them), its links go (the linker draws
+ * the project's again), and it is deleted.
+ */
+async function foldProject(tx: Database, from: number, to: number): Promise<void> {
+  await tx.execute(sql`update record_lineage l set project_id = ${to} where project_id = ${from}
+    and not exists (select 1 from record_lineage m where m.raw_record_id = l.raw_record_id and m.project_id = ${to})`);
+  await tx.execute(sql`update finding_subjects s set project_id = ${to} where project_id = ${from}
+    and not exists (select 1 from finding_subjects t where t.finding_id = s.finding_id and t.project_id = ${to})`);
+  await tx.execute(sql`delete from record_lineage where project_id = ${from}`);
+  await tx.execute(sql`delete from finding_subjects where project_id = ${from}`);
+  await tx.execute(sql`delete from project_links where from_project_id = ${from} or to_project_id = ${from}`);
+  await tx.execute(sql`delete from projects where id = ${from}`);
 }
 
 function count(t: Tally, write: { inserted: number; updated: number; distinct: number; keys: string[] }, seen?: Set<string>): void {

@@ -11,10 +11,10 @@ import { ingest, BatchRejected, type IngestOptions, type IngestSummary } from '.
 // batch and nothing is stored. The outcome is kept in connector_state for the scheduler and the API.
 
 export function apiConnector(registry: string): Connector & { api: NonNullable<Connector['api']> } {
-  const connector = connectors.find((c) => c.registry === registry);
-  if (!connector) throw new Error(`no connector for "${registry}"; known: ${connectors.map((c) => c.registry).join(', ')}`);
+  const connector = connectors.find((c) => c.registry.id === registry);
+  if (!connector) throw new Error(`no connector for "${registry}"; known: ${connectors.map((c) => c.registry.id).join(', ')}`);
   if (!connector.api) {
-    const withApi = connectors.filter((c) => c.api).map((c) => c.registry);
+    const withApi = connectors.filter((c) => c.api).map((c) => c.registry.id);
     throw new Error(`${registry} has no API mode (file mode only: use tally ingest); registries with an API: ${withApi.join(', ')}`);
   }
   return connector as Connector & { api: NonNullable<Connector['api']> };
@@ -25,7 +25,7 @@ export function sourceConfig(connector: Connector & { api: NonNullable<Connector
   const parsed = connector.api.config.safeParse(given ?? {});
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`).join('; ');
-    throw new Error(`${connector.registry} configuration is invalid: ${problems}`);
+    throw new Error(`${connector.registry.id} configuration is invalid: ${problems}`);
   }
   return parsed.data;
 }

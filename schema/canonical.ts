@@ -44,6 +44,14 @@ export const ProjectRecord = z.object({
    * never replaces a name another source gave.
    */
   nameIsIdentifier: z.boolean().optional(),
+  /** Other identifiers the registry writes for the project (Cercarbono's code `CDC-271` beside its id `274`). */
+  alternateIds: z.array(text).optional(),
+  /**
+   * `registryProjectId` is one of the project's alternate ids, as a source that knows no other writes
+   * it: the batch files the record under the project's id where the ledger pairs the two, and under
+   * this one until a source does (the project then takes its own id).
+   */
+  idIsAlternate: z.boolean().optional(),
   nameJa: optionalText,
   proponent: optionalText,
   /** As the registry writes it; resolved to ISO 3166-1 by the taxonomy. */

@@ -1,16 +1,16 @@
 import { sql } from 'drizzle-orm';
-import registryList from './taxonomy/data/registries.json' with { type: 'json' };
+import { registries as registryManifests } from '../connectors/index.ts';
 import type { Database } from './database.ts';
 import { registries } from './db/index.ts';
 
 type RegistryRow = typeof registries.$inferInsert;
 
 /**
- * Rows every ledger needs before the first ingest: the registries that foreign keys point at.
- * An upsert that writes only what differs, so a restart changes nothing.
+ * Rows every ledger needs before the first ingest: the registries that foreign keys point at, as the
+ * connectors declare them. An upsert that writes only what differs, so a restart changes nothing.
  */
 export async function seedReferenceData(db: Database): Promise<void> {
-  const rowsToSeed = registryList as RegistryRow[];
+  const rowsToSeed: RegistryRow[] = registryManifests().map((r) => ({ id: r.id, name: r.name, nameJa: r.nameJa, kind: r.kind, serialScheme: r.serialScheme, url: r.url }));
   await db
     .insert(registries)
     .values(rowsToSeed)

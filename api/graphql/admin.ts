@@ -114,6 +114,8 @@ export const adminResolvers = {
       locator: e.locator ?? (e.line !== undefined ? `line ${e.line}` : ''), field: e.field ?? null, code: e.code ?? 'error', message: e.message ?? '',
     })),
     private: (b: BatchRow) => b.isPrivate,
+    generations: (b: BatchRow) => (b.details as { generations?: string[] }).generations ?? [],
+    unreadColumns: (b: BatchRow) => (b.details as { unreadColumns?: string[] }).unreadColumns ?? [],
   },
 };
 

@@ -21,12 +21,14 @@ import { projectResolvers } from './projects.ts';
 import { trendResolvers } from './trends.ts';
 import { MAX_UPLOAD_FILES, uploadResolvers } from './uploads.ts';
 
-// The GraphQL endpoint (graphql-yoga): the SDL in api/schema.graphql, resolvers by area, and the limits
+// The GraphQL endpoint (graphql-yoga): the SDL of each area beside its resolvers (api/graphql/<area>.graphql,
+// the root types in schema.graphql), and the limits
 // that keep one request from taking the server down: depth, cost, aliases, tokens, upload sizes.
 // Errors a resolver raises on purpose (GraphQLError) reach the caller; anything else is logged and
 // answered "Unexpected error.", so no stack, SQL or private value leaks.
 
-export const typeDefs = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
+const SDL_FILES = ['schema', 'admin', 'projects', 'lookup', 'trends', 'findings', 'article6', 'uploads'];
+export const typeDefs = SDL_FILES.map((name) => readFileSync(new URL(`./${name}.graphql`, import.meta.url), 'utf8'));
 
 /** Limits on one operation. An honest dashboard query stays well inside them. */
 export const OPERATION_LIMITS = { maxDepth: 10, maxCost: 150_000, maxAliases: 15, maxTokens: 4_000, maxDirectives: 20 };

@@ -1,5 +1,5 @@
 import { sql, type SQL } from 'drizzle-orm';
-import { readSerial } from '../../connectors/serials.ts';
+import { readSerial, serialRegistries } from '../../connectors/serials.ts';
 import { unitBlocks } from '../../schema/db/index.ts';
 import { rows, type Database } from '../../schema/database.ts';
 import { refuse, useLocale, visible, type Context } from './context.ts';
@@ -98,7 +98,7 @@ export const lookupResolvers = {
           const [b, i] = await Promise.all([blocks(), issuances()]);
           if (b.length > 0 || i.length > 0) return null;
           return readings.length === 0
-            ? `"${serial}" is not a serial in a format Tally reads (Verra, Gold Standard, ACR, CAR, ART, Kyoto/CDM, Plan Vivo), and no block was stored with exactly this serial. For a bare unit number, give numberSpace or registry.`
+            ? `"${serial}" is not a serial in a format Tally reads (${serialRegistries().join(', ')}), and no block was stored with exactly this serial. For a bare unit number, give numberSpace or registry.`
             : `No block or issuance the ledger holds contains ${readings.map((r) => `${r.start}–${r.end}${r.numberSpace ? ` in ${r.numberSpace}` : r.registry ? ` in ${r.registry}` : ''}`).join(' or ')}.`;
         },
       };

@@ -105,6 +105,7 @@ export const projectResolvers = {
 
   Project: {
     key: (p: ProjectRow) => `${p.registryId}:${p.registryProjectId}`,
+    alternateIds: (p: ProjectRow) => p.alternateIds ?? [],
     registry: (p: ProjectRow, _: unknown, c: Context) => c.loaders.registry.load(p.registryId),
     country: (p: ProjectRow, _: unknown, c: Context) => countryOf(c.locale, p.country),
     category: (p: ProjectRow, _: unknown, c: Context) => term(c, 'category', p.category),

@@ -15,7 +15,7 @@ const MAX_FILE_NAME_BYTES = 255;
 
 export const uploadResolvers = {
   Mutation: {
-    async upload(_: unknown, args: { files: File[]; registry?: string | null; private: boolean; preview: boolean }, context: Context) {
+    async upload(_: unknown, args: { files: File[]; registry?: string | null; format?: string | null; private: boolean; preview: boolean }, context: Context) {
       const organizationId = requireWriter(context);
       if (args.files.length === 0) refuse('files: send at least one file', 'BAD_USER_INPUT');
       if (args.files.length > MAX_UPLOAD_FILES) refuse(`files: at most ${MAX_UPLOAD_FILES} files per upload`, 'BAD_USER_INPUT');
@@ -37,7 +37,7 @@ export const uploadResolvers = {
           paths.push(path);
         }
         const outcomes = await ingestFiles(context.writer, paths, {
-          registry: args.registry ?? undefined, ownerOrganizationId: organizationId, isPrivate: args.private, apiKeyId: context.viewer.apiKeyId ?? undefined,
+          registry: args.registry ?? undefined, format: args.format ?? undefined, ownerOrganizationId: organizationId, isPrivate: args.private, apiKeyId: context.viewer.apiKeyId ?? undefined,
           preview: args.preview,
         });
         const batchIds = outcomes.flatMap((o) => (o.kind === 'unread' || o.summary.status === 'preview' ? [] : [o.summary.batchId]));

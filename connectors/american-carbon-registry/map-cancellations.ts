@@ -1,7 +1,8 @@
 import type { BlockRecord, CanonicalInput } from '../../schema/canonical.ts';
 import type { FileFormat, Mapped } from '../types.ts';
 import { rowReader } from '../runtime/row.ts';
-import { readAcrClosedRow } from './map-retirements.ts';
+import { ACR_GENERATION, ACR_PROJECT_ID } from './map-projects.ts';
+import { ACR_CLOSED_COLUMNS, readAcrClosedRow } from './map-retirements.ts';
 
 // ACR's cancellation report (APX report r=208; reference/registries.md §3.1 and §6.2, offsetsdb.md
 // §2.3): one row per cancelled serial block. Most ACR "cancellations" are not destruction but
@@ -13,7 +14,8 @@ import { readAcrClosedRow } from './map-retirements.ts';
 //   no registry slug yet → `exported`, counterparty empty, the destination named in the event details;
 // - `Removal of credits from the registry` (details such as `Premature issuance`) and any type not
 //   listed → `cancelled`.
-// The header `Status Effective  (GMT)` has two spaces here (one in the retirement report): normalized.
+// The header `Status Effective  (GMT)` has two spaces here (one in the retirement report): spaces do
+// not count when a header is matched. `Cancellation Type` decides the status, so it is required.
 
 type Conversion = { counterpartyRegistry?: string; destination: string };
 
@@ -30,7 +32,13 @@ export const acrCancellations: FileFormat = {
   registry: 'american-carbon-registry',
   stream: 'cancellations',
   description: 'ACR cancellation report (APX r=208: Credit Serial Numbers, Quantity of Credits, Status Effective (GMT), Cancellation Type, …)',
-  requiredHeaders: ['Credit Serial Numbers', 'Quantity of Credits', 'Account Holder', 'Status Effective (GMT)', 'Cancellation Type', 'Project ID'],
+  generation: ACR_GENERATION,
+  columns: {
+    ...ACR_CLOSED_COLUMNS,
+    'Cancellation Type': { required: true },
+    'Cancellation Details': {},
+  },
+  distinguishedBy: ACR_PROJECT_ID,
   map(row, locator): Mapped {
     const r = rowReader(row, locator);
     const closed = readAcrClosedRow(r);

@@ -2,7 +2,7 @@ import type { CanonicalInput } from '../../schema/canonical.ts';
 import type { FileFormat, Mapped } from '../types.ts';
 import { rowReader } from '../runtime/row.ts';
 import { apxEligibility, apxTimestamp, readBuffer, type RowReader } from '../runtime/apx.ts';
-import { acrProjectOfRow } from './map-projects.ts';
+import { ACR_GENERATION, ACR_PROJECT_COLUMNS, ACR_PROJECT_ID, acrProjectOfRow, BEFORE_GMT, OFFSET_CREDIT_NAMES } from './map-projects.ts';
 
 // ACR's issuance report (APX report r=112; reference/registries.md §3.1, offsetsdb.md §2.3): one row
 // per issuance, no serials. Quirks:
@@ -31,7 +31,24 @@ export const acrIssuances: FileFormat = {
   registry: 'american-carbon-registry',
   stream: 'issuances',
   description: 'ACR issuance report (APX r=112: Date Issued (GMT), Vintage, Total Credits Issued, Credits Issued to Project, …)',
-  requiredHeaders: ['Date Issued (GMT)', 'Vintage', 'Total Credits Issued', 'Credits Issued to Project', 'Credits Issued to Buffer Pool', 'Project ID'],
+  generation: ACR_GENERATION,
+  // The issuance is its project, date, vintage and gross total, which must be the project's share plus
+  // the buffer's (the row is checked, and the buffer kept): without any of them it is no issuance.
+  // `Verified Removal` came later; a report without it has one row per issuance event.
+  columns: {
+    'Date Issued (GMT)': { required: true, aliases: { 'Date Issued': BEFORE_GMT } },
+    Vintage: { required: true },
+    ReportingPeriodBegin: {},
+    ReportingPeriodEnd: {},
+    'Total Credits Issued': { required: true, aliases: { 'Total Offset Credits Issued': OFFSET_CREDIT_NAMES } },
+    'Credits Issued to Project': { required: true },
+    'Credits Issued to Buffer Pool': { required: true },
+    'Credits Transferred to Buffer Pool': {},
+    'Project ID': { required: true },
+    'Verified Removal': {},
+    ...ACR_PROJECT_COLUMNS,
+  },
+  distinguishedBy: ACR_PROJECT_ID,
   map(row, locator): Mapped {
     const r = rowReader(row, locator);
     const projectId = r.required('Project ID', r.text('Project ID'));

@@ -1,5 +1,5 @@
 import type { ProjectRecord } from '../../schema/canonical.ts';
-import type { FileFormat, Mapped } from '../types.ts';
+import type { Column, FileFormat, Mapped } from '../types.ts';
 import { rowReader } from '../runtime/row.ts';
 import { apxSustainableDevelopmentGoals, type RowReader } from '../runtime/apx.ts';
 
@@ -11,7 +11,50 @@ import { apxSustainableDevelopmentGoals, type RowReader } from '../runtime/apx.t
 // - the status lives in two columns: `Voluntary Status` (empty for compliance projects) and
 //   `Compliance Program Status (ARB or Ecology)` (`Not ARB or Ecology Eligible` for voluntary ones);
 // - no registry URL: acr2.apx.com is dead and GreenTrace's project pages are keyed by a `projectKey`
-//   (P2423FTH4Z22) the report does not carry, so `registryUrl` stays empty rather than guessed.
+//   (P2423FTH4Z22) the report does not carry, so `registryUrl` stays empty rather than guessed;
+// - a project without a name keeps its row, named by its id (`ACR123`) and marked so; so does the
+//   project an issuance, retirement or cancellation row describes.
+
+/** What the APX reports' current column names are called (README, "Export generations"). */
+export const ACR_GENERATION = 'APX 2024–2026';
+
+/** Until about May 2024 the reports' dates had no `(GMT)` suffix (`Date Issued`, `Status Effective`). */
+export const BEFORE_GMT = 'APX before May 2024';
+
+/** ACR's reports are said to have used CAR's "Offset Credit" names before (`Quantity of Offset Credits`). */
+export const OFFSET_CREDIT_NAMES = 'APX, Offset Credit names';
+
+/** A 2024 retirement report had `Retirement Reason Details` where `Purpose of Retirement` is now. */
+export const REASON_DETAILS = 'APX 2024, Retirement Reason Details';
+
+/**
+ * ACR's and CAR's APX reports share one layout, and named their columns alike once: a file whose
+ * columns fit both is ACR's when its first project id is (`ACR123`).
+ */
+export const ACR_PROJECT_ID = { column: 'Project ID', pattern: /^ACR/i };
+
+/**
+ * The project columns every transaction report repeats (read by `acrProjectOfRow`), and the yes/no
+ * eligibility columns `apxEligibility` reads (runtime/apx.ts): ACR's names, and the other APX
+ * registries' names it reads as well. All optional: a report without them still reads.
+ */
+export const ACR_PROJECT_COLUMNS = {
+  'Project Name': {},
+  'Project Developer': {},
+  'Project Site Country': {},
+  'Project Site State': {},
+  'Project Methodology/Protocol': {},
+  'Sustainable Development Goal(s)': {},
+  'ARB Eligible': {},
+  'Ecology Eligible': {},
+  'WA ECO Eligible': {},
+  'Eligible for CORSIA 2021-2023 Compliance Period (Pilot Phase)': {},
+  'Eligible for CORSIA 2021-2023 Compliance Period': {},
+  'Eligible for CORSIA 2024-2026 Compliance Period (First Phase)': {},
+  'Eligible for CORSIA 2024-2026 Compliance Period': {},
+  'CCP Approved': {},
+  'ICVCM CCP Eligible': {},
+} as const satisfies Record<string, Column>;
 
 const NOT_COMPLIANCE = 'not arb or ecology eligible';
 
@@ -61,17 +104,35 @@ export const acrProjects: FileFormat = {
   registry: 'american-carbon-registry',
   stream: 'projects',
   description: 'ACR project report (APX r=111: Project ID, Compliance Program ID (ARB or Ecology), Voluntary Status, …)',
-  requiredHeaders: ['Project ID', 'Compliance Program ID (ARB or Ecology)', 'Voluntary Status', 'Compliance Program Status (ARB or Ecology)', 'Total Number of Credits Registered'],
+  generation: ACR_GENERATION,
+  // The id is the project; `Voluntary Status` is ACR's own column (the status of every voluntary
+  // project, and what tells this report from CAR's and ART's project reports).
+  columns: {
+    'Project ID': { required: true },
+    'Compliance Program ID (ARB or Ecology)': {},
+    'Project Developer': {},
+    'Project Name': {},
+    'Project Methodology/Protocol': {},
+    'Current Crediting Period Start Date': {},
+    'Current Crediting Period End Date': {},
+    'Voluntary Status': { required: true },
+    'Compliance Program Status (ARB or Ecology)': {},
+    'Project Site State': {},
+    'Project Site Country': {},
+    'Sustainable Development Goal(s)': {},
+    'Total Number of Credits Registered': { aliases: { 'Total Number of Offset Credits Registered': OFFSET_CREDIT_NAMES } },
+  },
+  distinguishedBy: ACR_PROJECT_ID,
   map(row, locator): Mapped {
     const r = rowReader(row, locator);
     const projectId = r.required('Project ID', r.text('Project ID'));
-    const name = r.required('Project Name', r.text('Project Name'));
+    const name = r.text('Project Name');
     const status = acrProjectStatus(r.text('Voluntary Status'), r.text('Compliance Program Status (ARB or Ecology)'));
-    const record: ProjectRecord | undefined = projectId && name ? {
+    const record: ProjectRecord | undefined = projectId ? {
       type: 'project',
       registry: 'american-carbon-registry',
       registryProjectId: projectId,
-      name,
+      ...(name ? { name } : { name: projectId, nameIsIdentifier: true }),
       proponent: r.text('Project Developer'),
       country: r.text('Project Site Country'),
       region: r.text('Project Site State'),
@@ -95,14 +156,13 @@ export const acrProjects: FileFormat = {
  * eligibility are properties of the project (the same on every row of one project); CCP and CORSIA
  * eligibility are per issuance and stay on the blocks.
  */
-export function acrProjectOfRow(r: RowReader, projectId: string, eligibility: readonly string[]): ProjectRecord | undefined {
-  const name = r.required('Project Name', r.text('Project Name'));
-  if (!name) return undefined;
+export function acrProjectOfRow(r: RowReader, projectId: string, eligibility: readonly string[]): ProjectRecord {
+  const name = r.text('Project Name');
   return {
     type: 'project',
     registry: 'american-carbon-registry',
     registryProjectId: projectId,
-    name,
+    ...(name ? { name } : { name: projectId, nameIsIdentifier: true }),
     proponent: r.text('Project Developer'),
     country: r.text('Project Site Country'),
     region: r.text('Project Site State'),

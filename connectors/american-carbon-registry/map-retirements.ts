@@ -1,9 +1,9 @@
 import type { BlockRecord, ProjectRecord } from '../../schema/canonical.ts';
-import type { FileFormat, Mapped } from '../types.ts';
+import type { Column, FileFormat, Mapped } from '../types.ts';
 import { rowReader } from '../runtime/row.ts';
 import { apxEligibility, apxRetiredBlock, readApxBlock, serialOf, type ApxBlock, type RowReader } from '../runtime/apx.ts';
 import { acrIssuanceKey } from './map-issuances.ts';
-import { acrProjectOfRow } from './map-projects.ts';
+import { ACR_GENERATION, ACR_PROJECT_COLUMNS, ACR_PROJECT_ID, acrProjectOfRow, BEFORE_GMT, OFFSET_CREDIT_NAMES, REASON_DETAILS } from './map-projects.ts';
 import { parseAcrSerial } from './serial.ts';
 
 // ACR's retirement report (APX report r=206; reference/registries.md §3.1, offsetsdb.md §2.3): one row
@@ -17,7 +17,28 @@ import { parseAcrSerial } from './serial.ts';
 //   the row's columns;
 // - `Date Issued (GMT)`, `Vintage` and `Verified Removal` are the issuance's, so the block links to the
 //   issuance report's row (map-issuances.ts);
-// - `Status Effective (GMT)` is the retirement date, `6/30/2025 7:43:26 PM`.
+// - `Status Effective (GMT)` is the retirement date, `6/30/2025 7:43:26 PM`;
+// - `Retirement Reason` is in every retirement report and in no cancellation report: it is what tells
+//   the two apart, so a file without it is not read as retirements.
+
+/**
+ * The columns the retirement and cancellation reports share, read by `readAcrClosedRow`: the serial,
+ * quantity, project and date make the block; the rest is optional.
+ */
+export const ACR_CLOSED_COLUMNS = {
+  'Credit Serial Numbers': { required: true, aliases: { 'Offset Credit Serial Numbers': OFFSET_CREDIT_NAMES } },
+  'Date Issued (GMT)': { aliases: { 'Date Issued': BEFORE_GMT } },
+  Vintage: {},
+  'Vintage Assignment Period Start Date': {},
+  'Vintage Assignment Period End Date': {},
+  'Quantity of Credits': { required: true, aliases: { 'Quantity of Offset Credits': OFFSET_CREDIT_NAMES } },
+  'Account Holder': {},
+  // The cancellation report writes `Status Effective  (GMT)` (two spaces): the same name, spaces not counting.
+  'Status Effective (GMT)': { required: true, aliases: { 'Status Effective': BEFORE_GMT } },
+  'Project ID': { required: true },
+  'Verified Removal': {},
+  ...ACR_PROJECT_COLUMNS,
+} as const satisfies Record<string, Column>;
 
 /** What the retirement and cancellation reports share: the block's identity, vintage, issuance and project. */
 export type AcrClosedRow = {
@@ -31,7 +52,6 @@ export type AcrClosedRow = {
 /** Reads the columns the retirement and cancellation reports share. Undefined when the row has errors. */
 export function readAcrClosedRow(r: RowReader): AcrClosedRow | undefined {
   const block = readApxBlock(r, { serial: 'Credit Serial Numbers', quantity: 'Quantity of Credits', projectId: 'Project ID', vintage: 'Vintage' }, parseAcrSerial);
-  // The cancellation report writes `Status Effective  (GMT)` with two spaces; the CSV reader normalizes it.
   const statusDate = r.required('Status Effective (GMT)', r.date('Status Effective (GMT)'));
   const vintageStart = r.date('Vintage Assignment Period Start Date');
   const vintageEnd = r.date('Vintage Assignment Period End Date');
@@ -66,7 +86,14 @@ export const acrRetirements: FileFormat = {
   registry: 'american-carbon-registry',
   stream: 'retirements',
   description: 'ACR retirement report (APX r=206: Credit Serial Numbers, Quantity of Credits, Status Effective (GMT), Retired on Behalf of, …)',
-  requiredHeaders: ['Credit Serial Numbers', 'Quantity of Credits', 'Account Holder', 'Status Effective (GMT)', 'Retired on Behalf of', 'Retirement Reason', 'Purpose of Retirement', 'Project ID'],
+  generation: ACR_GENERATION,
+  columns: {
+    ...ACR_CLOSED_COLUMNS,
+    'Retired on Behalf of': {},
+    'Retirement Reason': { required: true },
+    'Purpose of Retirement': { aliases: { 'Retirement Reason Details': REASON_DETAILS } },
+  },
+  distinguishedBy: ACR_PROJECT_ID,
   map(row, locator): Mapped {
     const r = rowReader(row, locator);
     const closed = readAcrClosedRow(r);

@@ -66,6 +66,13 @@ const FIXED_DISPOSALS: readonly Disposal[] = [
 /** `Retired 1st Compliance Period (CA)` … `Retired 5th …`, and any later period the table adds. */
 const CA_COMPLIANCE_COLUMN = /^Retired (\d+)(?:st|nd|rd|th) Compliance Period \(CA\)$/;
 
+/** The disposal columns the table has today, by name (the column map lists them). */
+export const DISPOSAL_COLUMNS: readonly string[] = [
+  'Retired Voluntarily',
+  ...['1st', '2nd', '3rd', '4th', '5th'].map((n) => `Retired ${n} Compliance Period (CA)`),
+  ...FIXED_DISPOSALS.filter((d) => d.column !== 'Retired Voluntarily').map((d) => d.column),
+];
+
 /** The disposal columns a header row has, in the table's order. */
 export function disposalColumns(headers: readonly string[]): Disposal[] {
   const found: Disposal[] = [];

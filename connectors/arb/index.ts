@@ -9,8 +9,15 @@ import { arbIssuanceTable } from './map-issuance-table.ts';
  * issuance page (the file moves to a new dated folder with each edition).
  */
 export const arb: Connector = {
-  registry: ARB,
-  name: 'California ARB offset credits (CARB issuance table)',
+  registry: {
+    id: 'arb',
+    name: 'California Air Resources Board offsets (CARB)',
+    nameJa: 'カリフォルニア州大気資源局（CARB）オフセット',
+    kind: 'compliance',
+    serialScheme: 'none',
+    url: 'https://ww2.arb.ca.gov/our-work/programs/compliance-offset-program',
+    programNames: ['California Air Resources Board', 'CARB', 'ARB'],
+  },
   files: [arbIssuanceTable],
   api: publishedFiles({
     registry: ARB,

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import type { FileFormat, Mapped } from '../types.ts';
 import { rowReader } from '../runtime/row.ts';
 import { textValue } from '../runtime/values.ts';
-import { ARB, ARB_PROJECT_ID, disposalColumns, oprIdsInComment, oprProgram, protocolOfProjectType } from './columns.ts';
+import { ARB, ARB_PROJECT_ID, DISPOSAL_COLUMNS, disposalColumns, oprIdsInComment, oprProgram, protocolOfProjectType } from './columns.ts';
 
 // CARB's "ARB Offset Credit Issuance" table (the workbook nc-arboc_issuance.xlsx; the table is its
 // fourth sheet, which OffsetsDB reads as `sheet_name=3`): one row per reporting period of a compliance
@@ -39,6 +39,30 @@ const NAME = 'Offset Project Name';
 type OtherProgram = z.input<typeof OtherProgramRecord>;
 
 /**
+ * The columns the mapper reads. An issuance needs its project, figure, id, vintage and date; the
+ * disposal columns (columns.ts) are running totals, read where the table has them. A compliance period
+ * the table adds later (`Retired 6th Compliance Period (CA)`) is read by its name's pattern, and listed
+ * among the batch's unread columns until it is named here.
+ */
+const ARB_COLUMNS: FileFormat['columns'] = {
+  [ID]: { required: true },
+  [ISSUED]: { required: true },
+  [ISSUANCE_ID]: { required: true },
+  Vintage: { required: true },
+  'Issuance Date': { required: true },
+  [NAME]: {},
+  [OPR]: {},
+  'Offset Project Operator': {},
+  State: {},
+  'Project Type': {},
+  Comment: {},
+  'Reporting Period Start Date': {},
+  'Reporting Period End Date': {},
+  [BUFFER]: {},
+  ...Object.fromEntries(DISPOSAL_COLUMNS.map((column) => [column, {}])),
+};
+
+/**
  * Rows that are not a reporting period: a total row, or a note or title in one cell (below or above
  * the table in the published workbook). They are skipped, not errors.
  */
@@ -70,7 +94,8 @@ function issuanceTable(): FileFormat {
     registry: ARB,
     stream: 'issuances',
     description: 'California ARB offset credit issuance table (nc-arboc_issuance.xlsx: CARB Project ID, OPR Project ID, ARB Offset Credits Issued, CARB Issuance ID, Retired …)',
-    requiredHeaders: [ID, OPR, 'Vintage', ISSUED, ISSUANCE_ID, 'Retired Voluntarily', 'Invalidated or Canceled'],
+    generation: 'ARB Offset Credit Issuance table (nc-arboc_issuance.xlsx, as CarbonPlan read it in 2026)',
+    columns: ARB_COLUMNS,
     map(row, locator): Mapped {
       if (isNotARecord(row)) return { records: [], errors: [] };
       const r = rowReader(row, locator);
@@ -79,7 +104,7 @@ function issuanceTable(): FileFormat {
       if (projectId && !wellFormed) {
         r.fail(ID, 'bad-project-id', `"${projectId}" is not a CARB project id (expected CA, two or three letters and a number, e.g. CAOD1007)`);
       }
-      const name = r.required(NAME, r.text(NAME));
+      const name = r.text(NAME);
       const opr = r.text(OPR);
 
       // `reforest defer`: a reforestation project deferring issuance; no credits on this row.
@@ -121,7 +146,7 @@ function issuanceTable(): FileFormat {
       if (bufferRetired > (buffer ?? 0)) {
         r.fail('Buffer Pool Retired', 'buffer-retired-exceeds-contribution', `${bufferRetired} buffer credits retired, but the issuance put ${buffer ?? 0} into the Forest Buffer Account`);
       }
-      if (r.errors.length > 0 || !projectId || !name) {
+      if (r.errors.length > 0 || !projectId) {
         if (projectId) declaredPrograms(projectId, locator, []); // a rejected row declares nothing, but keeps the run going
         return { records: [], errors: r.errors };
       }
@@ -130,7 +155,8 @@ function issuanceTable(): FileFormat {
         type: 'project',
         registry: ARB,
         registryProjectId: projectId,
-        name,
+        // A row without the project's name still states its issuance: the project is known by its id.
+        ...(name ? { name } : { name: `ARB ${projectId}`, nameIsIdentifier: true }),
         proponent: r.text('Offset Project Operator'),
         country: 'US',
         region: r.text('State'),

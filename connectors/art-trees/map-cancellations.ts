@@ -2,7 +2,8 @@ import type { BlockRecord } from '../../schema/canonical.ts';
 import type { FileFormat, Mapped } from '../types.ts';
 import { rowReader } from '../runtime/row.ts';
 import { apxRetirementPurpose } from '../runtime/apx.ts';
-import { readArtClosedRow } from './map-retirements.ts';
+import { ART_GENERATION, ART_PROGRAM_ID } from './map-projects.ts';
+import { ART_CLOSED_COLUMNS, readArtClosedRow } from './map-retirements.ts';
 
 // ART TREES' cancellation report (reference/registries.md §3.3 and §6.3, offsetsdb.md §2.5): one row
 // per cancelled serial block. Quirks:
@@ -21,7 +22,14 @@ export const artCancellations: FileFormat = {
   registry: 'art-trees',
   stream: 'cancellations',
   description: 'ART TREES cancellation report (Credit Serial Numbers, Quantity of Credits, Status Effective, Program ID, Cancellation Reason, …)',
-  requiredHeaders: ['Credit Serial Numbers', 'Quantity of Credits', 'Status Effective', 'Program ID', 'Account Holder', 'Cancellation Reason'],
+  generation: ART_GENERATION,
+  // `Cancellation Reason` gives the purpose (CORSIA) and tells this report from the retirement report.
+  columns: {
+    ...ART_CLOSED_COLUMNS,
+    'Cancellation Reason': { required: true },
+    'Cancellation Details': {},
+  },
+  distinguishedBy: ART_PROGRAM_ID,
   map(row, locator): Mapped {
     const r = rowReader(row, locator);
     const closed = readArtClosedRow(r);

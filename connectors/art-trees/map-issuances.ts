@@ -2,7 +2,7 @@ import type { CanonicalInput } from '../../schema/canonical.ts';
 import type { FileFormat, Mapped } from '../types.ts';
 import { rowReader } from '../runtime/row.ts';
 import { readBuffer } from '../runtime/apx.ts';
-import { artProgramOfRow } from './map-projects.ts';
+import { ART_GENERATION, ART_PROGRAM_COLUMNS, ART_PROGRAM_ID, artProgramOfRow } from './map-projects.ts';
 
 // ART TREES' issuance report (reference/registries.md §3.3, offsetsdb.md §2.5 and §6.2): one row per
 // issuance (program, vintage, approval). Quirks:
@@ -34,7 +34,19 @@ export const artIssuances: FileFormat = {
   registry: 'art-trees',
   stream: 'issuances',
   description: 'ART TREES issuance report (Date Approved, Program ID, Vintage, Total Emission Reductions/Removals, Credits Deposited in Buffer, Credits Verified, …)',
-  requiredHeaders: ['Date Approved', 'Program ID', 'Vintage', 'Total Emission Reductions/Removals', 'Credits Deposited in Buffer', 'Credits Verified'],
+  generation: ART_GENERATION,
+  // The issuance is its program, approval date, vintage and gross total, which must be the credits
+  // verified plus the buffer deposit (the row is checked, and the buffer kept).
+  columns: {
+    'Date Approved': { required: true },
+    'Program ID': { required: true },
+    Vintage: { required: true },
+    'Total Emission Reductions/Removals': { required: true },
+    'Credits Deposited in Buffer': { required: true },
+    'Credits Verified': { required: true },
+    ...ART_PROGRAM_COLUMNS,
+  },
+  distinguishedBy: ART_PROGRAM_ID,
   map(row, locator): Mapped {
     const r = rowReader(row, locator);
     const programId = r.required('Program ID', r.text('Program ID'));

@@ -1,5 +1,5 @@
 import type { ProjectRecord } from '../../schema/canonical.ts';
-import type { FileFormat, Mapped } from '../types.ts';
+import type { Column, FileFormat, Mapped } from '../types.ts';
 import { rowReader } from '../runtime/row.ts';
 import type { RowReader } from '../runtime/apx.ts';
 
@@ -12,7 +12,28 @@ import type { RowReader } from '../runtime/apx.ts';
 //   Excellence Standard (TREES)`, or `FCPF - Carbon Fund Methodological Framework` for the World Bank
 //   FCPF programmes ART hosts (OffsetsDB forces both to `art-trees`; Tally passes the string on);
 // - `Program Jurisdiction(s)` is the sub-national area, cut at 50 characters in the report;
-// - no registry URL: art.apx.com is gone and GreenTrace's pages are keyed by an id the report lacks.
+// - no registry URL: art.apx.com is gone and GreenTrace's pages are keyed by an id the report lacks;
+// - a program without a name keeps its row, named by its id (`ART102`) and marked so; so does the
+//   program an issuance, retirement or cancellation row describes.
+
+/** What the reports' current column names are called (README, "Export generations"). */
+export const ART_GENERATION = 'APX 2026';
+
+/**
+ * The APX reports of ART, ACR and CAR share one layout: a file whose columns fit two of them equally
+ * is ART's when its first program id is (`ART102`).
+ */
+export const ART_PROGRAM_ID = { column: 'Program ID', pattern: /^ART/i };
+
+/** The program columns every transaction report repeats (read by `artProgramOfRow`); optional. */
+export const ART_PROGRAM_COLUMNS = {
+  'Program Name': {},
+  'Sovereign Program Developer': {},
+  // Written `Program  Country` (two spaces): the same name, spaces not counting.
+  'Program Country': {},
+  'Program Jurisdiction(s)': {},
+  'Crediting Program and Standard': {},
+} as const satisfies Record<string, Column>;
 
 /** ART's program statuses → CAD Trust project status (the sample has Listed and Registered). */
 export function artProgramStatus(raw: string | undefined): ProjectRecord['status'] {
@@ -29,14 +50,13 @@ export function artProgramStatus(raw: string | undefined): ProjectRecord['status
  * The program as an issuance, retirement or cancellation row describes it, so a transaction whose
  * program is not yet in the ledger still has one (sparse; projects merge with `coalesce`).
  */
-export function artProgramOfRow(r: RowReader, programId: string): ProjectRecord | undefined {
-  const name = r.required('Program Name', r.text('Program Name'));
-  if (!name) return undefined;
+export function artProgramOfRow(r: RowReader, programId: string): ProjectRecord {
+  const name = r.text('Program Name');
   return {
     type: 'project',
     registry: 'art-trees',
     registryProjectId: programId,
-    name,
+    ...(name ? { name } : { name: programId, nameIsIdentifier: true }),
     proponent: r.text('Sovereign Program Developer'),
     country: r.text('Program Country'),
     region: r.text('Program Jurisdiction(s)'),
@@ -51,7 +71,15 @@ export const artPrograms: FileFormat = {
   registry: 'art-trees',
   stream: 'projects',
   description: 'ART TREES program report (Program ID, Sovereign Program Developer, Program Name, Status, Program Country, …)',
-  requiredHeaders: ['Program ID', 'Sovereign Program Developer', 'Program Name', 'Status', 'Initial Crediting Period Start Date', 'Program Country'],
+  generation: ART_GENERATION,
+  // The id is the program, the status what it is.
+  columns: {
+    'Program ID': { required: true },
+    ...ART_PROGRAM_COLUMNS,
+    Status: { required: true },
+    'Initial Crediting Period Start Date': {},
+  },
+  distinguishedBy: ART_PROGRAM_ID,
   map(row, locator): Mapped {
     const r = rowReader(row, locator);
     const programId = r.required('Program ID', r.text('Program ID'));

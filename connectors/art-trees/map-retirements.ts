@@ -1,9 +1,9 @@
 import type { BlockRecord, ProjectRecord } from '../../schema/canonical.ts';
-import type { FileFormat, Mapped } from '../types.ts';
+import type { Column, FileFormat, Mapped } from '../types.ts';
 import { rowReader } from '../runtime/row.ts';
 import { apxEligibility, apxRetiredBlock, readApxBlock, serialOf, type RowReader } from '../runtime/apx.ts';
 import { artCreditType, artIssuanceKey } from './map-issuances.ts';
-import { artProgramOfRow } from './map-projects.ts';
+import { ART_GENERATION, ART_PROGRAM_COLUMNS, ART_PROGRAM_ID, artProgramOfRow } from './map-projects.ts';
 import { parseArtSerial } from './serial.ts';
 
 // ART TREES' retirement report (reference/registries.md §3.3, offsetsdb.md §2.5): one row per retired
@@ -18,7 +18,34 @@ import { parseArtSerial } from './serial.ts';
 //   from this text. Its purpose stays empty (two claims, not one); "Contribution Towards Corporate
 //   Climate Pledge" alone is `voluntary` (runtime/apx.ts);
 // - `Status Effective` (`04/08/2026`) is the retirement date; `Date Approved` (`3/9/2026 4:16:10 PM`)
-//   and `Vintage` are the issuance's, and link the block to it (map-issuances.ts).
+//   and `Vintage` are the issuance's, and link the block to it (map-issuances.ts);
+// - `Retirement Reason` is in the retirement report and not in the cancellation report: it is what
+//   tells the two apart, so a file without it is not read as retirements.
+
+/**
+ * The columns the retirement and cancellation reports share, read by `readArtClosedRow`: the serial,
+ * quantity, program and date make the block; the rest is optional. The yes/no eligibility columns are
+ * those `apxEligibility` reads (runtime/apx.ts): ART's names, and the other APX registries' it reads too.
+ */
+export const ART_CLOSED_COLUMNS = {
+  Vintage: {},
+  'Credit Serial Numbers': { required: true },
+  'Quantity of Credits': { required: true },
+  'Status Effective': { required: true },
+  'Eligible for CORSIA 2021-2023 Compliance Period (Pilot Phase)': {},
+  'Eligible for CORSIA 2021-2023 Compliance Period': {},
+  'Eligible for CORSIA 2024-2026 Compliance Period (First Phase)': {},
+  'Eligible for CORSIA 2024-2026 Compliance Period': {},
+  'CCP Approved': {},
+  'ICVCM CCP Eligible': {},
+  'ARB Eligible': {},
+  'Ecology Eligible': {},
+  'WA ECO Eligible': {},
+  'Program ID': { required: true },
+  ...ART_PROGRAM_COLUMNS,
+  'Date Approved': {},
+  'Account Holder': {},
+} as const satisfies Record<string, Column>;
 
 /** What the retirement and cancellation reports share: the block's identity, vintage, issuance and program. */
 export type ArtClosedRow = {
@@ -60,7 +87,15 @@ export const artRetirements: FileFormat = {
   registry: 'art-trees',
   stream: 'retirements',
   description: 'ART TREES retirement report (Credit Serial Numbers, Quantity of Credits, Status Effective, Program ID, Retired on Behalf of, Retirement Reason, …)',
-  requiredHeaders: ['Credit Serial Numbers', 'Quantity of Credits', 'Status Effective', 'Program ID', 'Account Holder', 'Retired on Behalf of', 'Retirement Reason'],
+  generation: ART_GENERATION,
+  columns: {
+    ...ART_CLOSED_COLUMNS,
+    'Retired on Behalf of': {},
+    'Retirement Reason': { required: true },
+    // offsets-db-data's column mapping reads ART's retirement note from `Retirement Reason Details`.
+    'Purpose of Retirement': { aliases: { 'Retirement Reason Details': 'APX before 2026, Retirement Reason Details' } },
+  },
+  distinguishedBy: ART_PROGRAM_ID,
   map(row, locator): Mapped {
     const r = rowReader(row, locator);
     const closed = readArtClosedRow(r);

@@ -5,12 +5,15 @@ import { readCsvRows } from '../runtime/csv.ts';
 import { readXlsxRows } from '../runtime/xlsx.ts';
 import { dateValue, integerValue, numberValue, textValue } from '../runtime/values.ts';
 import type { RowError } from '../types.ts';
+import { aefWorkbookForm, readOfficialWorkbook, type OfficialLayout } from './aef-workbooks.ts';
 
 // The Article 6.2 Agreed Electronic Format (AEF), tables T1–T5 (reference/registries.md §5.2), as a
 // Party uploads it: a workbook with one sheet per table, one CSV file per table, or a JSON document
-// keyed by table. Columns and keys are the CAD Trust v2 field names (`aefT2AuthorizationsQuantity`),
-// which is also what Tally exports. Every value is checked here, row by row, with the file, table and
-// row in each message; checks across tables (a T3 row naming a T2 authorization) are in jobs/article6.
+// keyed by table, with the CAD Trust v2 field names (`aefT2AuthorizationsQuantity`) as columns and keys,
+// which is also what Tally exports; or a workbook in one of the official spreadsheet layouts (the 2024
+// draft AEF and the current CMA.6 one, read by aef-workbooks.ts into the same rows). Every value is
+// checked here, row by row, with the file, table and row in each message; checks across tables (a T3
+// row naming a T2 authorization) are in jobs/article6.
 
 export const AEF_TABLES = {
   t1: { prefix: 'aefT1Submission', title: 'T1 Submission' },
@@ -31,7 +34,8 @@ const f = (name: string, column: string, kind: Kind = 'text', extra: Partial<Fie
 
 /** The ITMO range fields T3 and T4 share. */
 const itmoRange = [
-  f('CooperativeApproachId', 'cooperativeApproachId'), f('AuthorizationId', 'authorizationId'),
+  // CAD Trust v2 once spelled the T3 and T4 field `CoopoerativeApproachId`; that spelling is read too.
+  f('CooperativeApproachId', 'cooperativeApproachId', 'text', { aliases: ['CoopoerativeApproachId'] }), f('AuthorizationId', 'authorizationId'),
   f('FirstTransferringPartyId', 'firstTransferringPartyId', 'party'), f('PartyItmoRegistryId', 'partyItmoRegistryId'),
   f('ItmoFirstId', 'itmoFirstId', 'text', { required: true }), f('ItmoLastId', 'itmoLastId', 'text', { required: true }),
   f('UnitRegistryId', 'unitRegistryId'), f('UnitFirstId', 'unitFirstId'), f('UnitLastId', 'unitLastId'),
@@ -47,7 +51,8 @@ export const AEF_FIELDS: Record<AefTable, Field[]> = {
   ],
   t2: [
     f('Id', 'authorizationId', 'text', { required: true }), f('Date', 'authorizedOn', 'date'), f('CooperativeApproachId', 'cooperativeApproachId'),
-    f('Version', 'version'), f('Quantity', 'quantity', 'quantity', { required: true }), f('Metric', 'metric'), f('GwpValue', 'gwpValue'),
+    // The authorized quantity is optional (the 2024 layout has none): a missing one is "not stated", never 0.
+    f('Version', 'version'), f('Quantity', 'quantity', 'quantity'), f('Metric', 'metric'), f('GwpValue', 'gwpValue'),
     f('ApplicableNonGhgMetric', 'applicableNonGhgMetric'), f('Sector', 'sector'), f('ActivityType', 'activityType'),
     f('PurposesForAuthorization', 'purposes'), f('AuthorizedPartyId', 'authorizedPartyId', 'party'),
     // CAD Trust v2 spells this field `AuthoziedEntityId`; the correct spelling is read too.
@@ -77,8 +82,11 @@ export const AEF_FIELDS: Record<AefTable, Field[]> = {
   ],
 };
 
-/** One table row as uploaded: where it is, and its values by CAD Trust v2 field name. */
-export type AefRawRow = { table: AefTable; locator: string; values: Record<string, string> };
+/**
+ * One table row as uploaded: where it is, and its values by CAD Trust v2 field name; for a row of an
+ * official layout, where each field's value stood (`column J "Quantity (t CO2 eq)"`), for the messages.
+ */
+export type AefRawRow = { table: AefTable; locator: string; values: Record<string, string>; where?: Record<string, string> };
 /** One row read and checked: ledger column → value. */
 export type AefRow = { table: AefTable; locator: string; raw: Record<string, string>; values: Record<string, string | number | null> };
 
@@ -109,8 +117,10 @@ export function readAefRow(raw: AefRawRow): { row: AefRow; errors: RowError[] } 
   const errors: RowError[] = [];
   const byKey = new Map(Object.entries(raw.values).map(([k, v]) => [key(k), v]));
   const values: Record<string, string | number | null> = {};
-  const fail = (field: Field, code: string, message: string) =>
-    errors.push({ locator: raw.locator, field: fullName(raw.table, field), code, message: `${raw.locator}: ${fullName(raw.table, field)}: ${message}` });
+  const fail = (field: Field, code: string, message: string) => {
+    const at = raw.where?.[fullName(raw.table, field)];
+    errors.push({ locator: raw.locator, field: fullName(raw.table, field), code, message: `${raw.locator}: ${fullName(raw.table, field)}${at ? ` (${at})` : ''}: ${message}` });
+  };
   for (const field of AEF_FIELDS[raw.table]) {
     const names = [field.name, ...(field.aliases ?? [])].map((n) => key(`${AEF_TABLES[raw.table].prefix}${n}`));
     const given = textValue(names.map((n) => byKey.get(n)).find((v) => v !== undefined && v.trim() !== ''));
@@ -162,6 +172,9 @@ export function readAefRow(raw: AefRawRow): { row: AefRow; errors: RowError[] } 
         }
       }
     } catch (error) {
+      // A value that could not be read is null, so the checks across rows do not compare it.
+      if (field.kind === 'timeframe') values.timeframeStart = values.timeframeEnd = null;
+      else values[field.column] = null;
       fail(field, 'invalid-value', (error as Error).message);
     }
   }
@@ -170,50 +183,66 @@ export function readAefRow(raw: AefRawRow): { row: AefRow; errors: RowError[] } 
 
 /**
  * The size of an ID range written as its first and last IDs (`CHE-CA0004-0001` … `CHE-CA0004-0400`,
- * GS serials…): both end in a number after the same prefix. Undefined when they do not.
+ * GS serials…, plain serial numbers, or ITMO unique identifiers): both end in a number after the same
+ * prefix. Undefined when they do not.
  */
 export function rangeSize(first: string | null | undefined, last: string | null | undefined): number | undefined {
   const range = idRange(first, last);
   return range ? range.end - range.start + 1 : undefined;
 }
 
+/**
+ * An ITMO unique identifier (decision 6/CMA.4 annex I para 5): cooperative approach, the Party's ITMO
+ * registry, the first transferring Party, the serial number (thousands commas allowed) and the vintage,
+ * `CA0005-GUY01-GUY-1,000-2021`.
+ */
+const ITMO_UNIQUE_ID = /^(CA\d{4}-[A-Z]{3}\d{2}-[A-Z]{3})-(\d{1,3}(?:,\d{3})+|\d+)-(\d{4})$/i;
+
+/** An ID as the part before its serial number and the serial; the vintage of a unique identifier is part of the prefix. */
+function serialOf(id: string): { prefix: string; serial: string } | undefined {
+  const v = id.trim();
+  const unique = ITMO_UNIQUE_ID.exec(v);
+  if (unique) return { prefix: `${unique[1]!.toUpperCase()}-(${unique[3]!})-`, serial: unique[2]!.replace(/,/g, '') };
+  const m = /^(.*?)(\d+)$/.exec(v);
+  return m ? { prefix: m[1]!, serial: m[2]! } : undefined;
+}
+
 /** An ID range as its shared prefix and first and last numbers, or undefined when it is not one. */
 export function idRange(first: string | null | undefined, last: string | null | undefined): { prefix: string; start: number; end: number } | undefined {
   if (!first || !last) return undefined;
-  const a = first.match(/^(.*?)(\d+)$/);
-  const b = last.match(/^(.*?)(\d+)$/);
-  if (!a || !b || a[1] !== b[1]) return undefined;
-  const start = Number(a[2]);
-  const end = Number(b[2]);
-  return end >= start && Number.isSafeInteger(end) ? { prefix: a[1]!, start, end } : undefined;
+  const a = serialOf(first);
+  const b = serialOf(last);
+  if (!a || !b || a.prefix !== b.prefix) return undefined;
+  const start = Number(a.serial);
+  const end = Number(b.serial);
+  return end >= start && Number.isSafeInteger(end) ? { prefix: a.prefix, start, end } : undefined;
 }
 
 // ---- reading files ----------------------------------------------------------------------------------
 
-/** What kind of AEF file a path is, from its name and content; undefined when it is not one. */
+/** Whether a file is an AEF file, from its name and content: CAD Trust v2 names, or a workbook in an official layout. */
 export async function isAefFile(path: string): Promise<boolean> {
   if (/\.json$/i.test(path)) {
     const text = await readFile(path, 'utf8');
     return /"aef_?t[1-5]/i.test(text.slice(0, 4096));
   }
-  if (/\.xlsx$/i.test(path)) {
-    let named = false;
-    const sheet = (name: string) => { named ||= aefTableOf(name) !== undefined; };
-    for await (const _ of readXlsxRows(path, { isHeader: (cells) => aefTableOfHeaders(cells) !== undefined, onHeader: (h) => sheet(h.sheet), onSkippedSheet: sheet })) {
-      if (named) break;
-    }
-    return named;
-  }
+  if (/\.xlsx$/i.test(path)) return (await aefWorkbookForm(path)) !== undefined;
   if (/\.csv$/i.test(path)) {
     for await (const row of readCsvRows(path)) return aefTableOfHeaders(Object.keys(row.values)) !== undefined;
   }
   return false;
 }
 
-/** What one AEF file holds: its rows, and the tables it has (a table may be present and empty). */
-export type AefFile = { rows: AefRawRow[]; tables: Set<AefTable>; workbook: boolean };
+/**
+ * What one AEF file holds: its rows, and the tables it has (a table may be present and empty);
+ * `workbook` when it is a CAD Trust workbook, which must have a sheet per table.
+ */
+export type AefFile = { rows: AefRawRow[]; tables: Set<AefTable>; workbook: boolean; layout?: OfficialLayout | undefined };
 
-/** Every table row in one AEF file: a workbook (a sheet per table), a CSV file (one table) or a JSON document. */
+/**
+ * Every table row in one AEF file: a workbook (a sheet per table, or an official layout), a CSV file
+ * (one table) or a JSON document.
+ */
 export async function readAefFile(path: string): Promise<AefFile> {
   const file = basename(path);
   const tables = new Set<AefTable>();
@@ -232,6 +261,8 @@ export async function readAefFile(path: string): Promise<AefFile> {
     return { rows, tables, workbook: false };
   }
   if (/\.xlsx$/i.test(path)) {
+    const form = await aefWorkbookForm(path);
+    if (form === 'aef-2024' || form === 'aef-current') return readOfficialWorkbook(path, form);
     // A sheet is the table its name names, read below the header row of that table's field names.
     const named = (sheet: string) => {
       const table = aefTableOf(sheet);

@@ -11,8 +11,14 @@ import type { Connector } from '../types.ts';
 const STANDARD_ID = '140000000000001';
 
 export const bcCarbonRegistry: Connector = {
-  registry: 'bc-carbon-registry',
-  name: 'BC Carbon Registry',
+  registry: {
+    id: 'bc-carbon-registry',
+    name: 'BC Carbon Registry (British Columbia)',
+    nameJa: 'ブリティッシュコロンビア州カーボン・レジストリ（BC Carbon Registry）',
+    kind: 'compliance',
+    serialScheme: 'none',
+    url: 'https://www2.gov.bc.ca/gov/content/environment/climate-change/industry/offset-projects/bc-carbon-registry',
+  },
   files: [],
   api: platformApi({
     registry: 'bc-carbon-registry',

@@ -5,6 +5,7 @@ import type { ApiMode, ApiStream, Mapped, RawRecord } from '../types.ts';
 import { mapCancellation, mapIssuedBlock, mapRetirement } from './map-credits.ts';
 import { REGISTRY, SITE, mapProject, mapProjectDetail } from './map-projects.ts';
 import { isRecord } from '../runtime/values.ts';
+import { httpConfig, httpOptions } from '../runtime/http-config.ts';
 
 // BioCarbon publishes through Global CarbonTrace, a Laravel API behind the registry's web app
 // (reference/registries.md §0; rb-carbon-scraper docs/api-contract-biocarbon.md, measured 2026-08-04):
@@ -24,8 +25,13 @@ import { isRecord } from '../runtime/values.ts';
 // - `ghg` is the GHG programme; `biodiversity` and `water` (not tCO2e) are not read, nor is
 //   `transferences` (moves of units already issued: reading it would count them twice).
 
-export const bioCarbonConfig = z.object({
-  baseUrl: z.string().url().default('https://api.globalcarbontrace.io/api'),
+export const bioCarbonConfig = httpConfig({
+  baseUrl: 'https://api.globalcarbontrace.io/api',
+  minIntervalMs: 1_000,
+  timeoutMs: 60_000,
+  retries: 4,
+  baseDelayMs: 1_000,
+}).extend({
   /** The programme path: `ghg` is BioCarbon's GHG programme, the only one in tCO2e. */
   program: z.string().min(1).default('ghg'),
   /** The public client key of the registry's own web app; it changes when the site's bundle does. */
@@ -34,10 +40,6 @@ export const bioCarbonConfig = z.object({
   perPage: z.number().int().min(1).max(5_000).default(1_000),
   /** One request per project for its detail (coordinates, the programme it migrated from). */
   projectDetails: z.boolean().default(true),
-  minIntervalMs: z.number().int().min(0).default(1_000),
-  timeoutMs: z.number().int().min(1).default(60_000),
-  retries: z.number().int().min(0).default(4),
-  baseDelayMs: z.number().int().min(0).default(1_000),
 });
 export type BioCarbonConfig = z.infer<typeof bioCarbonConfig>;
 
@@ -184,13 +186,7 @@ const stream = (name: string, totalField: string, pull: (http: HttpClient) => Pa
 
 export const bioCarbonApi: ApiMode<BioCarbonConfig> = {
   config: bioCarbonConfig,
-  http: (config) => ({
-    source: REGISTRY,
-    baseUrl: config.baseUrl,
-    minIntervalMs: config.minIntervalMs,
-    timeoutMs: config.timeoutMs,
-    retries: config.retries,
-    baseDelayMs: config.baseDelayMs,
+  http: (config) => httpOptions(REGISTRY, config, {
     // What the registry's web app sends; the key is not a secret (every visitor's browser sends it).
     headers: { 'x-api-key': config.apiKey, origin: SITE, referer: `${SITE}/` },
   }),

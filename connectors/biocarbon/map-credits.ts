@@ -1,7 +1,8 @@
 import type { BlockRecord, CanonicalInput, IssuanceRecord } from '../../schema/canonical.ts';
+import { mapped, type EntityReader } from '../runtime/entity.ts';
 import { tokenizationMarker } from '../runtime/row.ts';
-import type { Mapped, RowError } from '../types.ts';
-import { REGISTRY, dateOf, failure, quantityOf, text } from './map-projects.ts';
+import type { Mapped } from '../types.ts';
+import { read, REGISTRY } from './map-projects.ts';
 import { parseBioCarbonSerial } from './serial.ts';
 
 // BioCarbon's three credit ledgers (rb-carbon-scraper docs/api-contract-biocarbon.md, and the captures):
@@ -25,39 +26,28 @@ const CREDIT_TYPES: Record<string, string> = {
 };
 /** The serial's unit class where the record names no destination: every captured block pairs 2, 3 and R with one destination. */
 const CLASS_TYPES: Record<string, string> = { 2: 'tax', 3: 'reserve', R: 'reserved' };
-const creditType = (destination: unknown, unitClass: string) => {
-  const raw = text(destination)?.toLowerCase();
+const creditType = (r: EntityReader, unitClass: string) => {
+  const raw = r.text('destination')?.toLowerCase();
   return raw ? CREDIT_TYPES[raw] ?? raw : CLASS_TYPES[unitClass];
 };
 
-function projectIdOf(e: Entity, locator: string, errors: RowError[]): string | undefined {
-  const id = text(e.initiative_id);
-  if (!id || !/^\d+$/.test(id)) {
-    errors.push(failure(locator, 'initiative_id', 'missing', id ? `"${id}" is not an initiative id` : 'is empty'));
-    return undefined;
-  }
-  return id;
-}
-
-function quantity(e: Entity, field: string, locator: string, errors: RowError[]): number | undefined {
-  const q = quantityOf(e[field]);
-  if (q === undefined) errors.push(failure(locator, field, 'missing', 'is empty'));
-  else if (Number.isNaN(q)) errors.push(failure(locator, field, 'not-a-number', `"${String(e[field])}" is not a number`));
-  else if (!(q > 0)) errors.push(failure(locator, field, 'quantity-not-positive', `${q} is not a positive quantity`));
-  else return q;
+function projectIdOf(r: EntityReader): string | undefined {
+  const id = r.text('initiative_id');
+  if (id && /^\d+$/.test(id)) return id;
+  r.fail('initiative_id', 'missing', id ? `"${id}" is not an initiative id` : 'is empty');
   return undefined;
 }
 
 /** The serial, parsed and checked against the record's quantity. */
-function serialOf(e: Entity, size: number | undefined, locator: string, errors: RowError[]) {
-  const parsed = parseBioCarbonSerial(e.serial);
+function serialOf(r: EntityReader, size: number | undefined) {
+  const parsed = parseBioCarbonSerial(r.text('serial'));
   if (!parsed.ok) {
-    errors.push(failure(locator, 'serial', 'bad-serial', parsed.error));
+    r.fail('serial', 'bad-serial', parsed.error);
     return undefined;
   }
   const units = parsed.range.end - parsed.range.start + 1;
   if (size !== undefined && units !== size) {
-    errors.push(failure(locator, 'serial', 'serial-quantity-mismatch', `${units.toLocaleString('en-US')} units in ${parsed.range.raw} but the record says ${size.toLocaleString('en-US')}`));
+    r.fail('serial', 'serial-quantity-mismatch', `${units.toLocaleString('en-US')} units in ${parsed.range.raw} but the record says ${size.toLocaleString('en-US')}`);
     return undefined;
   }
   return { range: parsed.range, block: parsed.block!.block, unitClass: parsed.block!.unitClass };
@@ -67,14 +57,14 @@ const rangeOf = (s: NonNullable<ReturnType<typeof serialOf>>) => ({ numberSpace:
 
 /** An issued block (`ghg/carbon-credits`): an issuance with its whole serial range and the registry's figure. */
 export function mapIssuedBlock(e: Entity, locator: string): Mapped {
-  const errors: RowError[] = [];
-  const id = projectIdOf(e, locator, errors);
-  const amount = quantity(e, 'amount', locator, errors);
-  const serial = serialOf(e, amount, locator, errors);
-  const vintageStart = dateOf(e, 'initial_vintage', locator, errors);
-  const vintageEnd = dateOf(e, 'final_vintage', locator, errors);
-  const issuedOn = dateOf(e, 'date_issue', locator, errors);
-  if (errors.length > 0 || !id || !amount || !serial) return { records: [], errors };
+  const r = read(e, locator);
+  const id = projectIdOf(r);
+  const amount = r.quantity('amount');
+  const serial = serialOf(r, amount);
+  const vintageStart = r.date('initial_vintage');
+  const vintageEnd = r.date('final_vintage');
+  const issuedOn = r.date('date_issue');
+  if (r.errors.length > 0 || !id || !amount || !serial) return { records: [], errors: r.errors };
   const start = vintageStart ?? serial.range.vintageStart;
   const issuance: IssuanceRecord = {
     type: 'issuance',
@@ -88,37 +78,37 @@ export function mapIssuedBlock(e: Entity, locator: string): Mapped {
     issuedOn,
     quantity: amount,
     quantityFromBlocks: false,
-    creditType: creditType(e.destination, serial.unitClass),
+    creditType: creditType(r, serial.unitClass),
     serial: rangeOf(serial),
   };
-  return { records: [issuance], errors: [] };
+  return mapped(r, [issuance]);
 }
 
 /** Retired (`ghg/retreats`) and cancelled (per-project cancellations) blocks. */
 function closedBlock(status: 'retired' | 'cancelled') {
   return (e: Entity, locator: string): Mapped => {
-    const errors: RowError[] = [];
-    const id = projectIdOf(e, locator, errors);
-    const size = quantity(e, status === 'retired' ? 'sold' : 'amount', locator, errors);
-    const serial = serialOf(e, size, locator, errors);
-    const vintageStart = dateOf(e, 'initial_vintage', locator, errors);
-    const vintageEnd = dateOf(e, 'final_vintage', locator, errors);
-    const statusDate = status === 'retired'
-      // `30/07/2026`: day first, as every captured date with a day above 12 shows.
-      ? dateOf(e, 'created_at', locator, errors, { dayFirst: true })
-      : dateOf(e, 'cancellation_date', locator, errors);
+    // A retirement's `created_at` is day first (`30/07/2026`), as every captured date with a day above 12 shows.
+    const r = read(e, locator, { dayFirst: status === 'retired' });
+    const id = projectIdOf(r);
+    const size = r.quantity(status === 'retired' ? 'sold' : 'amount');
+    const serial = serialOf(r, size);
+    const vintageStart = r.date('initial_vintage');
+    const vintageEnd = r.date('final_vintage');
+    const statusDate = r.date(status === 'retired' ? 'created_at' : 'cancellation_date');
     if (serial && status === 'retired') {
       // The range is stated twice; both statements must agree.
       for (const [field, value] of [['initial_serial', serial.range.start], ['final_serial', serial.range.end]] as const) {
-        if (e[field] !== undefined && e[field] !== null && Number(e[field]) !== value) {
-          errors.push(failure(locator, field, 'serial-fields-mismatch', `${String(e[field])} disagrees with the serial ${serial.range.raw}, which says ${value}`));
+        const stated = r.number(field);
+        if (stated !== undefined && stated !== value) {
+          r.fail(field, 'serial-fields-mismatch', `${stated} disagrees with the serial ${serial.range.raw}, which says ${value}`);
         }
       }
     }
-    if (errors.length > 0 || !id || !size || !serial) return { records: [], errors };
-    const beneficiary = status === 'retired' ? text(e.final_user) : undefined;
-    const reason = text(e.reason);
-    const market = text(e.market)?.toLowerCase();
+    if (r.errors.length > 0 || !id || !size || !serial) return { records: [], errors: r.errors };
+    const beneficiary = status === 'retired' ? r.text('final_user') : undefined;
+    const reason = r.text('reason');
+    const market = r.text('market')?.toLowerCase();
+    const retiredTo = r.text('to_name');
     const block: BlockRecord = {
       type: 'block',
       registry: REGISTRY,
@@ -131,23 +121,23 @@ function closedBlock(status: 'retired' | 'cancelled') {
       vintageStart,
       vintageEnd,
       vintageYear: vintageStart ? Number(vintageStart.slice(0, 4)) : serial.range.vintageYear,
-      creditType: creditType(e.destination, serial.unitClass),
+      creditType: creditType(r, serial.unitClass),
       status,
       statusDate,
       retirementBeneficiary: beneficiary,
       retirementReason: reason,
       // `market`: voluntary, or `tax` (used against Colombia's national carbon tax, a compliance use).
       retirementPurpose: market === 'voluntary' ? 'voluntary' : market === 'tax' ? 'compliance' : market ? 'other' : undefined,
-      retirementDetails: text(e.to_name) ? `retired to ${text(e.to_name)}` : undefined,
-      accountHolder: text(e.holder),
+      retirementDetails: retiredTo ? `retired to ${retiredTo}` : undefined,
+      accountHolder: r.text('holder'),
       eligibility: [],
       tokenizationMarker: tokenizationMarker(beneficiary, reason),
     };
     const records: CanonicalInput[] = [block];
     // A retirement names its project; a record that reaches the ledger before the project list still finds it.
-    const name = text(e.project_name);
+    const name = r.text('project_name');
     if (name) records.unshift({ type: 'project', registry: REGISTRY, registryProjectId: id, name, eligibility: [], coBenefits: [] });
-    return { records, errors: [] };
+    return mapped(r, records);
   };
 }
 

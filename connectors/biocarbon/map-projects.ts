@@ -1,5 +1,5 @@
 import type { ProjectRecord } from '../../schema/canonical.ts';
-import { dateValue, numberValue, ValueError } from '../runtime/values.ts';
+import { entityReader, type EntityReader } from '../runtime/entity.ts';
 import type { Mapped, RowError } from '../types.ts';
 
 // BioCarbon projects, from the list (`GET ghg/projects`) and from each project's detail
@@ -16,36 +16,16 @@ export const SITE = 'https://globalcarbontrace.io';
 
 type Entity = Record<string, unknown>;
 
-export const text = (value: unknown): string | undefined => {
-  if (value === null || value === undefined || typeof value === 'object') return undefined;
-  const s = String(value).trim();
-  return s === '' || /^(n\/a|na|none|null|no aplica|-|--)$/i.test(s) ? undefined : s;
-};
+/** BioCarbon's own words for no value, beyond the blanks every reader knows (`N/A`, `none`, `-`). */
+const NO_VALUE = /^(na|no aplica|--)$/i;
 
-/** A whole number as the API writes it: `299564`, `"299,564"` (thousands separators on most quantities). */
-export function quantityOf(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
-  try {
-    return numberValue(text(value));
-  } catch (error) {
-    if (error instanceof ValueError) return Number.NaN;
-    throw error;
-  }
-}
-
-export const failure = (locator: string, field: string, code: string, message: string): RowError =>
-  ({ locator, field, code, message: `${locator}: ${field}: ${message}` });
-
-/** A date as the API writes it (`2022-04-28`, `2022-04-28 17:28:57`, retirements' `30/07/2026`), or an error. */
-export function dateOf(e: Entity, field: string, locator: string, errors: RowError[], options: { dayFirst?: boolean } = {}): string | undefined {
-  try {
-    return dateValue(text(e[field]), options);
-  } catch (error) {
-    if (!(error instanceof ValueError)) throw error;
-    errors.push(failure(locator, field, error.code, error.message));
-    return undefined;
-  }
-}
+/**
+ * A record read with BioCarbon's placeholders for no value. Quantities are strings with thousands
+ * separators (`"299,564"`) beside bare numbers; dates `2022-04-28`, `2022-04-28 17:28:57`, or the
+ * retirements' `30/07/2026` (`dayFirst`).
+ */
+export const read = (e: Entity, locator: string, options: { dayFirst?: boolean } = {}) =>
+  entityReader(e, locator, { ...options, decode: (value) => (NO_VALUE.test(value.trim()) ? undefined : value) });
 
 /** Registry statuses (a closed list: Registered, Listed, Declined, De-registered, Withdrawn, "Registration Request Under Review") → CAD Trust. */
 function projectStatus(status: string | undefined): ProjectRecord['status'] {
@@ -61,56 +41,61 @@ function projectStatus(status: string | undefined): ProjectRecord['status'] {
 }
 
 /** Methodology codes (`BCR0002`, `AR-ACM0003`) joined as the taxonomy reads a list. */
-function methodologyOf(e: Entity): string | undefined {
-  const list = Array.isArray(e.methodologies) ? e.methodologies as Entity[] : [];
-  const codes = [...new Set(list.map((m) => text(m.code) ?? text(m.name)).filter((c): c is string => Boolean(c)))];
-  return codes.length > 0 ? codes.join('; ') : undefined;
+function methodologyOf(r: EntityReader): string | undefined {
+  const codes = r.list('methodologies').map((_, i) => r.text(`methodologies[${i}].code`) ?? r.text(`methodologies[${i}].name`));
+  const unique = [...new Set(codes.filter((c): c is string => Boolean(c)))];
+  return unique.length > 0 ? unique.join('; ') : undefined;
 }
 
 /** SDGs as `objetives` lists them (`text_cadt` "SDG 2 - Zero hunger", name "Objetivo 2: …") → `sdg-2`. */
-function sdgsOf(e: Entity): string[] {
-  const list = Array.isArray(e.objetives) ? e.objetives as Entity[] : [];
-  const numbers = list.map((o) => /\bSDG\s*(\d{1,2})\b/i.exec(String(o.text_cadt ?? ''))?.[1] ?? /\bObjetivo\s+(\d{1,2})\b/i.exec(String(o.name ?? ''))?.[1])
+function sdgsOf(r: EntityReader): string[] {
+  const numbers = r.list('objetives')
+    .map((_, i) => /\bSDG\s*(\d{1,2})\b/i.exec(r.text(`objetives[${i}].text_cadt`) ?? '')?.[1] ?? /\bObjetivo\s+(\d{1,2})\b/i.exec(r.text(`objetives[${i}].name`) ?? '')?.[1])
     .filter((n): n is string => Boolean(n) && Number(n) >= 1 && Number(n) <= 17);
   return [...new Set(numbers.map(Number))].sort((a, b) => a - b).map((n) => `sdg-${n}`);
 }
 
-function coordinate(value: unknown, limit: number): number | undefined {
-  const n = typeof value === 'number' ? value : Number(text(value));
-  return Number.isFinite(n) && Math.abs(n) <= limit && text(value) !== undefined ? n : undefined;
+/** A coordinate (`"10.303400"`), typed by hand on the registry's form: one that is not a number, or is out of range, is no location. */
+function coordinate(r: EntityReader, field: string, limit: number): number | undefined {
+  const n = Number(r.text(field));
+  return Number.isFinite(n) && Math.abs(n) <= limit ? n : undefined;
 }
 
-/** The fields the list and the detail share; `e` is the list record or the detail's `initiative`. */
-function projectOf(e: Entity, locator: string): Mapped {
-  const id = text(e.id);
-  if (!id || !/^\d+$/.test(id)) return { records: [], errors: [failure(locator, 'id', 'missing', `${id ? `"${id}" is not an initiative id` : 'is empty'}`)] };
-  const errors: RowError[] = [];
+/** The fields the list and the detail share, read from the list record or the detail's `initiative`. */
+function projectOf(r: EntityReader, locator: string): Mapped {
+  const id = r.text('id');
+  if (!id || !/^\d+$/.test(id)) {
+    r.fail('id', 'missing', id ? `"${id}" is not an initiative id` : 'is empty');
+    return { records: [], errors: r.errors };
+  }
   const warnings: RowError[] = [];
-  let creditingPeriodStart = dateOf(e, 'quantification_period_start', locator, errors);
-  let creditingPeriodEnd = dateOf(e, 'quantification_period_end', locator, errors);
-  const registeredOn = dateOf(e, 'acceptance_date', locator, errors);
-  if (errors.length > 0) return { records: [], errors };
+  let creditingPeriodStart = r.date('quantification_period_start');
+  let creditingPeriodEnd = r.date('quantification_period_end');
+  const registeredOn = r.date('acceptance_date');
+  if (r.errors.length > 0) return { records: [], errors: r.errors };
   // Project 116 publishes a period from 2045-01-09 to 2019-01-07: the registry's own error, left out
   // rather than swapped.
   if (creditingPeriodStart && creditingPeriodEnd && creditingPeriodEnd < creditingPeriodStart) {
-    warnings.push(failure(locator, 'quantification_period_end', 'period-reversed',
-      `the quantification period ends (${creditingPeriodEnd}) before it starts (${creditingPeriodStart}); the period was left out`));
+    warnings.push({
+      locator, field: 'quantification_period_end', code: 'period-reversed',
+      message: `${locator}: quantification_period_end: the quantification period ends (${creditingPeriodEnd}) before it starts (${creditingPeriodStart}); the period was left out`,
+    });
     creditingPeriodStart = undefined;
     creditingPeriodEnd = undefined;
   }
-  const status = text(e.status_code) ?? text(e.status);
-  const latitude = coordinate(e.latitude, 90);
-  const longitude = coordinate(e.longitude, 180);
+  const status = r.text('status_code') ?? r.text('status');
+  const latitude = coordinate(r, 'latitude', 90);
+  const longitude = coordinate(r, 'longitude', 180);
   const located = latitude !== undefined && longitude !== undefined && !(latitude === 0 && longitude === 0);
   const project: ProjectRecord = {
     type: 'project',
     registry: REGISTRY,
     registryProjectId: id,
-    name: text(e.project_name) ?? text(e.name) ?? text(e.project_id) ?? text(e.code) ?? `BioCarbon ${id}`,
-    proponent: text(e.holder_name),
+    name: r.text('project_name') ?? r.text('name') ?? r.text('project_id') ?? r.text('code') ?? `BioCarbon ${id}`,
+    proponent: r.text('holder_name'),
     // The ISO code, on every project: `country` is typed in two languages ("Turquía", "Perú").
-    country: text(e.country_iso) ?? text(e.country),
-    methodology: methodologyOf(e),
+    country: r.text('country_iso') ?? r.text('country'),
+    methodology: methodologyOf(r),
     status: projectStatus(status),
     statusRaw: status,
     creditingPeriodStart,
@@ -119,33 +104,35 @@ function projectOf(e: Entity, locator: string): Mapped {
     latitude: located ? latitude : undefined,
     longitude: located ? longitude : undefined,
     eligibility: [],
-    coBenefits: sdgsOf(e),
+    coBenefits: sdgsOf(r),
     registryUrl: `${SITE}/registry/biocarbon/gei/project/${id}`,
   };
-  return { records: [project], errors: [], warnings };
+  return r.errors.length > 0 ? { records: [], errors: r.errors } : { records: [project], errors: [], warnings };
 }
 
 /** A project of the list (`ghg/projects`). */
 export function mapProject(e: Entity, locator: string): Mapped {
-  return projectOf(e, locator);
+  return projectOf(read(e, locator), locator);
 }
 
 /**
  * A project's detail (`ghg/projects/{id}`: `{code: "200", status: "success", initiative}`). Beyond the
  * list it says where a project came from: `confirm_migration` YES with `migration_standard_name`
- * (project 22 migrated from the Clean Development Mechanism), the units' earlier programme.
+ * (project 22 migrated from the Clean Development Mechanism), the units' earlier programme. Errors name
+ * the initiative's fields as the list's are named.
  */
 export function mapProjectDetail(e: Entity, locator: string): Mapped {
-  const initiative = e.initiative;
-  if (!initiative || typeof initiative !== 'object' || Array.isArray(initiative)) {
-    return { records: [], errors: [failure(locator, 'initiative', 'missing', 'the detail holds no initiative')] };
+  const initiative = read(e, locator).record('initiative');
+  if (!initiative) {
+    return { records: [], errors: [{ locator, field: 'initiative', code: 'missing', message: `${locator}: initiative: the detail holds no initiative` }] };
   }
-  const detail = initiative as Entity;
-  const mapped = projectOf(detail, locator);
+  const r = read(initiative, locator);
+  const mapped = projectOf(r, locator);
   const project = mapped.records[0];
   if (!project || project.type !== 'project') return mapped;
-  const from = text(detail.migration_standard_name) ?? text((detail.migration_standard as Entity | null)?.name);
-  const migrated = text(detail.confirm_migration)?.toUpperCase() === 'YES' || from !== undefined;
+  const from = r.text('migration_standard_name') ?? r.text('migration_standard.name');
+  const migrated = r.text('confirm_migration')?.toUpperCase() === 'YES' || from !== undefined;
+  if (r.errors.length > 0) return { records: [], errors: r.errors };
   return {
     ...mapped,
     records: [{

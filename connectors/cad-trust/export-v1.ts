@@ -1,7 +1,7 @@
 import { countryByCode, term } from '../../schema/taxonomy/index.ts';
 import { cadtRegistryName, registryOfCadtName } from './registries.ts';
 import { sliceKeys, type LedgerSlice } from './slice.ts';
-import { years } from './map-upload.ts';
+import { years } from './core.ts';
 import { v2Country } from './v2-terms.ts';
 import type { CadtTable } from './v1.ts';
 

@@ -1,6 +1,6 @@
 import { cdmReference } from './map-v2.ts';
 import { registryOfCadtName, cadtRegistryName } from './registries.ts';
-import { years } from './map-upload.ts';
+import { years } from './core.ts';
 import { nameUuid, sliceKeys, type LedgerSlice, type SliceIssuance, type SliceProject } from './slice.ts';
 import { v2CoBenefit, v2Country, v2LabelType, v2ProjectStatus, v2SectorAndType, v2UnitStatus, v2UnitType } from './v2-terms.ts';
 

@@ -1,22 +1,21 @@
-import type { BlockRecord, CanonicalInput, IssuanceRecord, LabelRecord, ProjectRecord } from '../../schema/canonical.ts';
-import { resolveCountry } from '../../schema/taxonomy/index.ts';
-import { rowReader, tokenizationMarker } from '../runtime/row.ts';
-import type { Mapped, RowError } from '../types.ts';
-import { A64_REGISTRY, a64LevyOf, usePurposeOf } from './a64.ts';
-import { coordinates, creditingOf, type Estimation, type LedgerProject } from './map-upload.ts';
-import { ACCEPTED_REGISTRY_NAMES, registryOfCadtName, type NationalRegistry } from './registries.ts';
-import { registrySerialRange } from './serials.ts';
-import { V2_KEY, type V2Entity, type V2Problem, type V2Row } from './v2.ts';
+import type { BlockRecord, ProjectRecord } from '../../schema/canonical.ts';
+import type { Mapped } from '../types.ts';
 import {
-  ACCEPTED_UNIT_STATUSES, coBenefitOfV2, labelTypeOfV2, projectStatusOfV2, unitStatusOfV2, unitTypeOfV2, V2_PICKLISTS,
-} from './v2-terms.ts';
+  authorizationOf, blockRange, blockRecord, creditingOf, creditTypeOf, IssuanceTotals, labelRecord, locate, ProjectKeys, ratingNotStored,
+  readCoBenefit, readLocation, readProject, retirementPurposeOf, UnitKeys, UploadRows, vintageYearOf,
+  type CadtForm, type CadtIssuance, type CadtProject, type CadtReader, type Estimation, type ProjectRef,
+} from './core.ts';
+import { registryOfCadtName, type NationalRegistry } from './registries.ts';
+import { V2_KEY, type V2Entity, type V2Problem, type V2Row } from './v2.ts';
+import { coBenefitOfV2, V2_TERMS } from './v2-terms.ts';
 
 // One CAD Trust v2 upload, every entity together, to canonical records (connectors/cad-trust/README.md,
 // "CAD Trust v2"). v2 records refer to each other by UUID: a unit to its issuance, the issuance to its
 // verification, project methodology and location, those to their project. What a record refers to is
 // looked for in the upload, then among the v2 records of the organization's earlier uploads (`earlier`,
-// looked up by the job); a project of an earlier upload is the ledger project that upload stored. Each
-// record gets its canonical records, its errors and its warnings, by locator.
+// looked up by the job); a project of an earlier upload is the ledger project that upload stored. This
+// module follows those references and finds each record's fields; `core.ts` reads and checks the values and
+// makes the records. Each record gets its canonical records, its errors and its warnings, by locator.
 
 /** Records of earlier uploads the upload refers to, by entity and key, as they were uploaded. */
 export type V2Earlier = ReadonlyMap<V2Entity, ReadonlyMap<string, Record<string, unknown>>>;
@@ -26,7 +25,7 @@ export type CadtV2Ledger = {
   serialSchemes: ReadonlyMap<string, string>;
   earlier: V2Earlier;
   /** The ledger project each earlier v2 project (by `cadTrustProjectId`) became. */
-  earlierProjects: ReadonlyMap<string, LedgerProject>;
+  earlierProjects: ReadonlyMap<string, ProjectRef>;
 };
 
 /** The foreign keys of each entity: field → the entity it names. */
@@ -46,6 +45,12 @@ export const V2_REFERENCES: Record<V2Entity, [string, V2Entity][]> = {
   unit: [['cadTrustIssuanceId', 'issuance']],
   'unit-label': [['cadTrustUnitId', 'unit'], ['cadTrustLabelId', 'label']],
 };
+
+const V2: CadtForm = { name: 'CAD Trust v2', elsewhere: 'an earlier CAD Trust v2 upload of this organization' };
+
+const PROJECT_FIELDS = { registry: 'projectRegistryName', projectId: 'projectId', name: 'projectName', link: 'projectLink' };
+const LOCATION_FIELDS = { country: 'locationCountry', region: 'locationRegion', gis: 'locationGis' };
+const RANGE_FIELDS = { start: 'unitStartBlock', end: 'unitEndBlock', serial: 'unitSerialId', count: 'unitCount' };
 
 /** A record's fields as cell text: lists and records as JSON, null as empty. */
 const cells = (values: Record<string, unknown>) =>
@@ -78,280 +83,305 @@ export function projectKeyOfV2(values: Record<string, unknown>): { registry: str
   return registry && id ? { registry: registry.slug, registryProjectId: id } : undefined;
 }
 
-type ProjectRef = { registry: string; registryProjectId: string };
-type Reader = ReturnType<typeof reader>;
-
-function reader(row: V2Row) {
-  const r = rowReader(cells(row.values), row.locator);
-  const warnings: RowError[] = [];
-  return {
-    ...r,
-    warnings,
-    warn: (field: string, code: string, message: string) => warnings.push({ locator: row.locator, field, code, message: `${row.locator}: ${field}: ${message}` }),
-    /** A picklist value read through `read`; a value it does not know is a row error listing the accepted ones. */
-    pick<T>(field: string, read: (value: string) => T | undefined, accepted: string, required = false): T | undefined {
-      const value = r.text(field);
-      if (value === undefined) {
-        if (required) r.fail(field, 'missing', 'is empty');
-        return undefined;
-      }
-      const found = read(value);
-      if (found === undefined) r.fail(field, 'not-in-picklist', `"${value}" is not a CAD Trust v2 ${field} value (accepted: ${accepted})`);
-      return found;
-    },
-  };
-}
-
 /** A CDM project a reference names (`CDM-10471`, `CDM PoA 10471`): the activity an A6.4 project transitioned from. */
 export function cdmReference(value: string | undefined): string | undefined {
   return value?.trim().match(/^CDM[\s_-]*(?:PoA[\s_-]*|PA[\s_-]*)?(?:ref(?:erence)?[\s_.-]*)?(\d+)$/i)?.[1];
 }
 
+/** A v2 issuance: its project comes through its verification, project methodology or location, its vintage through the verification. */
+type Issuance = CadtIssuance & { project?: ProjectRef };
+/** A v2 label: it belongs to no project; the units it covers do. */
+type Label = { id: string; labelType?: string; label?: string; labelLink?: string; date?: string; row?: V2Row };
+
 /** Maps every record of one v2 upload; the result is keyed by locator. */
 export function mapCadtV2Upload(rows: readonly V2Row[], problems: readonly V2Problem[], ledger: CadtV2Ledger): { mapped: Map<string, Mapped>; nationalRegistries: NationalRegistry[] } {
-  const mapped = new Map<string, Mapped>();
-  const readers = new Map<V2Row, Reader>();
-  const readerOf = (row: V2Row) => {
-    let r = readers.get(row);
-    if (!r) readers.set(row, (r = reader(row)));
-    return r;
-  };
-  const records = new Map<V2Row, CanonicalInput[]>();
-  const emit = (row: V2Row, ...found: CanonicalInput[]) => records.set(row, [...(records.get(row) ?? []), ...found]);
-  const national = new Map<string, NationalRegistry>();
-
-  // ---- the upload's records by entity and key ----
-  const here = new Map<V2Entity, Map<string, V2Row>>();
-  for (const row of rows) {
-    const r = readerOf(row);
-    const keyField = V2_KEY[row.entity];
-    const joins = row.entity === 'unit-label' || row.entity === 'stakeholder-projects';
-    if (!row.id) {
-      if (!joins) r.fail(keyField, 'missing', `is empty: a CAD Trust v2 ${row.entity} is known by its ${keyField}`);
-      continue;
-    }
-    const byId = here.get(row.entity) ?? new Map<string, V2Row>();
-    here.set(row.entity, byId);
-    if (byId.has(row.id)) r.fail(keyField, 'duplicate-record', `${row.entity} ${row.id} is already at ${byId.get(row.id)!.locator}`);
-    else byId.set(row.id, row);
+  const upload = new V2Upload(rows, ledger);
+  const mapped = upload.map();
+  for (const problem of problems) {
+    mapped.set(problem.locator, { records: [], errors: [{ locator: problem.locator, code: 'not-a-v2-record', message: problem.message }] });
   }
-  const of = (entity: V2Entity) => rows.filter((row) => row.entity === entity);
+  return { mapped, nationalRegistries: upload.nationalRegistries() };
+}
+
+/** One v2 upload being mapped: entities are read parents first, and each keeps what later ones refer to. */
+class V2Upload {
+  readonly #rows = new UploadRows<V2Row>(V2, (row) => cells(row.values));
+  /** The upload's records by entity and key (the first of a key). */
+  readonly #here = new Map<V2Entity, Map<string, V2Row>>();
+  /** The upload's projects, by `cadTrustProjectId`. */
+  readonly #projects = new Map<string, CadtProject>();
+  readonly #issuances = new Map<string, Issuance>();
+  readonly #labels = new Map<string, Label>();
+  /** Unit → the labels on it. */
+  readonly #unitLabels = new Map<string, Label[]>();
+  /** The blocks of the upload's units, by unit key. */
+  readonly #blocks = new Map<string, { block: BlockRecord; project: ProjectRef }>();
+  readonly #unitKeys = new UnitKeys();
+  readonly #totals = new IssuanceTotals();
+
+  constructor(
+    private readonly uploaded: readonly V2Row[],
+    private readonly ledger: CadtV2Ledger,
+  ) {}
+
+  map(): Map<string, Mapped> {
+    this.#index();
+    this.#readProjects();
+    this.#readLocations();
+    this.#readCrediting();
+    this.#readMethodologies();
+    this.#readStakeholders();
+    this.#readOtherProjectRecords();
+    this.#readVerifications();
+    this.#readIssuances();
+    this.#readLabels();
+    for (const row of this.#of('unit')) this.#readUnit(row);
+    this.#emitIssuances();
+    this.#emitLabels();
+    return this.#rows.mapped();
+  }
+
+  nationalRegistries(): NationalRegistry[] {
+    return [...this.#rows.nationalRegistries.values()];
+  }
+
+  #of(entity: V2Entity): V2Row[] {
+    return this.uploaded.filter((row) => row.entity === entity);
+  }
+
+  /** Every record by its key: a record without one, or with one already given, is an error (join records have none). */
+  #index(): void {
+    for (const row of this.uploaded) {
+      const r = this.#rows.reader(row);
+      const keyField = V2_KEY[row.entity];
+      if (!row.id) {
+        if (row.entity !== 'unit-label' && row.entity !== 'stakeholder-projects') r.fail(keyField, 'missing', `is empty: a CAD Trust v2 ${row.entity} is known by its ${keyField}`);
+        continue;
+      }
+      const byId = this.#here.get(row.entity) ?? new Map<string, V2Row>();
+      this.#here.set(row.entity, byId);
+      const first = byId.get(row.id);
+      if (first) r.fail(keyField, 'duplicate-record', `${row.entity} ${row.id} is already at ${first.locator}`);
+      else byId.set(row.id, row);
+    }
+  }
+
   /** A record by key: in the upload, else of an earlier upload. */
-  const find = (entity: V2Entity, id: string | undefined): { values: Record<string, unknown>; row?: V2Row } | undefined => {
+  #find(entity: V2Entity, id: string | undefined): { values: Record<string, unknown>; row?: V2Row } | undefined {
     if (!id) return undefined;
-    const row = here.get(entity)?.get(id);
+    const row = this.#here.get(entity)?.get(id);
     if (row) return { values: row.values, row };
-    const values = ledger.earlier.get(entity)?.get(id);
+    const values = this.ledger.earlier.get(entity)?.get(id);
     return values ? { values } : undefined;
-  };
+  }
+
   /** A reference that must resolve: reports it when it does not. */
-  const follow = (r: Reader, values: Record<string, unknown>, field: string, target: V2Entity, required: boolean) => {
+  #follow(r: CadtReader, values: Record<string, unknown>, field: string, target: V2Entity, required: boolean) {
     const id = idText(values[field]);
     if (!id) {
       if (required) r.fail(field, 'missing', 'is empty');
       return undefined;
     }
-    const found = find(target, id);
-    if (!found) r.fail(field, `unknown-${target}`, `${target} ${id} is neither in this upload nor in an earlier CAD Trust v2 upload of this organization`);
+    const found = this.#find(target, id);
+    if (!found) r.unknown(field, `unknown-${target}`, `${target} ${id}`);
     return found;
-  };
+  }
 
-  // ---- projects of the upload ----
-  type Project = ProjectRef & { row: V2Row; country: string | null; methodology: string | null; record: ProjectRecord & { eligibility: string[]; coBenefits: string[] } };
-  const projects = new Map<string, Project>();
-  const projectKeys = new Map<string, string>();
-  for (const row of of('project')) {
-    const r = readerOf(row);
-    const registryName = r.required('projectRegistryName', r.text('projectRegistryName'));
-    const registry = registryName ? registryOfCadtName(registryName) : undefined;
-    if (registryName && !registry) r.fail('projectRegistryName', 'unknown-registry', `"${registryName}" is not a registry Tally knows (accepted: ${ACCEPTED_REGISTRY_NAMES})`);
-    const registryProjectId = r.required('projectId', r.text('projectId'));
-    const name = r.required('projectName', r.text('projectName'));
-    const link = r.text('projectLink');
-    if (link && !/^https?:\/\/\S+$/i.test(link)) r.fail('projectLink', 'not-a-url', `"${link}" is not a web address`);
-    const statusRaw = r.text('projectStatus');
-    const status = r.pick('projectStatus', projectStatusOfV2, V2_PICKLISTS.project_status.join(', '));
-    const statusDate = r.date('projectStatusDate');
-    const key = registry && registryProjectId ? `${registry.slug}:${registryProjectId}` : undefined;
-    if (key && projectKeys.has(key)) r.fail('projectId', 'duplicate-project', `project ${registryProjectId} of ${registryName} is already at ${projectKeys.get(key)}`);
-    else if (key) projectKeys.set(key, row.locator);
-    // A CDM activity that transitioned to the mechanism names its CDM project in the reference id.
-    const reference = r.text('cadTrustReferenceProjectId');
-    const cdm = cdmReference(reference);
-    if (reference && !cdm) r.warn('cadTrustReferenceProjectId', 'reference-not-read', `"${reference}" names no CDM activity (CDM-<reference number>); kept as received only`);
-    if (row.id) {
-      projects.set(row.id, {
-        row, registry: registry?.slug ?? '', registryProjectId: registryProjectId ?? '', country: null, methodology: null,
-        record: {
-          type: 'project', registry: registry?.slug ?? '', registryProjectId: registryProjectId ?? '', name: name ?? '',
-          status: (status ?? undefined) as ProjectRecord['status'], statusRaw,
-          registeredOn: status === 'registered' ? statusDate : undefined,
-          registryUrl: link && /^https?:\/\//i.test(link) ? link : undefined,
-          eligibility: [], coBenefits: [],
-          ...(cdm && registry?.slug !== 'cdm' ? { otherPrograms: [{ program: 'CDM', projectId: cdm, relation: 'converted-from' as const, field: 'cadTrustReferenceProjectId' }] } : {}),
-        },
+  // ---- projects, and the records that describe them ----
+
+  #readProjects(): void {
+    const keys = new ProjectKeys();
+    for (const row of this.#of('project')) {
+      const r = this.#rows.reader(row);
+      const { project, registry, registryName } = readProject(r, PROJECT_FIELDS);
+      const status = r.pick('projectStatus', V2_TERMS.projectStatus);
+      const statusDate = r.date('projectStatusDate');
+      keys.claim(r, 'projectId', project, registryName);
+      // A CDM activity that transitioned to the mechanism names its CDM project in the reference id.
+      const reference = r.text('cadTrustReferenceProjectId');
+      const cdm = cdmReference(reference);
+      if (reference && !cdm) r.warn('cadTrustReferenceProjectId', 'reference-not-read', `"${reference}" names no CDM activity (CDM-<reference number>); kept as received only`);
+      Object.assign(project.record, {
+        status: (status ?? undefined) as ProjectRecord['status'],
+        statusRaw: r.text('projectStatus'),
+        registeredOn: status === 'registered' ? statusDate : undefined,
+        ...(cdm && registry?.slug !== 'cdm' ? { otherPrograms: [{ program: 'CDM', projectId: cdm, relation: 'converted-from' as const, field: 'cadTrustReferenceProjectId' }] } : {}),
       });
-    }
-    if (registry?.national && r.errors.length === 0) national.set(registry.slug, registry.national);
-    if (idText(row.values.cadTrustProgramId) && !find('program', idText(row.values.cadTrustProgramId))) {
-      r.warn('cadTrustProgramId', 'unknown-program', `program ${idText(row.values.cadTrustProgramId)} is not in this upload; the project is read without it`);
+      if (row.id && !this.#projects.has(row.id)) {
+        this.#projects.set(row.id, project);
+        this.#rows.emit(row, project.record);
+      }
+      this.#rows.noteRegistry(registry, r);
+      const program = idText(row.values.cadTrustProgramId);
+      if (program && !this.#find('program', program)) r.warn('cadTrustProgramId', 'unknown-program', `program ${program} is not in this upload; the project is read without it`);
     }
   }
 
   /** A project by key: of this upload, else the ledger project an earlier upload stored. */
-  const projectRef = (id: string | undefined): (ProjectRef & { country: string | null; methodology: string | null }) | undefined => {
-    if (!id) return undefined;
-    const p = projects.get(id);
-    if (p) return p;
-    return ledger.earlierProjects.get(id);
-  };
-  /** The upload's own project a child row describes (a project's children come with it). */
-  const parentOf = (row: V2Row, r: Reader): Project | undefined => {
+  #projectRef(id: string | undefined): ProjectRef | undefined {
+    return id ? this.#projects.get(id) ?? this.ledger.earlierProjects.get(id) : undefined;
+  }
+
+  /** The upload's own project a child record describes (a project's children come with it). */
+  #parentOf(row: V2Row, r: CadtReader): CadtProject | undefined {
     const id = r.required('cadTrustProjectId', r.text('cadTrustProjectId'));
-    if (!id) return undefined;
-    const project = projects.get(id);
-    if (!project) {
-      r.fail('cadTrustProjectId', ledger.earlierProjects.has(id) ? 'project-not-in-upload' : 'unknown-project', ledger.earlierProjects.has(id)
-        ? `project ${id} is from an earlier upload: a project's ${row.entity} records are uploaded with the project`
-        : `project ${id} is neither in this upload nor in an earlier CAD Trust v2 upload of this organization`);
-    }
-    return project;
-  };
+    const project = id ? this.#projects.get(id) : undefined;
+    if (!id || project) return project;
+    if (this.ledger.earlierProjects.has(id)) {
+      r.fail('cadTrustProjectId', 'project-not-in-upload', `project ${id} is from an earlier upload: a project's ${row.entity} records are uploaded with the project`);
+    } else r.unknown('cadTrustProjectId', 'unknown-project', `project ${id}`);
+    return undefined;
+  }
 
-  // ---- what describes a project: locations, estimations, methodologies, stakeholders, co-benefits ----
-  for (const row of of('location')) {
-    const r = readerOf(row);
-    const project = parentOf(row, r);
-    const country = r.required('locationCountry', r.text('locationCountry'));
-    const resolved = country ? resolveCountry(country) : undefined;
-    if (country && !resolved) r.fail('locationCountry', 'unknown-country', `"${country}" is not a country Tally knows (an English name or ISO 3166 code)`);
-    const place = coordinates(r, 'locationGis', r.text('locationGis'));
-    if (project && r.errors.length === 0 && project.country === null) {
+  #readLocations(): void {
+    for (const row of this.#of('location')) {
+      const r = this.#rows.reader(row);
+      const project = this.#parentOf(row, r);
+      const location = readLocation(r, LOCATION_FIELDS, { countryRequired: true });
       // The first location of a project gives its country, region and coordinates.
-      project.country = resolved!.code;
-      project.record.country = country;
-      project.record.region = r.text('locationRegion');
-      if (place) Object.assign(project.record, place);
+      if (project && r.errors.length === 0 && project.country === null) locate(project, location);
     }
   }
-  const estimations = new Map<Project, Estimation[]>();
-  for (const row of of('estimation')) {
-    const r = readerOf(row);
-    const project = parentOf(row, r);
-    const start = r.required('estimationStartDate', r.date('estimationStartDate'));
-    const end = r.required('estimationEndDate', r.date('estimationEndDate'));
-    const units = r.number('estimationUnitCount');
-    if (units !== undefined && units < 0) r.fail('estimationUnitCount', 'negative', `${units} is negative`);
-    if (start && end && end < start) r.fail('estimationEndDate', 'period-order', `${end} is before estimationStartDate ${start}`);
-    if (project && r.errors.length === 0) estimations.set(project, [...(estimations.get(project) ?? []), { start, end, units }]);
+
+  /** Estimations give the crediting period and the expected units; without any, a validation's credit period stands in. */
+  #readCrediting(): void {
+    const estimations = new Map<CadtProject, Estimation[]>();
+    for (const row of this.#of('estimation')) {
+      const r = this.#rows.reader(row);
+      const project = this.#parentOf(row, r);
+      const start = r.required('estimationStartDate', r.date('estimationStartDate'));
+      const end = r.required('estimationEndDate', r.date('estimationEndDate'));
+      const units = r.count('estimationUnitCount');
+      r.order('estimationEndDate', start, end, 'estimationStartDate');
+      if (project && r.errors.length === 0) estimations.set(project, [...(estimations.get(project) ?? []), { start, end, units }]);
+    }
+    const validations = new Map<CadtProject, Estimation[]>();
+    for (const row of this.#of('validation')) {
+      const r = this.#rows.reader(row);
+      const project = this.#parentOf(row, r);
+      const [start, end] = r.period('validationCreditPeriodStartDate', 'validationCreditPeriodEndDate');
+      if (project && r.errors.length === 0 && (start || end)) validations.set(project, [...(validations.get(project) ?? []), { start, end }]);
+    }
+    for (const project of this.#projects.values()) Object.assign(project.record, creditingOf(estimations.get(project) ?? validations.get(project) ?? []));
   }
-  const validationPeriods = new Map<Project, Estimation[]>();
-  for (const row of of('validation')) {
-    const r = readerOf(row);
-    const project = parentOf(row, r);
-    const start = r.date('validationCreditPeriodStartDate');
-    const end = r.date('validationCreditPeriodEndDate');
-    if (start && end && end < start) r.fail('validationCreditPeriodEndDate', 'period-order', `${end} is before validationCreditPeriodStartDate ${start}`);
-    if (project && r.errors.length === 0 && (start || end)) validationPeriods.set(project, [...(validationPeriods.get(project) ?? []), { start, end }]);
-  }
-  for (const project of projects.values()) {
-    // Estimations give the crediting period and the expected units; a validation's credit period stands in.
-    const own = estimations.get(project);
-    Object.assign(project.record, creditingOf(own ?? validationPeriods.get(project) ?? []));
-  }
-  const methodologies = new Map<Project, string[]>();
-  for (const row of of('project-methodology')) {
-    const r = readerOf(row);
-    const project = parentOf(row, r);
-    const methodology = follow(r, row.values, 'cadTrustMethodologyId', 'methodology', true);
-    const code = methodology ? idText(methodology.values.methodologyCode) ?? idText(methodology.values.methodologyName) : undefined;
-    if (project && code && r.errors.length === 0) methodologies.set(project, [...(methodologies.get(project) ?? []), code]);
-  }
-  for (const [project, codes] of methodologies) {
-    project.methodology = [...new Set(codes)].join('; ');
-    project.record.methodology = project.methodology;
-  }
-  for (const row of of('methodology')) {
-    const r = readerOf(row);
-    r.required('methodologyCode', r.text('methodologyCode'));
-  }
-  // Stakeholders: the developer (else the owner) is the project's proponent.
-  const stakeholderProjects = new Map<string, string[]>(); // stakeholder → projects, from the join records
-  for (const row of of('stakeholder-projects')) {
-    const r = readerOf(row);
-    const stakeholder = follow(r, row.values, 'cadTrustStakeholderId', 'stakeholder', true);
-    const project = parentOf(row, r);
-    if (stakeholder && project) stakeholderProjects.set(idText(row.values.cadTrustStakeholderId)!, [...(stakeholderProjects.get(idText(row.values.cadTrustStakeholderId)!) ?? []), project.row.id!]);
-  }
-  const proponents = new Map<Project, { name: string; rank: number }>();
-  for (const row of of('stakeholder')) {
-    const r = readerOf(row);
-    const name = r.required('stakeholderName', r.text('stakeholderName'));
-    const type = r.pick('stakeholderType', (v) => V2_PICKLISTS.stakeholder_type.find((t) => t.toLowerCase() === v.toLowerCase()), V2_PICKLISTS.stakeholder_type.join(', '));
-    const direct = r.text('cadTrustProjectId');
-    const ids = [...(direct ? [direct] : []), ...(row.id ? stakeholderProjects.get(row.id) ?? [] : [])];
-    if (direct && !projects.has(direct)) parentOf(row, r);
-    const rank = type === 'Developer' ? 0 : type === 'Owner' ? 1 : 2;
-    for (const id of ids) {
-      const project = projects.get(id);
-      if (!project || !name || rank === 2 || r.errors.length > 0) continue;
-      const current = proponents.get(project);
-      if (!current || rank < current.rank) proponents.set(project, { name, rank });
+
+  /** The project's methodologies: each `project-methodology` names one by code. */
+  #readMethodologies(): void {
+    const codes = new Map<CadtProject, string[]>();
+    for (const row of this.#of('project-methodology')) {
+      const r = this.#rows.reader(row);
+      const project = this.#parentOf(row, r);
+      const methodology = this.#follow(r, row.values, 'cadTrustMethodologyId', 'methodology', true);
+      const code = methodology ? idText(methodology.values.methodologyCode) ?? idText(methodology.values.methodologyName) : undefined;
+      if (project && code && r.errors.length === 0) codes.set(project, [...(codes.get(project) ?? []), code]);
+    }
+    for (const [project, list] of codes) {
+      project.methodology = [...new Set(list)].join('; ');
+      project.record.methodology = project.methodology;
+    }
+    for (const row of this.#of('methodology')) {
+      const r = this.#rows.reader(row);
+      r.required('methodologyCode', r.text('methodologyCode'));
     }
   }
-  for (const [project, p] of proponents) project.record.proponent = p.name;
-  for (const row of of('co-benefit')) {
-    const r = readerOf(row);
-    const project = parentOf(row, r);
-    const value = r.required('cobenefit', r.text('cobenefit'));
-    const code = value ? coBenefitOfV2(value) : undefined;
-    if (value && !code) r.warn('cobenefit', 'unknown-co-benefit', `"${value}" is not a CAD Trust co-benefit (an SDG); left out`);
-    if (project && code && !project.record.coBenefits.includes(code)) project.record.coBenefits.push(code);
-  }
-  for (const row of of('rating')) {
-    const r = readerOf(row);
-    parentOf(row, r);
-    r.warn('ratingType', 'not-stored', 'ratings are kept as received but not yet stored in the ledger');
-  }
-  for (const row of of('program')) readerOf(row).required('programName', readerOf(row).text('programName'));
-  for (const project of projects.values()) emit(project.row, project.record);
 
-  // ---- verifications: the monitoring period an issuance credits ----
-  const verificationOf = (values: Record<string, unknown>) => ({
-    project: idText(values.cadTrustProjectId), start: idText(values.verificationStartDate)?.slice(0, 10), end: idText(values.verificationEndDate)?.slice(0, 10),
-  });
-  for (const row of of('verification')) {
-    const r = readerOf(row);
-    r.required('verificationId', r.text('verificationId'));
-    const project = r.required('cadTrustProjectId', r.text('cadTrustProjectId'));
-    if (project && !projectRef(project)) r.fail('cadTrustProjectId', 'unknown-project', `project ${project} is neither in this upload nor in an earlier CAD Trust v2 upload of this organization`);
-    const start = r.date('verificationStartDate');
-    const end = r.date('verificationEndDate');
-    if (start && end && end < start) r.fail('verificationEndDate', 'period-order', `${end} is before verificationStartDate ${start}`);
-    if (idText(row.values.cadTrustValidationId)) follow(r, row.values, 'cadTrustValidationId', 'validation', false);
+  /** Stakeholders: the developer (else the owner) is the project's proponent. */
+  #readStakeholders(): void {
+    const joined = new Map<string, string[]>(); // stakeholder → projects, from the join records
+    for (const row of this.#of('stakeholder-projects')) {
+      const r = this.#rows.reader(row);
+      const stakeholder = this.#follow(r, row.values, 'cadTrustStakeholderId', 'stakeholder', true);
+      const project = this.#parentOf(row, r);
+      const id = idText(row.values.cadTrustStakeholderId)!;
+      if (stakeholder && project) joined.set(id, [...(joined.get(id) ?? []), r.text('cadTrustProjectId')!]);
+    }
+    const proponents = new Map<CadtProject, { name: string; rank: number }>();
+    for (const row of this.#of('stakeholder')) {
+      const r = this.#rows.reader(row);
+      const name = r.required('stakeholderName', r.text('stakeholderName'));
+      const type = r.pick('stakeholderType', V2_TERMS.stakeholderType);
+      const direct = r.text('cadTrustProjectId');
+      const ids = [...(direct ? [direct] : []), ...(row.id ? joined.get(row.id) ?? [] : [])];
+      if (direct && !this.#projects.has(direct)) this.#parentOf(row, r);
+      const rank = type === 'Developer' ? 0 : type === 'Owner' ? 1 : 2;
+      for (const id of ids) {
+        const project = this.#projects.get(id);
+        if (!project || !name || rank === 2 || r.errors.length > 0) continue;
+        const current = proponents.get(project);
+        if (!current || rank < current.rank) proponents.set(project, { name, rank });
+      }
+    }
+    for (const [project, p] of proponents) project.record.proponent = p.name;
   }
 
-  // ---- issuances: their project through the verification, project methodology or location they name ----
-  type Issuance = { id: string; project?: ProjectRef & { country: string | null; methodology: string | null }; vintageStart?: string; vintageEnd?: string; issuedOn?: string; row?: V2Row };
-  const issuanceCache = new Map<string, Issuance | null>();
-  /** An issuance of the upload or of an earlier one, with its project and monitoring period; errors go to `r` for the upload's own. */
-  function issuanceOf(id: string, r?: Reader): Issuance | undefined {
-    if (issuanceCache.has(id)) return issuanceCache.get(id) ?? undefined;
-    const found = find('issuance', id);
+  #readOtherProjectRecords(): void {
+    for (const row of this.#of('co-benefit')) {
+      const r = this.#rows.reader(row);
+      readCoBenefit(r, this.#parentOf(row, r), coBenefitOfV2);
+    }
+    for (const row of this.#of('rating')) {
+      const r = this.#rows.reader(row);
+      this.#parentOf(row, r);
+      ratingNotStored(r);
+    }
+    for (const row of this.#of('program')) {
+      const r = this.#rows.reader(row);
+      r.required('programName', r.text('programName'));
+    }
+  }
+
+  // ---- verifications and issuances ----
+
+  /** Verifications: the monitoring period an issuance credits. */
+  #readVerifications(): void {
+    for (const row of this.#of('verification')) {
+      const r = this.#rows.reader(row);
+      r.required('verificationId', r.text('verificationId'));
+      const project = r.required('cadTrustProjectId', r.text('cadTrustProjectId'));
+      if (project && !this.#projectRef(project)) r.unknown('cadTrustProjectId', 'unknown-project', `project ${project}`);
+      r.period('verificationStartDate', 'verificationEndDate');
+      if (idText(row.values.cadTrustValidationId)) this.#follow(r, row.values, 'cadTrustValidationId', 'validation', false);
+    }
+  }
+
+  #readIssuances(): void {
+    for (const row of this.#of('issuance')) {
+      const r = this.#rows.reader(row);
+      r.required('issuanceId', r.text('issuanceId'));
+      const issuedOn = r.date('issuanceDate');
+      const issuance = row.id ? this.#issuanceOf(row.id, r) : undefined;
+      if (!issuance) continue;
+      issuance.issuedOn = issuedOn;
+      if (issuance.vintageStart && issuance.vintageEnd && issuance.vintageEnd < issuance.vintageStart) {
+        r.fail('cadTrustVerificationId', 'period-order', `its verification ends (${issuance.vintageEnd}) before it starts (${issuance.vintageStart})`);
+      }
+    }
+  }
+
+  /**
+   * An issuance of the upload or of an earlier one, with its project (through its verification, project
+   * methodology or location, which must agree) and monitoring period; errors go to `r` for the upload's own.
+   */
+  #issuanceOf(id: string, r?: CadtReader): Issuance | undefined {
+    const known = this.#issuances.get(id);
+    if (known) return known;
+    const found = this.#find('issuance', id);
     if (!found) return undefined;
-    const report = found.row ? r ?? readerOf(found.row) : undefined;
-    const values = found.values;
+    const report = found.row ? r ?? this.#rows.reader(found.row) : undefined;
+    const issuance: Issuance = { key: id, issuedOn: idText(found.values.issuanceDate)?.slice(0, 10) };
     const candidates: { field: string; project?: string }[] = [];
-    let period: { start?: string; end?: string } = {};
     for (const [field, target] of V2_REFERENCES.issuance) {
-      const ref = idText(values[field]);
+      const ref = idText(found.values[field]);
       if (!ref) continue;
-      const parent = find(target, ref);
+      const parent = this.#find(target, ref);
       if (!parent) {
-        report?.fail(field, `unknown-${target}`, `${target} ${ref} is neither in this upload nor in an earlier CAD Trust v2 upload of this organization`);
+        report?.unknown(field, `unknown-${target}`, `${target} ${ref}`);
         continue;
       }
-      if (target === 'verification') period = verificationOf(parent.values);
+      if (target === 'verification') {
+        issuance.vintageStart = idText(parent.values.verificationStartDate)?.slice(0, 10);
+        issuance.vintageEnd = idText(parent.values.verificationEndDate)?.slice(0, 10);
+      }
       candidates.push({ field, project: idText(parent.values.cadTrustProjectId) });
     }
     const named = [...new Set(candidates.flatMap((c) => (c.project ? [c.project] : [])))];
@@ -359,250 +389,127 @@ export function mapCadtV2Upload(rows: readonly V2Row[], problems: readonly V2Pro
       report.fail('cadTrustVerificationId', 'missing', 'is empty, and so are cadTrustProjectMethodologyId and cadTrustLocationId: nothing names the issuance\'s project');
     }
     if (named.length > 1) report?.fail('cadTrustLocationId', 'other-project', `the issuance's verification, project methodology and location belong to different projects (${named.join(', ')})`);
-    const project = named.length === 1 ? projectRef(named[0]) : undefined;
-    if (named.length === 1 && !project) report?.fail(candidates[0]!.field, 'unknown-project', `its project ${named[0]} is neither in this upload nor in an earlier CAD Trust v2 upload of this organization`);
-    const issuance: Issuance = {
-      id, project, row: found.row, vintageStart: period.start, vintageEnd: period.end, issuedOn: idText(values.issuanceDate)?.slice(0, 10),
-    };
-    issuanceCache.set(id, issuance);
+    issuance.project = named.length === 1 ? this.#projectRef(named[0]) : undefined;
+    if (named.length === 1 && !issuance.project) report?.unknown(candidates[0]!.field, 'unknown-project', `its project ${named[0]}`);
+    this.#issuances.set(id, issuance);
     return issuance;
   }
-  for (const row of of('issuance')) {
-    const r = readerOf(row);
-    r.required('issuanceId', r.text('issuanceId'));
-    const issuedOn = r.date('issuanceDate');
-    if (row.id) {
-      const issuance = issuanceOf(row.id, r);
-      if (issuance) issuance.issuedOn = issuedOn;
-      if (issuance?.vintageStart && issuance.vintageEnd && issuance.vintageEnd < issuance.vintageStart) {
-        r.fail('cadTrustVerificationId', 'period-order', `its verification ends (${issuance.vintageEnd}) before it starts (${issuance.vintageStart})`);
-      }
-    }
-  }
 
-  // ---- labels and the units they cover ----
-  type Label = { id: string; labelType?: string; name?: string; link?: string; date?: string; row?: V2Row };
-  const labels = new Map<string, Label>();
-  const labelOf = (id: string): Label | undefined => {
-    const known = labels.get(id);
+  // ---- labels, units, and the records known only once the units are read ----
+
+  #labelOf(id: string): Label | undefined {
+    const known = this.#labels.get(id);
     if (known) return known;
-    const found = find('label', id);
+    const found = this.#find('label', id);
     if (!found) return undefined;
+    const { values } = found;
     const label: Label = {
-      id, row: found.row, name: idText(found.values.labelName), link: idText(found.values.labelLink), date: idText(found.values.labelDate)?.slice(0, 10),
-      labelType: labelTypeOfV2(idText(found.values.labelType) ?? ''),
+      id, row: found.row, label: idText(values.labelName), labelLink: idText(values.labelLink), date: idText(values.labelDate)?.slice(0, 10),
+      labelType: V2_TERMS.labelType.read(idText(values.labelType) ?? '') ?? undefined,
     };
-    labels.set(id, label);
+    this.#labels.set(id, label);
     return label;
-  };
-  for (const row of of('label')) {
-    const r = readerOf(row);
-    const name = r.required('labelName', r.text('labelName'));
-    const type = r.text('labelType');
-    if (!type) r.fail('labelType', 'missing', 'is empty');
-    else if (!labelTypeOfV2(type) && !V2_PICKLISTS.label_type.some((t) => t.toLowerCase() === type.toLowerCase())) {
-      r.fail('labelType', 'not-in-picklist', `"${type}" is not a CAD Trust v2 labelType value (accepted: ${V2_PICKLISTS.label_type.join(', ')})`);
-    } else if (!labelTypeOfV2(type)) {
-      r.warn('labelType', 'label-type-not-stored', `"${type}" has no Tally label type; the label is kept as received only`);
-    }
-    const date = r.date('labelDate');
-    if (row.id && name) labels.set(row.id, { id: row.id, row, name, labelType: type ? labelTypeOfV2(type) : undefined, link: r.text('labelLink'), date });
-  }
-  const unitLabels = new Map<string, { label: Label; row: V2Row }[]>(); // unit → labels
-  for (const row of of('unit-label')) {
-    const r = readerOf(row);
-    const unit = follow(r, row.values, 'cadTrustUnitId', 'unit', true);
-    const labelId = idText(row.values.cadTrustLabelId);
-    if (!labelId) r.fail('cadTrustLabelId', 'missing', 'is empty');
-    const label = labelId ? labelOf(labelId) : undefined;
-    if (labelId && !label) r.fail('cadTrustLabelId', 'unknown-label', `label ${labelId} is neither in this upload nor in an earlier CAD Trust v2 upload of this organization`);
-    const unitId = idText(row.values.cadTrustUnitId)!;
-    if (unit && label && r.errors.length === 0) unitLabels.set(unitId, [...(unitLabels.get(unitId) ?? []), { label, row }]);
   }
 
-  // ---- units ----
-  const numberSpace = (project: ProjectRef & { country: string | null }, r: Reader): string | undefined => {
-    const scheme = ledger.serialSchemes.get(project.registry) ?? (project.registry.startsWith('national-') ? 'per-issuance' : undefined);
-    if (scheme !== 'kyoto') return `${project.registry}:cadt:${project.registryProjectId}`;
-    if (!project.country) {
-      r.warn('unitStartBlock', 'country-unknown', "the project's country is not known, so its Kyoto serials cannot be placed; kept as text, not compared");
-      return undefined;
+  #readLabels(): void {
+    for (const row of this.#of('label')) {
+      const r = this.#rows.reader(row);
+      const label = r.required('labelName', r.text('labelName'));
+      const labelType = r.pick('labelType', V2_TERMS.labelType, true);
+      if (labelType === null) r.warn('labelType', 'label-type-not-stored', `"${r.text('labelType')}" has no Tally label type; the label is kept as received only`);
+      const date = r.date('labelDate');
+      if (row.id && label) this.#labels.set(row.id, { id: row.id, row, label, labelType: labelType ?? undefined, labelLink: r.text('labelLink'), date });
     }
-    return `cdm:${project.country}:5`;
-  };
-  type Totals = { quantity: number; shareOfProceeds: number; omge: number };
-  const totals = new Map<string, Totals>();
-  const blocks = new Map<string, { block: BlockRecord; project: ProjectRef }>(); // by unit key
-  const blockKeys = new Map<string, string>();
-  for (const row of of('unit')) {
-    const r = readerOf(row);
+    for (const row of this.#of('unit-label')) {
+      const r = this.#rows.reader(row);
+      const unit = this.#follow(r, row.values, 'cadTrustUnitId', 'unit', true);
+      const labelId = idText(row.values.cadTrustLabelId);
+      if (!labelId) r.fail('cadTrustLabelId', 'missing', 'is empty');
+      const label = labelId ? this.#labelOf(labelId) : undefined;
+      if (labelId && !label) r.unknown('cadTrustLabelId', 'unknown-label', `label ${labelId}`);
+      const unitId = idText(row.values.cadTrustUnitId)!;
+      if (unit && label && r.errors.length === 0) this.#unitLabels.set(unitId, [...(this.#unitLabels.get(unitId) ?? []), label]);
+    }
+  }
+
+  #readUnit(row: V2Row): void {
+    const r = this.#rows.reader(row);
     const issuanceId = r.required('cadTrustIssuanceId', r.text('cadTrustIssuanceId'));
-    const issuance = issuanceId ? issuanceOf(issuanceId) : undefined;
-    if (issuanceId && !issuance) {
-      r.fail('cadTrustIssuanceId', 'unknown-issuance', `issuance ${issuanceId} is neither in this upload nor in an earlier CAD Trust v2 upload of this organization`);
-    } else if (issuance && !issuance.project) {
-      r.fail('cadTrustIssuanceId', 'unknown-project', `the project of issuance ${issuanceId} is not known (see that issuance's errors)`);
-    }
+    const issuance = issuanceId ? this.#issuanceOf(issuanceId) : undefined;
+    if (issuanceId && !issuance) r.unknown('cadTrustIssuanceId', 'unknown-issuance', `issuance ${issuanceId}`);
+    else if (issuance && !issuance.project) r.fail('cadTrustIssuanceId', 'unknown-project', `the project of issuance ${issuanceId} is not known (see that issuance's errors)`);
     const project = issuance?.project;
-    const quantity = r.quantity('unitCount');
-    const status = r.pick('unitStatus', unitStatusOfV2, ACCEPTED_UNIT_STATUSES, true);
-    const unitType = r.pick('unitType', unitTypeOfV2, V2_PICKLISTS.unit_type.join(', '));
-    let vintageYear = r.number('unitVintageYear');
-    if (vintageYear !== undefined && (!Number.isInteger(vintageYear) || vintageYear < 1990 || vintageYear > 2100)) {
-      r.fail('unitVintageYear', 'invalid-year', `${vintageYear} is not a vintage year`);
-      vintageYear = undefined;
-    }
+    const quantity = r.count('unitCount', { required: true });
+    const status = r.pick('unitStatus', V2_TERMS.unitStatus, true) ?? undefined;
+    const unitType = r.pick('unitType', V2_TERMS.unitType) ?? undefined;
+    const vintageYear = vintageYearOf(r, 'unitVintageYear');
     const metric = r.text('unitMetric');
     if (metric && metric.toLowerCase() !== 'tco2e') r.fail('unitMetric', 'unit-metric', `"${metric}": Tally counts units in tCO2e only`);
-
-    // The block: numbered from unitStartBlock to unitEndBlock, both included.
-    const serialId = r.text('unitSerialId');
-    const startText = r.text('unitStartBlock');
-    const endText = r.text('unitEndBlock');
-    const a = startText && /^\d+$/.test(startText) ? Number(startText) : undefined;
-    const b = endText && /^\d+$/.test(endText) ? Number(endText) : undefined;
-    let serial: BlockRecord['serial'];
-    let serialRaw: string | undefined;
-    if ((startText === undefined) !== (endText === undefined)) {
-      r.fail(startText === undefined ? 'unitStartBlock' : 'unitEndBlock', 'missing', `is empty, but ${startText === undefined ? 'unitEndBlock' : 'unitStartBlock'} is given`);
-    } else if (a !== undefined && b !== undefined && Number.isSafeInteger(a) && Number.isSafeInteger(b)) {
-      if (b < a) r.fail('unitEndBlock', 'serial-order', `${b} is before unitStartBlock ${a}`);
-      else if (quantity !== undefined && b - a + 1 !== quantity) {
-        r.fail('unitCount', 'serial-quantity-mismatch', `${quantity}, but the block from unitStartBlock ${a} to unitEndBlock ${b} holds ${b - a + 1} units (the range is inclusive: end − start + 1)`);
-      } else if (project) {
-        serial = registrySerialRange(project.registry, serialId, a, b);
-        const space = serial ? undefined : numberSpace(project, r);
-        if (space) serial = { numberSpace: space, start: a, end: b, raw: serialId ?? `${a}-${b}` };
-        if (!serial) serialRaw = serialId ?? `${a}-${b}`;
-      }
-    } else if (project && serialId) {
-      // Bounds that are not numbers (`A345`): the registry's own serial string may still place the block.
-      serial = registrySerialRange(project.registry, serialId);
-      if (serial && quantity !== undefined && serial.end - serial.start + 1 !== quantity) {
-        r.fail('unitCount', 'serial-quantity-mismatch', `${quantity}, but unitSerialId ${serialId} holds ${serial.end - serial.start + 1} units`);
-        serial = undefined;
-      }
-      if (!serial) serialRaw = startText !== undefined ? `${serialId} (${startText} … ${endText})` : serialId;
-    } else if (startText !== undefined) {
-      serialRaw = `${startText}-${endText}`;
-    }
-
+    const range = blockRange(r, RANGE_FIELDS, { quantity, project }, this.ledger.serialSchemes);
     const unitId = row.id;
-    if (unitId && project) {
-      const k = `${project.registry}|${unitId}`;
-      if (blockKeys.has(k)) r.fail('cadTrustUnitId', 'duplicate-unit', `the same unit is already at ${blockKeys.get(k)}`);
-      else blockKeys.set(k, row.locator);
-    }
+    if (unitId && project) this.#unitKeys.claim(r, 'cadTrustUnitId', project.registry, unitId);
+    if (!project || !unitId || !quantity || !status || !issuanceId || r.errors.length > 0) return;
 
     // Article 6: a unit is authorized by an "Article 6 - Authorisation" label or an ITMO reference.
-    const covering = unitId ? unitLabels.get(unitId) ?? [] : [];
-    const authorization = covering.find((c) => c.label.labelType === 'letter-of-authorization')?.label.name ?? r.text('unitItmosReferenceId');
-    const a64 = project?.registry === A64_REGISTRY;
-    const texts = [r.text('unitCurrentOwner'), r.text('unitStatusReason'), r.text('unitRetirementDetail')];
-    const levy = a64 ? a64LevyOf({ status: status ?? undefined, texts }) : undefined;
-    const used = status === 'retired' || status === 'cancelled';
-    if (project && unitId && quantity && status && r.errors.length === 0) {
-      const block: BlockRecord = {
-        type: 'block',
-        registry: project.registry, registryProjectId: project.registryProjectId,
-        blockKey: unitId,
-        issuanceKey: issuanceId,
-        ...(serial ? { serial } : serialRaw ? { serialRaw } : {}),
-        quantity,
-        vintageYear,
-        vintageStart: issuance?.vintageStart, vintageEnd: issuance?.vintageEnd,
-        creditType: a64 ? 'a64er' : project.registry === 'cdm' ? 'cer' : undefined,
-        unitType: (unitType ?? undefined) as BlockRecord['unitType'],
-        status: status as BlockRecord['status'],
-        statusDate: r.date('unitStatusDate'),
-        retirementReason: r.text('unitStatusReason'),
-        retirementDetails: r.text('unitRetirementDetail'),
-        retirementBeneficiary: r.text('unitRetirementBeneficiary'),
-        retirementPurpose: used && levy !== 'omge' ? usePurposeOf(r.text('unitStatusReason'), r.text('unitRetirementDetail')) : undefined,
-        accountHolder: r.text('unitCurrentOwner'),
-        eligibility: [],
-        article6Authorization: authorization,
-        // An authorized A6.4ER carries a corresponding adjustment; a mitigation contribution A6.4ER does not.
-        caDeclaration: authorization ? 'committed' : a64 ? 'not-required' : undefined,
-        tokenizationMarker: tokenizationMarker(r.text('unitRetirementDetail'), r.text('unitRetirementBeneficiary')),
-      };
-      blocks.set(unitId, { block, project });
-      emit(row, block);
-      if (issuanceId) {
-        const t = totals.get(issuanceId) ?? { quantity: 0, shareOfProceeds: 0, omge: 0 };
-        t.quantity += quantity;
-        if (levy === 'share-of-proceeds') t.shareOfProceeds += quantity;
-        if (levy === 'omge') t.omge += quantity;
-        totals.set(issuanceId, t);
+    const text = { registry: project.registry, status, accountHolder: r.text('unitCurrentOwner'), retirementReason: r.text('unitStatusReason'), retirementDetails: r.text('unitRetirementDetail') };
+    const block = blockRecord({
+      ...text, project, blockKey: unitId, issuanceKey: issuanceId, range, quantity, vintageYear, unitType,
+      vintageStart: issuance.vintageStart, vintageEnd: issuance.vintageEnd, creditType: creditTypeOf(project.registry),
+      statusDate: r.date('unitStatusDate'), retirementBeneficiary: r.text('unitRetirementBeneficiary'), retirementPurpose: retirementPurposeOf(text),
+      authorization: authorizationOf(this.#unitLabels.get(unitId) ?? [], r.text('unitItmosReferenceId')),
+    });
+    this.#blocks.set(unitId, { block, project });
+    this.#rows.emit(row, block);
+    this.#totals.add(issuanceId, block);
+  }
+
+  /** Issuance records: their quantity is their units' (CAD Trust issuances carry none). */
+  #emitIssuances(): void {
+    for (const row of this.#of('issuance')) {
+      const r = this.#rows.reader(row);
+      this.#totals.checkNamed(r, 'cadTrustIssuanceId', row.id ?? '');
+      const issuance = row.id ? this.#issuances.get(row.id) : undefined;
+      if (!issuance?.project || r.errors.length > 0) continue;
+      const record = this.#totals.record(issuance, issuance.project);
+      if (record) this.#rows.emit(row, record);
+    }
+  }
+
+  /** Label records: one per label and project, with the blocks of the upload it covers. */
+  #emitLabels(): void {
+    const perLabel = new Map<string, Map<string, { project: ProjectRef; blockKeys: string[]; emitter: V2Row }>>();
+    for (const row of this.#of('unit-label')) {
+      const r = this.#rows.reader(row);
+      if (r.errors.length > 0) continue;
+      const unitId = idText(row.values.cadTrustUnitId)!;
+      const label = this.#labelOf(idText(row.values.cadTrustLabelId)!)!;
+      const here = this.#blocks.get(unitId);
+      // A unit of an earlier upload: its project through its issuance.
+      const earlierUnit = here ? undefined : this.ledger.earlier.get('unit')?.get(unitId);
+      const project = here?.project ?? (earlierUnit ? this.#issuanceOf(idText(earlierUnit.cadTrustIssuanceId) ?? '')?.project : undefined);
+      if (!project) {
+        if (!here && !earlierUnit) r.fail('cadTrustUnitId', 'unknown-unit', `unit ${unitId} has errors or no project; the label cannot be placed`);
+        continue;
+      }
+      if (!label.labelType) continue;
+      const byProject = perLabel.get(label.id) ?? new Map();
+      perLabel.set(label.id, byProject);
+      const key = `${project.registry}:${project.registryProjectId}`;
+      const entry = byProject.get(key) ?? { project, blockKeys: [], emitter: label.row ?? row };
+      byProject.set(key, entry);
+      if (!entry.blockKeys.includes(unitId)) entry.blockKeys.push(unitId);
+    }
+    for (const [labelId, byProject] of perLabel) {
+      const label = this.#labels.get(labelId)!;
+      for (const { project, blockKeys, emitter } of byProject.values()) {
+        const labelType = label.labelType as Parameters<typeof labelRecord>[1]['labelType'];
+        this.#rows.emit(emitter, labelRecord(project, { labelType, label: label.label!, labelLink: label.labelLink, validityPeriodStart: label.date }, blockKeys));
+      }
+    }
+    for (const row of this.#of('label')) {
+      if (row.id && !perLabel.has(row.id) && this.#labels.get(row.id)?.labelType) {
+        this.#rows.reader(row).warn('cadTrustLabelId', 'label-without-units', 'no unit of this upload carries the label; a CAD Trust v2 label belongs to a project through its units, so it is kept as received only');
       }
     }
   }
-
-  // ---- issuance records: their quantity is their units' (CAD Trust issuances carry none) ----
-  for (const row of of('issuance')) {
-    const r = readerOf(row);
-    const issuance = row.id ? issuanceCache.get(row.id) : undefined;
-    const t = row.id ? totals.get(row.id) : undefined;
-    if (!t) {
-      r.warn('cadTrustIssuanceId', 'issuance-without-units', `no unit of this upload names issuance ${row.id ?? ''}; it is recorded with its units (its quantity is theirs)`);
-      continue;
-    }
-    if (!issuance?.project || r.errors.length > 0) continue;
-    const a64 = issuance.project.registry === A64_REGISTRY;
-    const record: IssuanceRecord = {
-      type: 'issuance', registry: issuance.project.registry, registryProjectId: issuance.project.registryProjectId, issuanceKey: row.id!,
-      vintageStart: issuance.vintageStart, vintageEnd: issuance.vintageEnd, issuedOn: issuance.issuedOn,
-      quantity: t.quantity, quantityFromBlocks: true, creditType: a64 ? 'a64er' : undefined,
-      ...(a64 ? { shareOfProceedsQuantity: t.shareOfProceeds, omgeQuantity: t.omge } : {}),
-    };
-    emit(row, record);
-  }
-
-  // ---- label records: one per label and project, with the blocks of the upload it covers ----
-  const perLabel = new Map<string, Map<string, { project: ProjectRef; blockKeys: string[]; emitter: V2Row }>>();
-  for (const row of of('unit-label')) {
-    const r = readerOf(row);
-    if (r.errors.length > 0) continue;
-    const unitId = idText(row.values.cadTrustUnitId)!;
-    const label = labelOf(idText(row.values.cadTrustLabelId)!)!;
-    const here = blocks.get(unitId);
-    // A unit of an earlier upload: its project through its issuance.
-    const earlierUnit = here ? undefined : ledger.earlier.get('unit')?.get(unitId);
-    const project = here?.project ?? (earlierUnit ? issuanceOf(idText(earlierUnit.cadTrustIssuanceId) ?? '')?.project : undefined);
-    if (!project) {
-      if (!here && !earlierUnit) r.fail('cadTrustUnitId', 'unknown-unit', `unit ${unitId} has errors or no project; the label cannot be placed`);
-      continue;
-    }
-    if (!label.labelType) continue;
-    const byProject = perLabel.get(label.id) ?? new Map();
-    perLabel.set(label.id, byProject);
-    const key = `${project.registry}:${project.registryProjectId}`;
-    const entry = byProject.get(key) ?? { project, blockKeys: [], emitter: label.row ?? row };
-    byProject.set(key, entry);
-    if (!entry.blockKeys.includes(unitId)) entry.blockKeys.push(unitId);
-  }
-  for (const [labelId, byProject] of perLabel) {
-    const label = labels.get(labelId)!;
-    for (const { project, blockKeys: keys, emitter } of byProject.values()) {
-      const record: LabelRecord = {
-        type: 'label', registry: project.registry, registryProjectId: project.registryProjectId, labelType: label.labelType as LabelRecord['labelType'],
-        label: label.name!, labelLink: label.link, validityPeriodStart: label.date, blockKeys: keys,
-      };
-      emit(emitter, record);
-    }
-  }
-  for (const row of of('label')) {
-    if (row.id && !perLabel.has(row.id) && labels.get(row.id)?.labelType) {
-      readerOf(row).warn('cadTrustLabelId', 'label-without-units', 'no unit of this upload carries the label; a CAD Trust v2 label belongs to a project through its units, so it is kept as received only');
-    }
-  }
-
-  for (const row of rows) {
-    const r = readerOf(row);
-    mapped.set(row.locator, { records: r.errors.length > 0 ? [] : records.get(row) ?? [], errors: r.errors, warnings: r.warnings });
-  }
-  for (const problem of problems) {
-    mapped.set(problem.locator, { records: [], errors: [{ locator: problem.locator, code: 'not-a-v2-record', message: problem.message }] });
-  }
-  return { mapped, nationalRegistries: [...national.values()] };
 }

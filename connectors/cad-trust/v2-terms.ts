@@ -1,4 +1,5 @@
-import { resolveCountry, termFromCadt, vocabularies, type VocabularyName } from '../../schema/taxonomy/index.ts';
+import { resolveCountry, vocabularies } from '../../schema/taxonomy/index.ts';
+import { fold, termOfCadt, type Picklist } from './core.ts';
 import picklistData from './v2-picklists.json' with { type: 'json' };
 
 // CAD Trust v2.0.2 picklists (v2-picklists.json, copied from the schema's `picklists`) and how Tally's
@@ -9,8 +10,6 @@ import picklistData from './v2-picklists.json' with { type: 'json' };
 export const V2_PICKLISTS = picklistData as unknown as Record<
   'project_sector' | 'project_type' | 'project_status' | 'unit_metric' | 'unit_type' | 'unit_status' | 'location_country' | 'stakeholder_type'
   | 'label_type' | 'co_benefit_id' | 'methodology_type', string[]>;
-
-const fold = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '');
 
 /** A picklist value, matched without regard to case, spaces or punctuation, as the list spells it. */
 export function v2Picklist(list: keyof typeof V2_PICKLISTS, value: string): string | undefined {
@@ -144,10 +143,6 @@ export function projectStatusOfV2(value: string): string | null | undefined {
   return termOfCadt('projectStatus', value);
 }
 
-function termOfCadt(vocabulary: VocabularyName, value: string): string | undefined {
-  return (termFromCadt(vocabulary, value) ?? vocabularies[vocabulary]!.terms.find((t) => t.cadt && fold(t.cadt) === fold(value)))?.code;
-}
-
 // ---- units ----
 
 const UNIT_STATUS_TO_V2: Record<string, string> = {
@@ -168,8 +163,6 @@ export function unitStatusOfV2(value: string): string | undefined {
   return termOfCadt('unitStatus', value);
 }
 
-/** The statuses `unitStatusOfV2` reads, for messages. */
-export const ACCEPTED_UNIT_STATUSES = 'Held, Issued, Retired, Cancelled, Expired, Buffer (and v1 Exported, Pending Export)';
 
 /** Tally unit type → v2 unitType ("Not Determined" when unknown). */
 export function v2UnitType(unitType: string | null): string {
@@ -221,3 +214,18 @@ export function coBenefitOfV2(value: string): string | undefined {
   const code = n ? `sdg-${Number(n)}` : undefined;
   return code && vocabularies.coBenefit!.terms.some((t) => t.code === code) ? code : undefined;
 }
+
+// ---- the picklists an upload is read with ----
+
+const listed = (list: keyof typeof V2_PICKLISTS) => (value: string) => V2_PICKLISTS[list].find((v) => v.toLowerCase() === value.toLowerCase());
+
+/** Each v2 picklist a record is checked against: its values as Tally's terms, and the values it takes, for messages. */
+export const V2_TERMS: Record<'projectStatus' | 'unitStatus' | 'unitType' | 'labelType' | 'stakeholderType', Picklist> = {
+  projectStatus: { read: projectStatusOfV2, accepted: V2_PICKLISTS.project_status.join(', ') },
+  unitStatus: { read: unitStatusOfV2, accepted: 'Held, Issued, Retired, Cancelled, Expired, Buffer (and v1 Exported, Pending Export)' },
+  unitType: { read: unitTypeOfV2, accepted: V2_PICKLISTS.unit_type.join(', ') },
+  // A label type of the list that Tally has no term for ("SDG 10 - Reduced inequalities") reads as null: kept as received only.
+  labelType: { read: (value) => labelTypeOfV2(value) ?? (listed('label_type')(value) ? null : undefined), accepted: V2_PICKLISTS.label_type.join(', ') },
+  // Stakeholder types stay as the list spells them (Developer, Owner…): Tally keeps no term for them.
+  stakeholderType: { read: listed('stakeholder_type'), accepted: V2_PICKLISTS.stakeholder_type.join(', ') },
+};

@@ -1,4 +1,5 @@
 import type { Connector } from '../types.ts';
+import { parseKyotoSerialRange } from './serial.ts';
 import { administrativeCancellations, voluntaryCancellations } from './map-cancellations.ts';
 import { issuanceReport } from './map-issuance-report.ts';
 import { pipelineIssuances, pipelineProjects } from './map-pipeline.ts';
@@ -8,7 +9,17 @@ import { pipelineIssuances, pipelineProjects } from './map-pipeline.ts';
  * administrative cancellations) and the UNEP-CCC CDM pipeline's project and issuance sheets.
  */
 export const cdm: Connector = {
-  registry: 'cdm',
-  name: 'CDM Registry (UNFCCC) and UNEP-CCC CDM pipeline',
+  registry: {
+    id: 'cdm',
+    name: 'Clean Development Mechanism (CDM) Registry',
+    nameJa: 'クリーン開発メカニズム（CDM）登録簿',
+    kind: 'un-mechanism',
+    serialScheme: 'kyoto',
+    url: 'https://cdm.unfccc.int',
+    programNames: ['Clean Development Mechanism', 'CDM', 'CER', 'CERs'],
+    projectIdPrefix: 'CDM',
+    cadTrustName: 'CDM Registry',
+    parseSerial: parseKyotoSerialRange,
+  },
   files: [issuanceReport, voluntaryCancellations, administrativeCancellations, pipelineProjects, pipelineIssuances],
 };

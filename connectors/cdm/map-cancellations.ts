@@ -62,7 +62,18 @@ export const voluntaryCancellations: FileFormat = {
   registry: 'cdm',
   stream: 'voluntary-cancellations',
   description: 'UNFCCC CDM Registry voluntary cancellations (Completion Date, Transaction Type, Serial Range, Project Identifier, Status, CP (Commitment Period), Unit, Total, VCP)',
-  requiredHeaders: ['Completion Date', 'Transaction Type', 'Serial Range', 'Project Identifier', 'Status', 'CP (Commitment Period)', 'Unit', 'Total', 'VCP (From Voluntary Cancellation Platform)'],
+  generation: 'CDM Registry voluntary cancellations (as at 31 August 2023)',
+  columns: {
+    'Completion Date': { required: true },
+    'Transaction Type': { required: true },
+    Status: { required: true },
+    'Serial Range': { required: true },
+    'Project Identifier': { required: true },
+    Unit: { required: true },
+    Total: { required: true },
+    'CP (Commitment Period)': {},
+    'VCP (From Voluntary Cancellation Platform)': {},
+  },
   map(row, locator): Mapped {
     if (isTrailingRow(row, 'Completion Date')) return { records: [], errors: [] };
     const read = readCancellation(row, locator, {
@@ -88,7 +99,18 @@ export const administrativeCancellations: FileFormat = {
   registry: 'cdm',
   stream: 'administrative-cancellations',
   description: 'UNFCCC CDM Registry administrative cancellations (COMPLETION DATE, TRANSACTION TYPE, STATUS, TRANSACTION TOTAL, SERIAL RANGE, PROJECT IDENTIFIER, Unit Type, UNIT BLOCK TOTAL, REASON FOR CANCELLATION)',
-  requiredHeaders: ['COMPLETION DATE', 'TRANSACTION TYPE', 'STATUS', 'TRANSACTION TOTAL', 'SERIAL RANGE', 'PROJECT IDENTIFIER', 'Unit Type', 'UNIT BLOCK TOTAL', 'REASON FOR CANCELLATION'],
+  generation: 'CDM Registry administrative cancellations (as at 31 August 2023)',
+  columns: {
+    'COMPLETION DATE': { required: true },
+    'TRANSACTION TYPE': { required: true },
+    STATUS: { required: true },
+    'SERIAL RANGE': { required: true },
+    'PROJECT IDENTIFIER': { required: true },
+    'Unit Type': { required: true },
+    'UNIT BLOCK TOTAL': { required: true },
+    'TRANSACTION TOTAL': {},
+    'REASON FOR CANCELLATION': {},
+  },
   map(row, locator): Mapped {
     if (isTrailingRow(row, 'COMPLETION DATE')) return { records: [], errors: [] };
     const read = readCancellation(row, locator, {

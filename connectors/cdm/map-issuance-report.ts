@@ -26,7 +26,20 @@ export const issuanceReport: FileFormat = {
   registry: 'cdm',
   stream: 'issuances',
   description: 'UNFCCC CDM Registry issuance report (Completion date, Transaction type, Status, SERIAL RANGE, Unit Type, CP, PARTY CODE, Project number, Total)',
-  requiredHeaders: ['Completion date', 'Transaction type', 'Status', 'SERIAL RANGE', 'Unit Type', 'CP', 'PARTY CODE', 'Project number', 'Total'],
+  generation: 'CDM Registry issuance report (April 2025)',
+  // Every column is needed: the transaction type and status say whether the row issued anything, the
+  // unit type and commitment period place the range and key the issuance.
+  columns: {
+    'Completion date': { required: true },
+    'Transaction type': { required: true },
+    Status: { required: true },
+    'SERIAL RANGE': { required: true },
+    'Unit Type': { required: true },
+    CP: { required: true },
+    'PARTY CODE': { required: true },
+    'Project number': { required: true },
+    Total: { required: true },
+  },
   map(row, locator): Mapped {
     if (isTrailingRow(row, 'Completion date')) return { records: [], errors: [] };
     const r = rowReader(row, locator);

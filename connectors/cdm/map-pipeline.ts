@@ -15,7 +15,6 @@ const PROJECT = {
   ref: 'CDM project reference number',
   uid: 'Unique project identifier (traceable with Google)',
   title: 'Registration project title',
-  kind: 'Type of CDM project: PA/PoA',
   methodology: 'Methodologies used at registration',
   decided: 'Registered or rejected',
   status: 'Simplified project status',
@@ -62,7 +61,22 @@ export const pipelineProjects: FileFormat = {
   registry: 'cdm',
   stream: 'projects',
   description: 'UNEP-CCC CDM pipeline, project sheet (CDM project reference number, Unique project identifier, Registration project title, …, List of host countries (ISO 2))',
-  requiredHeaders: [PROJECT.ref, PROJECT.uid, PROJECT.title, PROJECT.kind, PROJECT.methodology, PROJECT.hosts],
+  generation: 'UNEP-CCC CDM pipeline, project sheet (10 October 2024)',
+  // `Type of CDM project: PA/PoA` is not read: a programme and a project are keyed alike.
+  columns: {
+    [PROJECT.ref]: { required: true },
+    [PROJECT.uid]: { required: true },
+    [PROJECT.hosts]: { required: true },
+    [PROJECT.title]: {},
+    [PROJECT.methodology]: {},
+    [PROJECT.decided]: {},
+    [PROJECT.status]: {},
+    [PROJECT.website]: {},
+    [PROJECT.start]: {},
+    ...Object.fromEntries(PROJECT.ends.map((c) => [c, {}])),
+    [PROJECT.annual]: {},
+    [PROJECT.perHost]: {},
+  },
   map(row, locator): Mapped {
     const r = rowReader(row, locator);
     const rawRef = r.required(PROJECT.ref, r.text(PROJECT.ref));
@@ -70,7 +84,7 @@ export const pipelineProjects: FileFormat = {
     if (rawRef !== undefined && ref === undefined) r.fail(PROJECT.ref, 'bad-project-number', `"${rawRef}" is not a CDM reference number`);
     const uid = r.required(PROJECT.uid, r.text(PROJECT.uid));
     if (uid !== undefined && !/^[0-9A-Z]{30}$/.test(uid)) r.fail(PROJECT.uid, 'bad-project-identifier', `"${uid}" is not a UNFCCC project identifier (30 letters and digits)`);
-    const title = r.required(PROJECT.title, r.text(PROJECT.title));
+    const title = r.text(PROJECT.title);
     const name = title && repairC1(title);
     const hostsText = r.required(PROJECT.hosts, r.text(PROJECT.hosts));
     const hosts = (hostsText ?? '').split(/\s*;\s*/).filter(Boolean);
@@ -82,12 +96,14 @@ export const pipelineProjects: FileFormat = {
     const decided = reportDate(r, row, PROJECT.decided);
     const annual = r.number(PROJECT.annual);
     const perHost = amountsByHost(r.text(PROJECT.perHost));
-    if (r.errors.length > 0 || !ref || !uid || !name || hosts.length === 0) return { records: [], errors: r.errors };
+    if (r.errors.length > 0 || !ref || !uid || hosts.length === 0) return { records: [], errors: r.errors };
     const statusCode = pipelineStatus(status);
+    // An activity listed without a title is still the activity: called by its identifier, as the
+    // registry's reports call every project (ids.ts), until a source gives its title.
+    const named = (id: string) => (name ? { name } : { name: `CDM ${id}`, nameIsIdentifier: true });
     const common = {
       type: 'project' as const,
       registry: 'cdm',
-      name,
       methodology: r.text(PROJECT.methodology),
       status: statusCode,
       statusRaw: r.text(PROJECT.website) ?? status,
@@ -103,11 +119,12 @@ export const pipelineProjects: FileFormat = {
     // Never registered: no reference number and no serials, so one project under the UNFCCC's
     // identifier (as CAD Trust keys it), in its host country when it has only one.
     if (ref === '0') {
-      return { records: [{ ...common, registryProjectId: uid, country: hosts.length === 1 ? hosts[0] : undefined, estimatedAnnualQuantity: annual }], errors: [] };
+      return { records: [{ ...common, ...named(uid), registryProjectId: uid, country: hosts.length === 1 ? hosts[0] : undefined, estimatedAnnualQuantity: annual }], errors: [] };
     }
     // One project per host Party: each Party's CERs are numbered and cancelled as its own.
     const records: ProjectRecord[] = hosts.map((host) => ({
       ...common,
+      ...named(cdmProjectId(host, ref)),
       registryProjectId: cdmProjectId(host, ref),
       country: host,
       estimatedAnnualQuantity: perHost.get(host) ?? (hosts.length === 1 ? annual : undefined),
@@ -120,7 +137,6 @@ const ISSUANCE = {
   kind: 'PA/PoA',
   ref: 'CDM project reference number',
   host: 'HostParty',
-  process: 'Issuance process ID',
   date: 'Issuance date',
   start: 'Monitoring report started',
   end: 'Monitoring report ended',
@@ -144,7 +160,19 @@ export const pipelineIssuances: FileFormat = {
   registry: 'cdm',
   stream: 'pipeline-issuances',
   description: 'UNEP-CCC CDM pipeline, "CDM Issuance" sheet (PA/PoA, CDM project reference number, HostParty, Issuance process ID, Issuance date, Monitoring report started/ended, Units - Total, CP)',
-  requiredHeaders: Object.values(ISSUANCE),
+  generation: 'UNEP-CCC CDM pipeline, "CDM Issuance" sheet (10 October 2024)',
+  // `Issuance process ID` is not read here: jobs/integrity/cdm-overlap.ts reads it, with the columns
+  // below, from the raw records (which keep the file's own header names) to tell rows apart.
+  columns: {
+    [ISSUANCE.ref]: { required: true },
+    [ISSUANCE.host]: { required: true },
+    [ISSUANCE.date]: { required: true },
+    [ISSUANCE.units]: { required: true },
+    [ISSUANCE.cp]: { required: true },
+    [ISSUANCE.kind]: {},
+    [ISSUANCE.start]: {},
+    [ISSUANCE.end]: {},
+  },
   map(row, locator): Mapped {
     if (isTrailingRow(row, ISSUANCE.kind)) return { records: [], errors: [] };
     const r = rowReader(row, locator);

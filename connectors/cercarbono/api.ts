@@ -7,6 +7,7 @@ import { mapAnalyticsProject, mapListedProject } from './map-projects.ts';
 import { mapFeedRetirement } from './map-retirements.ts';
 import { REGISTRY, stated } from './values.ts';
 import { isRecord } from '../runtime/values.ts';
+import { httpConfig, httpOptions } from '../runtime/http-config.ts';
 
 // EcoRegistry's front API for Cercarbono (reference/registries.md §0; rb-carbon-scraper
 // `docs/api-contract-cercarbono.md`, measured 2026-07-28), `https://api-front.ecoregistry.io/platform`:
@@ -29,8 +30,13 @@ import { isRecord } from '../runtime/values.ts';
 //   issuance stream reconciles; the detail stream must answer for every listed project;
 // - about one request a second, as the registry's other readers keep to: a full pull is ~235 requests.
 
-export const cercarbonoConfig = z.object({
-  baseUrl: z.string().url().default('https://api-front.ecoregistry.io/platform'),
+export const cercarbonoConfig = httpConfig({
+  baseUrl: 'https://api-front.ecoregistry.io/platform',
+  minIntervalMs: 1_000,
+  timeoutMs: 60_000,
+  retries: 5,
+  baseDelayMs: 2_000,
+}).extend({
   /** The EcoRegistry standard: `cercarbono-co2` (tCO2e). Its sister standards count other units. */
   standard: z.string().min(1).default('cercarbono-co2'),
   /** `lng` header: the language of descriptive fields. */
@@ -39,10 +45,6 @@ export const cercarbonoConfig = z.object({
   origin: z.string().url().default('https://registry.cercarbono.com'),
   /** Fetch each project's detail (crediting period, converted-in issuances): one request per project. */
   details: z.boolean().default(true),
-  minIntervalMs: z.number().int().min(0).default(1_000),
-  timeoutMs: z.number().int().min(1).default(60_000),
-  retries: z.number().int().min(0).default(5),
-  baseDelayMs: z.number().int().min(0).default(2_000),
 });
 export type CercarbonoConfig = z.infer<typeof cercarbonoConfig>;
 
@@ -167,16 +169,11 @@ function standardStreams(config: CercarbonoConfig): ApiStream[] {
 
 export const cercarbonoApi: ApiMode<CercarbonoConfig> = {
   config: cercarbonoConfig,
-  http: (config) => ({
-    source: REGISTRY,
+  http: (config) => httpOptions(REGISTRY, config, {
     baseUrl: config.baseUrl.endsWith('/') ? config.baseUrl : `${config.baseUrl}/`,
     // The site's own values: a browser-like client from the registry's origin.
     browserUserAgent: true,
     headers: { platform: 'ecoregistry', lng: config.language, origin: config.origin, referer: `${config.origin.replace(/\/+$/, '')}/` },
-    minIntervalMs: config.minIntervalMs,
-    timeoutMs: config.timeoutMs,
-    retries: config.retries,
-    baseDelayMs: config.baseDelayMs,
   }),
   async check(http, config) {
     const path = `project/public-by-standard/${encodeURIComponent(config.standard)}`;

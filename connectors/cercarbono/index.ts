@@ -10,8 +10,16 @@ import { cercarbonoRetirements } from './map-retirements.ts';
  * "Projects Report" workbook.
  */
 export const cercarbono: Connector = {
-  registry: 'cercarbono',
-  name: 'Cercarbono (EcoRegistry)',
+  registry: {
+    id: 'cercarbono',
+    name: 'Cercarbono (EcoRegistry)',
+    nameJa: 'セルカルボノ（EcoRegistry）',
+    kind: 'independent',
+    serialScheme: 'per-issuance',
+    url: 'https://www.ecoregistry.io',
+    programNames: ['Cercarbono', 'EcoRegistry'],
+    cadTrustName: 'EcoRegistry',
+  },
   files: [cercarbonoProjects, cercarbonoIssuances, cercarbonoRetirements, cercarbonoProjectsReport],
   api: cercarbonoApi,
 };

@@ -2,6 +2,7 @@ import type { CanonicalInput, EventRecord, IssuanceRecord, ProjectRecord } from 
 import type { Mapped } from '../types.ts';
 import { convertedFrom, failure, place, projectUrl, REGISTRY, stageStatus, stated, uniq } from './values.ts';
 import { isRecord } from '../runtime/values.ts';
+import { alternateCode } from './project-codes.ts';
 
 // One project's detail, `GET project/public/<id>` (rb-carbon-scraper `docs/api-contract-cercarbono.md`):
 // the only source of the crediting period (`project.periodInit` / `periodEnd`), and of the registry's
@@ -30,7 +31,6 @@ export function mapDetail(body: Entity, locator: string): Mapped {
   const id = stated(p?.id);
   if (!p || !id || !/^\d+$/.test(id)) return { records: [], errors: [failure(locator, 'project.id', 'missing', 'the detail names no project')] };
   const name = stated(p.name);
-  if (!name) return { records: [], errors: [failure(locator, 'project.name', 'missing', 'is empty')] };
   const locations = list(body.locations);
   const methodologies = uniq(list(p.sectorsMethodologies).flatMap((s) => list(s.methodologies).map((m) => stated(m.description))));
   const [periodStart, periodEnd] = (stated(p.accreditationPeriod) ?? '').split('/').map((s) => isoDate(s.trim()));
@@ -52,7 +52,8 @@ export function mapDetail(body: Entity, locator: string): Mapped {
     type: 'project',
     registry: REGISTRY,
     registryProjectId: String(Number(id)),
-    name,
+    ...alternateCode(p.code),
+    ...(name ? { name } : { name: `Cercarbono ${stated(p.code) ?? Number(id)}`, nameIsIdentifier: true }),
     country: stated(locations[0]?.countryDescription),
     region: regions.length > 0 ? regions.join('; ') : undefined,
     methodology: methodologies.length > 0 ? methodologies.join('; ') : undefined,

@@ -110,7 +110,18 @@ export const cercarbonoIssuances: FileFormat = {
   registry: REGISTRY,
   stream: 'issuances',
   description: 'Cercarbono issued serials, EcoRegistry records flattened (verification, serial, issued_quantity, issuance_date, year, is_buffer, vintage_of_credits, elegible, …)',
-  requiredHeaders: ['serial', 'issued_quantity', 'issuance_date', 'is_buffer', 'vintage_of_credits', 'elegible'],
+  generation: 'OffsetsDB flattening of EcoRegistry\'s serials (2026)',
+  // `verification` is not read: the serial is the issuance.
+  columns: {
+    serial: { required: true },
+    issued_quantity: { required: true },
+    issuance_date: {},
+    year: {},
+    is_buffer: {},
+    vintage_of_credits: {},
+    elegible: {},
+    global_goals: {},
+  },
   map(row, locator): Mapped {
     const errors: RowError[] = [];
     const warnings: RowError[] = [];

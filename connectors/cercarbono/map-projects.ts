@@ -5,6 +5,7 @@ import type { FileFormat, Mapped, RowError } from '../types.ts';
 import { mapSerials } from './map-issuances.ts';
 import { parsePythonLiteral, type PythonValue } from '../runtime/python-literal.ts';
 import { convertedFrom, eligibilityTag, failure, place, projectUrl, REGISTRY, sdgTag, sortedTags, stageStatus, stated, uniq } from './values.ts';
+import { alternateCode, projectCode } from './project-codes.ts';
 
 // Cercarbono's projects, three ways (reference/registries.md §3.6, offsetsdb.md §2.7; rb-carbon-scraper
 // `docs/api-contract-cercarbono.md`):
@@ -16,11 +17,13 @@ import { convertedFrom, eligibilityTag, failure, place, projectUrl, REGISTRY, sd
 //   developer, the country as a name, eligibility (`eligibles`), SDGs, and `convertedFromLink` for
 //   projects converted in from another registry;
 // - the "Projects Report" workbook the EcoRegistry site exports: a title block, then a header row
-//   (row 18) with `Project ID, Project Name, Host Country, Project Stage, …`.
+//   (row 18) with `Project ID, Project Name, Host Country, Project Stage, …`, where `Project ID` is the
+//   project's code (`CDC-271`).
 // Quirks:
-// - the project is keyed by EcoRegistry's numeric `id`, which the retirement feed, the serials and the
-//   public pages (`www.ecoregistry.io/projects/<id>`) use. The `code` (`CDC-271`) is what people quote
-//   but does not follow the id (CDC-271 is project 274); it stays in the raw record;
+// - every source keys the project by EcoRegistry's numeric `id`, which the retirement feed and export, the
+//   serials and the public pages (`www.ecoregistry.io/projects/<id>`) use. The `code` (`CDC-271`) is what
+//   people quote but does not follow the id (CDC-271 is project 274): the project records give it as the
+//   project's alternate id, and the report's codes are placed through it (project-codes.ts);
 // - "Not defined" / "No definido" mean no value; region and city "Worldwide" are a placeholder;
 // - names carry stray tabs ("Aire\tde Vida\t…"), folded to spaces;
 // - the country is a name ("Colombia"); no ISO code is published;
@@ -61,16 +64,17 @@ export function mapAnalyticsProject(e: Entity, locator: string): Mapped {
   if (id && !name && serials.length === 0) {
     return { records: [], errors: [], warnings: [failure(locator, 'name', 'placeholder-project', `project ${id} has no name ("${String(e.name ?? '')}") and no serials: an unused id, skipped`)] };
   }
-  if (!name) errors.push(failure(locator, 'name', 'missing', 'is empty'));
   const facts = id ? mapSerials(serials, locator, id, errors, warnings) : [];
   const annual = Number(e.annualEstimated);
-  if (errors.length > 0 || !id || !name) return { records: [], errors, warnings };
+  if (errors.length > 0 || !id) return { records: [], errors, warnings };
   const regions = uniq(locations.map((l) => place(l.region)));
   const project: ProjectRecord = {
     type: 'project',
     registry: REGISTRY,
     registryProjectId: id,
-    name,
+    ...alternateCode(e.code),
+    // A project with serials but no name is still the project: known by its code, else its id.
+    ...(name ? { name } : { name: `Cercarbono ${stated(e.code) ?? id}`, nameIsIdentifier: true }),
     proponent: stated(e.developer) ?? stated(e.owner),
     country: stated(locations[0]?.country),
     region: regions.length > 0 ? regions.join('; ') : undefined,
@@ -114,7 +118,19 @@ export const cercarbonoProjects: FileFormat = {
   registry: REGISTRY,
   stream: 'projects',
   description: 'Cercarbono projects, EcoRegistry analytics records flattened (id, code, owner, developer, name, quantification_method, stage, locations, serials, …)',
-  requiredHeaders: ['id', 'code', 'name', 'stage', 'quantification_method', 'locations', 'serials'],
+  generation: 'OffsetsDB flattening of EcoRegistry\'s analytics records (2026)',
+  columns: {
+    id: { required: true },
+    stage: { required: true },
+    name: {},
+    code: {},
+    owner: {},
+    developer: {},
+    quantification_method: {},
+    locations: {},
+    serials: {},
+    annualEstimated: {},
+  },
   map(row, locator): Mapped {
     const errors: RowError[] = [];
     const entity = literalCells(row, locator, ['locations', 'serials'], errors);
@@ -128,7 +144,6 @@ export function mapListedProject(e: Entity, locator: string): Mapped {
   const id = projectIdOf(e.id);
   const name = stated(e.name);
   if (!id) return { records: [], errors: [failure(locator, 'id', 'missing', `"${String(e.id ?? '')}" is not an EcoRegistry project id`)] };
-  if (!name) return { records: [], errors: [failure(locator, 'name', 'missing', 'is empty')] };
   const methodologies = uniq((Array.isArray(e.methodology) ? e.methodology : []).map((m) => (isRecord(m) ? stated(m.description) : undefined)));
   const countries = Array.isArray(e.location) ? e.location.map(stated) : [];
   const converted = convertedFrom(e.convertedFromLink, undefined);
@@ -136,7 +151,8 @@ export function mapListedProject(e: Entity, locator: string): Mapped {
     type: 'project',
     registry: REGISTRY,
     registryProjectId: id,
-    name,
+    ...alternateCode(e.code),
+    ...(name ? { name } : { name: `Cercarbono ${stated(e.code) ?? id}`, nameIsIdentifier: true }),
     proponent: stated(e.developer),
     country: countries.find((c) => c !== undefined) ?? stated(e.locationText),
     methodology: methodologies.length > 0 ? methodologies.join('; ') : undefined,
@@ -152,43 +168,51 @@ export function mapListedProject(e: Entity, locator: string): Mapped {
 
 // ---- the site's "Projects Report" workbook ------------------------------------------------------
 
-/** The report's crediting-period columns, as the site has spelt them (the typo is the site's). */
-const PERIOD_START = ['Crediting periord start', 'Crediting period start', 'Start date first crediting period'];
-const PERIOD_END = ['Crediting period end'];
+/** `Project ID` as the report writes it: a project code (`CDC-271`), or, in some copies, the numeric id (`274`, `274.0`). */
+const NUMERIC_ID = /^\d+(\.0+)?$/;
 
 export const cercarbonoProjectsReport: FileFormat = {
   id: 'cercarbono-projects-report',
   registry: REGISTRY,
   stream: 'projects',
   description: 'Cercarbono "Projects Report" workbook exported by the EcoRegistry site (title block, then Project ID, Project Name, Host Country, Project Stage, …)',
-  requiredHeaders: ['Project ID', 'Project Name', 'Host Country', 'Project Stage'],
+  generation: 'Projects Report (EcoRegistry site)',
+  columns: {
+    'Project ID': { required: true },
+    'Project Stage': { required: true },
+    'Project Name': {},
+    'Host Country': {},
+    Methodology: {},
+    // The site has spelt the crediting period's start three ways (the typo is the site's).
+    'Crediting periord start': { aliases: { 'Crediting period start': 'Projects Report, "period" spelt right', 'Start date first crediting period': 'Projects Report, "first crediting period" wording' } },
+    'Crediting period end': {},
+  },
   map(row, locator): Mapped {
+    const written = row['Project ID']?.trim() ?? '';
     const filled = Object.values(row).filter((v) => v.trim() !== '');
+    const code = projectCode(written);
     // A note or total line under the table (one cell of text, no project id): not a project, not an error.
-    if (filled.length <= 1 && !/^\d+(\.0+)?$/.test(row['Project ID']?.trim() ?? '')) return { records: [], errors: [] };
+    if (filled.length <= 1 && !NUMERIC_ID.test(written) && !code) return { records: [], errors: [] };
     const r = rowReader(row, locator);
     const raw = r.required('Project ID', r.text('Project ID'));
-    const id = raw && /^\d+(\.0+)?$/.test(raw) ? String(Number(raw)) : undefined;
-    if (raw && !id) {
-      r.fail('Project ID', 'bad-id', `"${raw}" is not EcoRegistry's numeric project id (a code such as CDC-271 does not follow the id: CDC-271 is project 274)`);
-    }
+    // A numeric id is the project's key; a code is its alternate id, which the ledger places (project-codes.ts).
+    const id = raw && NUMERIC_ID.test(raw) ? String(Number(raw)) : code;
+    if (raw && !id) r.fail('Project ID', 'bad-id', `"${raw}" is neither a project code (CDC-271) nor EcoRegistry's numeric project id (274)`);
     const stage = stated(row['Project Stage']);
+    const name = stated(row['Project Name']);
     // The unused ids the analytics export shows (name "-", stage "Not assigned"): skipped, as there.
-    if (id && !stated(row['Project Name']) && (!stage || /^not assigned$/i.test(stage))) {
-      return { records: [], errors: [], warnings: [failure(locator, 'Project Name', 'placeholder-project', `project ${id} has no name ("${row['Project Name'] ?? ''}"): an unused id, skipped`)] };
+    if (id && !name && (!stage || /^not assigned$/i.test(stage))) {
+      return { records: [], errors: [], warnings: [failure(locator, 'Project Name', 'placeholder-project', `project ${raw} has no name ("${row['Project Name'] ?? ''}"): an unused id, skipped`)] };
     }
-    const name = r.required('Project Name', stated(row['Project Name']));
-    const column = (names: readonly string[]) => names.find((n) => row[n] !== undefined && row[n]!.trim() !== '');
-    const startColumn = column(PERIOD_START);
-    const endColumn = column(PERIOD_END);
-    const creditingPeriodStart = startColumn ? r.date(startColumn) : undefined;
-    const creditingPeriodEnd = endColumn ? r.date(endColumn) : undefined;
-    if (r.errors.length > 0 || !id || !name) return { records: [], errors: r.errors };
+    const creditingPeriodStart = r.date('Crediting periord start');
+    const creditingPeriodEnd = r.date('Crediting period end');
+    if (r.errors.length > 0 || !id) return { records: [], errors: r.errors };
     const project: ProjectRecord = {
       type: 'project',
       registry: REGISTRY,
       registryProjectId: id,
-      name,
+      ...(id === code ? { idIsAlternate: true } : {}),
+      ...(name ? { name } : { name: `Cercarbono ${raw}`, nameIsIdentifier: true }),
       country: stated(row['Host Country']),
       methodology: stated(row.Methodology),
       status: stageStatus(stage),
@@ -197,7 +221,8 @@ export const cercarbonoProjectsReport: FileFormat = {
       creditingPeriodEnd,
       eligibility: [],
       coBenefits: [],
-      registryUrl: projectUrl(id),
+      // The project's page is at its numeric id, which a code does not give.
+      registryUrl: id === code ? undefined : projectUrl(id),
     };
     return { records: [project], errors: [] };
   },

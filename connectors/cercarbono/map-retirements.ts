@@ -1,9 +1,10 @@
 import type { BlockRecord, CanonicalInput, ProjectRecord } from '../../schema/canonical.ts';
+import { entityReader } from '../runtime/entity.ts';
 import { rowReader, tokenizationMarker } from '../runtime/row.ts';
 import { quantityMismatch } from '../runtime/serial.ts';
 import type { FileFormat, Mapped } from '../types.ts';
 import { retiredRange, serialProject } from './serial.ts';
-import { failure, named, REGISTRY, retirementPurpose, stated } from './values.ts';
+import { named, REGISTRY, retirementPurpose, stated } from './values.ts';
 
 // Cercarbono's retirements, two ways (reference/registries.md §3.6; rb-carbon-scraper
 // `docs/api-contract-cercarbono.md`):
@@ -43,7 +44,21 @@ export const cercarbonoRetirements: FileFormat = {
   registry: REGISTRY,
   stream: 'retirements',
   description: 'Cercarbono retirements, EcoRegistry public consultation flattened (project_name, project_id, serial, vintage, certificate_destination, end_user, date, quantity, from, to, …)',
-  requiredHeaders: ['project_id', 'serial', 'quantity', 'date', 'certificate_destination', 'end_user', 'from', 'to'],
+  generation: 'OffsetsDB flattening of EcoRegistry\'s public consultation (2026)',
+  // `public_consult` (the project's page) and `industry` (always "Not defined") are not read.
+  columns: {
+    project_id: { required: true },
+    serial: { required: true },
+    quantity: { required: true },
+    date: { required: true },
+    from: {},
+    to: {},
+    vintage: {},
+    certificate_destination: {},
+    end_user: {},
+    passive_subject: {},
+    project_name: {},
+  },
   map(row, locator): Mapped {
     const r = rowReader(row, locator);
     const projectId = r.required('project_id', r.text('project_id'));
@@ -59,7 +74,9 @@ export const cercarbonoRetirements: FileFormat = {
     const vintage = r.number('vintage');
     if (vintage !== undefined && !(Number.isInteger(vintage) && vintage >= 1990 && vintage <= 2100)) r.fail('vintage', 'bad-vintage', `${vintage} is not a year`);
     let range: BlockRecord['serial'];
-    if (parsed.ok) {
+    // Without the unit range columns, the serial alone, as the feed gives it.
+    const unranged = parsed.ok && row.from === undefined && row.to === undefined ? parsed.serial : undefined;
+    if (parsed.ok && !unranged) {
       const result = retiredRange(parsed.serial, row.from, row.to);
       if (!result.ok) r.fail('from', 'bad-serial', result.error);
       else {
@@ -69,7 +86,7 @@ export const cercarbonoRetirements: FileFormat = {
       }
     }
     const name = stated(row.project_name);
-    if (r.errors.length > 0 || !projectId || !parsed.ok || quantity === undefined || !retiredOn || !at || !range) return { records: [], errors: r.errors };
+    if (r.errors.length > 0 || !projectId || !parsed.ok || quantity === undefined || !retiredOn || !at || (!range && !unranged)) return { records: [], errors: r.errors };
     const destination = stated(row.certificate_destination);
     const passiveSubject = named(row.passive_subject);
     const beneficiary = named(row.end_user) ?? passiveSubject;
@@ -81,6 +98,7 @@ export const cercarbonoRetirements: FileFormat = {
       blockKey: retirementKey(parsed.serial, at, quantity),
       issuanceKey: parsed.serial,
       serial: range,
+      serialRaw: unranged,
       quantity,
       vintageYear: vintage,
       creditType: 'cercarbono-credit',
@@ -105,24 +123,27 @@ export const cercarbonoRetirements: FileFormat = {
 
 /** A retirement of EcoRegistry's `analytics/get-retirements` feed. */
 export function mapFeedRetirement(e: Record<string, unknown>, locator: string): Mapped {
-  const projectId = stated(e.project_id);
-  const parsed = serialProject(e.serial);
-  const raw = typeof e.quantity === 'number' ? e.quantity : Number(stated(e.quantity));
-  const kg = e.is_kg === true || e.is_kg === 1 || e.is_kg === '1';
-  const quantity = kg ? raw / 1000 : raw;
-  const at = timestampOf(stated(e.date));
-  if (!projectId || !/^\d+$/.test(projectId)) return { records: [], errors: [failure(locator, 'project_id', 'missing', `"${String(e.project_id ?? '')}" is not an EcoRegistry project id`)] };
-  if (!parsed.ok) return { records: [], errors: [failure(locator, 'serial', 'bad-serial', parsed.error)] };
-  if (parsed.projectId !== projectId) {
-    return { records: [], errors: [failure(locator, 'serial', 'serial-project-mismatch', `the serial names project ${parsed.projectId} but the retirement is project ${projectId}`)] };
+  const r = entityReader(e, locator, { decode: stated });
+  const id = r.required('project_id', r.text('project_id'));
+  const projectId = id && /^\d+$/.test(id) ? id : undefined;
+  if (id && !projectId) r.fail('project_id', 'missing', `"${id}" is not an EcoRegistry project id`);
+  const serial = r.required('serial', r.text('serial'));
+  const parsed = serial === undefined ? undefined : serialProject(serial);
+  if (parsed && !parsed.ok) r.fail('serial', 'bad-serial', parsed.error);
+  else if (parsed && projectId && parsed.projectId !== projectId) {
+    r.fail('serial', 'serial-project-mismatch', `the serial names project ${parsed.projectId} but the retirement is project ${projectId}`);
   }
-  if (!Number.isFinite(quantity) || quantity <= 0) return { records: [], errors: [failure(locator, 'quantity', 'quantity-not-positive', `${String(e.quantity)} is not a positive quantity`)] };
-  if (!at) return { records: [], errors: [failure(locator, 'date', 'bad-date', `"${String(e.date ?? '')}" is not a date`)] };
-  const reason = typeof e.reason_using === 'object' && e.reason_using !== null ? stated((e.reason_using as Record<string, unknown>).description) : undefined;
-  const beneficiary = named(e.final_user);
-  const country = stated(e.country_final_user);
+  const units = r.quantity('quantity');
+  const quantity = units !== undefined && r.boolean('is_kg') ? units / 1000 : units;
+  const date = r.required('date', r.text('date'));
+  const at = timestampOf(date);
+  if (date && !at) r.fail('date', 'bad-date', `"${date}" is not a date`);
+  const reason = r.text('reason_using.description');
+  const beneficiary = named(r.text('final_user'));
+  const country = r.text('country_final_user');
+  const vintage = /^(\d{4})-\d{2}-\d{2}/.exec(r.text('vintage') ?? '')?.[1];
+  if (r.errors.length > 0 || !projectId || !parsed?.ok || quantity === undefined || !at) return { records: [], errors: r.errors };
   const details = country ? `final user's country: ${country}` : undefined;
-  const vintage = /^(\d{4})-\d{2}-\d{2}/.exec(stated(e.vintage) ?? '')?.[1];
   const block: BlockRecord = {
     type: 'block',
     registry: REGISTRY,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { matchColumns, renamed, type ColumnMatch } from '../runtime/columns.ts';
 import { decodeCsvBytes, normalizeHeader, readCsvText } from '../runtime/csv.ts';
 import type { HttpClient } from '../runtime/http.ts';
 import type { PagedStream } from '../runtime/paging.ts';
@@ -7,6 +8,7 @@ import { cancellations } from './map-cancellations.ts';
 import { issuances } from './map-issuances.ts';
 import { CAR, projects } from './map-projects.ts';
 import { retirements } from './map-retirements.ts';
+import { httpConfig, httpOptions } from '../runtime/http-config.ts';
 
 // CAR's API mode: the APX classic-ASP report module on thereserve2.apx.com (reference/registries.md
 // §3.2; measured by rb-carbon-scraper's docs/api-contract-car.md, 2026-08-05). There is no JSON API;
@@ -27,7 +29,10 @@ import { retirements } from './map-retirements.ts';
 // - every record ends with `",` and a line end (a trailing empty column), which is also how a body cut
 //   off in transit is recognised.
 
-/** The public reports read, in dependency order, with the file format whose mapper reads their rows. */
+/**
+ * The public reports read, in dependency order, with the file format whose mapper reads their rows
+ * (under the format's column names: the download's header is matched to the format as a file's is).
+ */
 const REPORTS: readonly { id: number; format: FileFormat; keyColumn?: string }[] = [
   { id: 111, format: projects, keyColumn: 'Project ID' },
   { id: 112, format: issuances },
@@ -41,14 +46,14 @@ const DOWNLOAD_FORM = 'frmDownload';
 const DOWNLOAD_PATH = '/myModule/include/rptdownload.asp';
 const TOTAL_FIELD = '"1 - 50 : N" total line';
 
-export const carApiConfig = z.object({
-  baseUrl: z.string().url().default('https://thereserve2.apx.com'),
+export const carApiConfig = httpConfig({
+  baseUrl: 'https://thereserve2.apx.com',
   /** No limit was observed in 28 requests at ~1 every 1.5 s; a sync is 8 requests. */
-  minIntervalMs: z.number().int().min(0).default(1_500),
+  minIntervalMs: 1_500,
   /** A whole report in one response: the retirement export is several MB from a slow ASP server. */
-  timeoutMs: z.number().int().min(1).default(300_000),
-  retries: z.number().int().min(0).default(3),
-  baseDelayMs: z.number().int().min(0).default(2_000),
+  timeoutMs: 300_000,
+  retries: 3,
+  baseDelayMs: 2_000,
 });
 export type CarApiConfig = z.infer<typeof carApiConfig>;
 
@@ -279,6 +284,7 @@ function reportStream(config: CarApiConfig, report: (typeof REPORTS)[number]): A
   const where = `${CAR} report r=${report.id} (${report.format.stream})`;
   const misalignedLocators = new Map<string, number>();
   let headerCount = 0;
+  let columns: ColumnMatch | undefined;
 
   function pull(http: HttpClient): PagedStream<RawRecord> {
     let reported: number | undefined;
@@ -287,18 +293,21 @@ function reportStream(config: CarApiConfig, report: (typeof REPORTS)[number]): A
       const page = await openReport(http, report);
       reported = page.total;
       const exported = await download(http, config, report, page);
-      const missing = report.format.requiredHeaders.filter((h) => !exported.header.includes(h));
-      if (missing.length > 0) {
-        throw new Error(`${where}: the download lacks the ${report.format.stream} report's columns ${missing.map((h) => `"${h}"`).join(', ')} ` +
+      const match = matchColumns(report.format, exported.header);
+      if (match.missing.length > 0) {
+        throw new Error(`${where}: the download lacks the ${report.format.stream} report's columns ${match.missing.map((h) => `"${h}"`).join(', ')} ` +
           `(it has ${exported.header.filter(Boolean).slice(0, 8).map((h) => `"${h}"`).join(', ')}…); the export has changed`);
       }
+      columns = match;
       headerCount = exported.header.length;
+      // The key column as this download names it.
+      const keyHeader = report.keyColumn ? [...match.rename].find(([, name]) => name === report.keyColumn)?.[0] ?? report.keyColumn : undefined;
       for await (const row of readCsvText(exported.csv)) {
         const locator = `report ${report.id} line ${row.line}`;
         received++;
         const cells = exported.misaligned.get(received);
         if (cells !== undefined) misalignedLocators.set(locator, cells);
-        const key = report.keyColumn ? row.values[report.keyColumn]?.trim() : undefined;
+        const key = keyHeader ? row.values[keyHeader]?.trim() : undefined;
         yield { stream: report.format.stream, locator, ...(key ? { recordKey: key } : {}), payload: row.values };
       }
     }
@@ -315,21 +324,15 @@ function reportStream(config: CarApiConfig, report: (typeof REPORTS)[number]): A
         // Counted (it is one of the report's records) but not read: which value holds the stray cells is unknowable.
         return { records: [], errors: [{ locator: raw.locator, code: 'misaligned-row', message: `${raw.locator}: ${cells} cells where the header has ${headerCount}: a value holds '","', so its cells cannot be placed; the row is not read` }] };
       }
-      return report.format.map(raw.payload as Record<string, string>, raw.locator);
+      const payload = raw.payload as Record<string, string>;
+      return report.format.map(columns ? renamed(payload, columns) : payload, raw.locator);
     },
   };
 }
 
 export const carApi: ApiMode<CarApiConfig> = {
   config: carApiConfig,
-  http: (config) => ({
-    source: CAR,
-    baseUrl: config.baseUrl,
-    minIntervalMs: config.minIntervalMs,
-    timeoutMs: config.timeoutMs,
-    retries: config.retries,
-    baseDelayMs: config.baseDelayMs,
-  }),
+  http: (config) => httpOptions(CAR, config),
   async check(http, config) {
     const report = REPORTS[0]!;
     const page = await openReport(http, report);

@@ -1,4 +1,5 @@
 import type { Connector } from '../types.ts';
+import { parseCarSerial } from './serial.ts';
 import { carApi } from './api.ts';
 import { cancellations } from './map-cancellations.ts';
 import { issuances } from './map-issuances.ts';
@@ -7,8 +8,18 @@ import { retirements } from './map-retirements.ts';
 
 /** Climate Action Reserve (CAR): the APX report module's CSV export (API mode), and file mode for the same four reports. */
 export const climateActionReserve: Connector = {
-  registry: 'climate-action-reserve',
-  name: 'Climate Action Reserve (CAR)',
+  registry: {
+    id: 'climate-action-reserve',
+    name: 'Climate Action Reserve (CAR)',
+    nameJa: 'クライメート・アクション・リザーブ（CAR）',
+    kind: 'independent',
+    serialScheme: 'per-issuance',
+    url: 'https://www.climateactionreserve.org',
+    programNames: ['Climate Action Reserve', 'CAR'],
+    projectIdPrefix: 'CAR',
+    cadTrustName: 'Climate Action Reserve (CAR)',
+    parseSerial: parseCarSerial,
+  },
   files: [projects, issuances, retirements, cancellations],
   api: carApi,
 };

@@ -1,8 +1,8 @@
 import type { BlockRecord, CanonicalInput } from '../../schema/canonical.ts';
 import type { FileFormat, Mapped } from '../types.ts';
 import { rowReader } from '../runtime/row.ts';
-import { CAR } from './map-projects.ts';
-import { readCarBlock } from './map-retirements.ts';
+import { CAR, CAR_GENERATION, CAR_PROJECT_ID } from './map-projects.ts';
+import { CAR_BLOCK_COLUMNS, readCarBlock } from './map-retirements.ts';
 
 // CAR's cancellation report (thereserve2.apx.com, report r=308, reference/registries.md §3.2 and §6.2,
 // offsetsdb.md §2.4): one row per cancelled serial block. Quirks:
@@ -29,7 +29,14 @@ export const cancellations: FileFormat = {
   registry: CAR,
   stream: 'cancellations',
   description: 'Climate Action Reserve cancellation report (one row per cancelled serial block; ARB / WA ECO = converted)',
-  requiredHeaders: ['Offset Credit Serial Numbers', 'Quantity of Offset Credits', 'Status Effective', 'Project ID', 'Cancellation Reason', 'Export Notes'],
+  generation: CAR_GENERATION,
+  // `Cancellation Reason` decides the status (converted or cancelled).
+  columns: {
+    ...CAR_BLOCK_COLUMNS,
+    'Cancellation Reason': { required: true },
+    'Export Notes': {},
+  },
+  distinguishedBy: CAR_PROJECT_ID,
   dayFirst: false,
   map(row, locator): Mapped {
     const r = rowReader(row, locator);

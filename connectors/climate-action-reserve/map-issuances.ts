@@ -2,7 +2,10 @@ import type { CanonicalInput } from '../../schema/canonical.ts';
 import type { FileFormat, Mapped } from '../types.ts';
 import { rowReader } from '../runtime/row.ts';
 import { textValue } from '../runtime/values.ts';
-import { CAR, projectFromReport, readEligibility, readProjectId } from './map-projects.ts';
+import {
+  ACR_NAMES, CAR, CAR_ELIGIBILITY_COLUMNS, CAR_GENERATION, CAR_PROJECT_COLUMNS, CAR_PROJECT_ID, projectFromReport, readEligibility,
+  readProjectId,
+} from './map-projects.ts';
 
 // CAR's issuance report (thereserve2.apx.com, report r=112, reference/registries.md §3.2,
 // offsetsdb.md §2.4): one row per issuance, no serials. Quirks:
@@ -51,13 +54,26 @@ export const issuances: FileFormat = {
   registry: CAR,
   stream: 'issuances',
   description: 'Climate Action Reserve issuance report (one row per issuance: Date Issued, Vintage, Total Offset Credits Issued, …)',
-  requiredHeaders: ['Date Issued', 'Project ID', 'Protocol and Version', 'Vintage', ISSUED,
-    'Offset Credits Currently in Reserve Buffer Pool', CONVERTED_TO_VCUS],
+  generation: CAR_GENERATION,
+  // The issuance is its project, date, vintage and total; ACR's names for them (the same APX layout) are read too.
+  columns: {
+    'Date Issued': { required: true, aliases: { 'Date Issued (GMT)': ACR_NAMES } },
+    'Project ID': { required: true },
+    ...CAR_PROJECT_COLUMNS,
+    'Project Type': {},
+    ...CAR_ELIGIBILITY_COLUMNS,
+    Vintage: { required: true },
+    [ISSUED]: { required: true, aliases: { 'Total Credits Issued': ACR_NAMES } },
+    'Zero-Credit Reporting Period': {},
+    'Offset Credits Currently in Reserve Buffer Pool': {},
+    'Offset Credits Intended for Compliance Buffer Pool': {},
+    [CONVERTED_TO_VCUS]: {},
+  },
+  distinguishedBy: CAR_PROJECT_ID,
   dayFirst: false,
   map(row, locator): Mapped {
     const r = rowReader(row, locator);
     const projectId = readProjectId(r);
-    const name = r.required('Project Name', r.text('Project Name'));
     const issuedOn = r.required('Date Issued', r.date('Date Issued'));
     const vintageYear = r.required('Vintage', r.number('Vintage'));
     const eligibility = readEligibility(r);
@@ -74,9 +90,9 @@ export const issuances: FileFormat = {
     if (convertedToVcus !== undefined && (convertedToVcus < 0 || (quantity !== undefined && convertedToVcus > quantity))) {
       r.fail(CONVERTED_TO_VCUS, 'bad-conversion', `${convertedToVcus} converted credits is not between 0 and the ${quantity ?? 0} issued`);
     }
-    if (r.errors.length > 0 || !projectId || !name || !issuedOn || vintageYear === undefined) return { records: [], errors: r.errors };
+    if (r.errors.length > 0 || !projectId || !issuedOn || vintageYear === undefined) return { records: [], errors: r.errors };
 
-    const records: CanonicalInput[] = [projectFromReport(r, projectId, name, eligibility)];
+    const records: CanonicalInput[] = [projectFromReport(r, projectId, eligibility)];
     if (quantity === undefined) return { records, errors: [] };
 
     const issuanceKey = `${vintageYear}/${issuedOn}/${quantity}`;

@@ -1,8 +1,11 @@
 import type { BlockRecord } from '../../schema/canonical.ts';
-import type { FileFormat, Mapped } from '../types.ts';
+import type { Column, FileFormat, Mapped } from '../types.ts';
 import { rowReader, tokenizationMarker } from '../runtime/row.ts';
 import { CREDIT_TYPE } from './map-issuances.ts';
-import { CAR, projectFromReport, readCorrespondingAdjustment, readEligibility, readProjectId } from './map-projects.ts';
+import {
+  ACR_NAMES, CAR, CAR_ELIGIBILITY_COLUMNS, CAR_GENERATION, CAR_PROJECT_COLUMNS, CAR_PROJECT_ID, projectFromReport,
+  readCorrespondingAdjustment, readEligibility, readProjectId,
+} from './map-projects.ts';
 import { parseCarSerial } from './serial.ts';
 
 // CAR's retirement report (thereserve2.apx.com, report r=206, reference/registries.md §3.2,
@@ -17,11 +20,27 @@ import { parseCarSerial } from './serial.ts';
 //   compliance projects, which can also be retired voluntarily: two sample rows);
 // - `Vintage` and `Project ID` are checked against what the serial says;
 // - `Corresponding Adjustment` is "No" on every sample row (see `readCorrespondingAdjustment`);
-// - dates are month-first `10/27/2025`.
+// - dates are month-first `10/27/2025`;
+// - `Retirement Reason` is in every retirement report and in no cancellation report: it is what tells
+//   the two apart, so a file without it is not read as retirements;
+// - an older header (documented, no file seen) names `Protocol and Version` `Protocol Version`.
 
 const SERIAL = 'Offset Credit Serial Numbers';
 const QUANTITY = 'Quantity of Offset Credits';
 const DATE = 'Status Effective';
+
+/**
+ * The columns the retirement and cancellation reports share, read by `readCarBlock`: the serial,
+ * quantity, project and date make the block. ACR's names for them (the same APX layout) are read too.
+ */
+export const CAR_BLOCK_COLUMNS = {
+  Vintage: {},
+  [SERIAL]: { required: true, aliases: { 'Credit Serial Numbers': ACR_NAMES } },
+  [QUANTITY]: { required: true, aliases: { 'Quantity of Credits': ACR_NAMES } },
+  [DATE]: { required: true, aliases: { 'Status Effective (GMT)': ACR_NAMES } },
+  'Project ID': { required: true },
+  ...CAR_PROJECT_COLUMNS,
+} as const satisfies Record<string, Column>;
 
 type Reader = ReturnType<typeof rowReader>;
 
@@ -32,7 +51,6 @@ type Reader = ReturnType<typeof rowReader>;
  */
 export function readCarBlock(r: Reader) {
   const projectId = readProjectId(r);
-  const name = r.required('Project Name', r.text('Project Name'));
   const quantity = r.quantity(QUANTITY);
   const serial = r.serial(SERIAL, parseCarSerial, quantity);
   const statusDate = r.required(DATE, r.date(DATE));
@@ -43,7 +61,7 @@ export function readCarBlock(r: Reader) {
   if (serial?.vintageYear !== undefined && vintage !== undefined && serial.vintageYear !== vintage) {
     r.fail(SERIAL, 'serial-vintage-mismatch', `the serial names vintage ${serial.vintageYear} but the row's Vintage is ${vintage}`);
   }
-  if (r.errors.length > 0 || !projectId || !name || !quantity || !serial || !statusDate) return undefined;
+  if (r.errors.length > 0 || !projectId || !quantity || !serial || !statusDate) return undefined;
   const block = {
     type: 'block',
     registry: CAR,
@@ -55,7 +73,7 @@ export function readCarBlock(r: Reader) {
     creditType: serial.raw.startsWith('CAR-ROC-') ? CREDIT_TYPE.roc : CREDIT_TYPE.crt,
     statusDate,
   } satisfies Partial<BlockRecord>;
-  return { project: projectFromReport(r, projectId, name), block };
+  return { project: projectFromReport(r, projectId), block };
 }
 
 // Where the beneficiary's name ends inside "… on behalf of <name> <rest>": a connecting word (" to offset",
@@ -94,7 +112,17 @@ export const retirements: FileFormat = {
   registry: CAR,
   stream: 'retirements',
   description: 'Climate Action Reserve retirement report (one row per retired serial block)',
-  requiredHeaders: [SERIAL, QUANTITY, DATE, 'Project ID', 'Account Holder', 'Retirement Reason', 'Retirement Reason Details'],
+  generation: CAR_GENERATION,
+  columns: {
+    ...CAR_BLOCK_COLUMNS,
+    'Protocol and Version': { aliases: { 'Protocol Version': 'APX retirement header ~2024' } },
+    ...CAR_ELIGIBILITY_COLUMNS,
+    'Corresponding Adjustment': {},
+    'Account Holder': {},
+    'Retirement Reason': { required: true },
+    'Retirement Reason Details': {},
+  },
+  distinguishedBy: CAR_PROJECT_ID,
   dayFirst: false,
   map(row, locator): Mapped {
     const r = rowReader(row, locator);

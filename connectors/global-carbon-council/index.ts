@@ -10,8 +10,17 @@ import type { Connector } from '../types.ts';
 const OURS = /global carbon council/i;
 
 export const globalCarbonCouncil: Connector = {
-  registry: 'global-carbon-council',
-  name: 'Global Carbon Council',
+  registry: {
+    id: 'global-carbon-council',
+    name: 'Global Carbon Council',
+    nameJa: 'グローバル・カーボン・カウンシル',
+    kind: 'independent',
+    serialScheme: 'registry-wide',
+    url: 'https://www.globalcarboncouncil.com',
+    programNames: ['Global Carbon Council', 'GCC'],
+    projectIdPrefix: 'GCC',
+    cadTrustName: 'Global Carbon Council',
+  },
   files: [],
   api: platformApi({
     registry: 'global-carbon-council',

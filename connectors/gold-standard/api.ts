@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import type { HttpClient } from '../runtime/http.ts';
 import type { PagedStream } from '../runtime/paging.ts';
-import { rowReader } from '../runtime/row.ts';
+import { entityReader, type EntityReader } from '../runtime/entity.ts';
 import type { ApiMode, ApiStream, Mapped, RawRecord, RowError } from '../types.ts';
-import { creditBlockMapper } from './map-issuances.ts';
+import { corsiaPhase, creditBlockMapper } from './map-issuances.ts';
 import { projects as projectExport } from './map-projects.ts';
 import { parseGoldStandardSerial } from './serial.ts';
 import { isRecord } from '../runtime/values.ts';
+import { httpConfig, httpOptions } from '../runtime/http-config.ts';
 
 // Gold Standard's public REST API (reference/registries.md §2.1; rb-carbon-scraper
 // `docs/api-contract-gs.md`, measured 2026-07-28): `GET {base}/projects?page=N&size=S` and
@@ -31,17 +32,18 @@ import { isRecord } from '../runtime/values.ts';
 
 const REGISTRY = 'gold-standard';
 
-export const goldStandardConfig = z.object({
-  baseUrl: z.string().url().default('https://public-api.goldstandard.org'),
+export const goldStandardConfig = httpConfig({
+  baseUrl: 'https://public-api.goldstandard.org',
+  /** About one request a second, as the registry's other readers keep to: a full credits pull is ~7,300 pages. */
+  minIntervalMs: 1_000,
+  timeoutMs: 60_000,
+  retries: 6,
+  baseDelayMs: 2_000,
+}).extend({
   /** `projects` clamps larger sizes to 150 without saying so. */
   projectsPageSize: z.number().int().min(1).max(150).default(150),
   /** `credits` answers 403 above 25 (each block embeds its whole project). */
   creditsPageSize: z.number().int().min(1).max(25).default(25),
-  /** About one request a second, as the registry's other readers keep to: a full credits pull is ~7,300 pages. */
-  minIntervalMs: z.number().int().min(0).default(1_000),
-  timeoutMs: z.number().int().min(1).default(60_000),
-  retries: z.number().int().min(0).default(6),
-  baseDelayMs: z.number().int().min(0).default(2_000),
 });
 export type GoldStandardConfig = z.infer<typeof goldStandardConfig>;
 
@@ -160,12 +162,7 @@ function mapProject(e: Entity, locator: string): Mapped {
   };
   const mapped = viaExportMapper(projectExport.map, row, locator, PROJECT_FIELDS);
   // What the API has and the project export lacks: crediting period, location, labels.
-  const r = rowReader({
-    crediting_period_start_date: cell(e.crediting_period_start_date),
-    crediting_period_end_date: cell(e.crediting_period_end_date),
-    latitude: cell(e.latitude),
-    longitude: cell(e.longitude),
-  }, locator);
+  const r = entityReader(e, locator);
   const creditingPeriodStart = r.date('crediting_period_start_date');
   const creditingPeriodEnd = r.date('crediting_period_end_date');
   const latitude = r.number('latitude');
@@ -202,42 +199,27 @@ const CREDIT_FIELDS = {
 const blockMapper = creditBlockMapper('retirement-export');
 
 /**
- * ICAO's eligible vintages per CORSIA phase (pilot: 2016–2020, first: 2021–2026); GS flags a block
- * eligible without naming the phase, so its vintage names it. Later vintages have no phase code yet.
- */
-function corsiaPhase(vintageYear: number | undefined): string | undefined {
-  if (vintageYear === undefined) return undefined;
-  if (vintageYear >= 2016 && vintageYear <= 2020) return 'corsia-pilot-phase';
-  if (vintageYear >= 2021 && vintageYear <= 2026) return 'corsia-first-phase';
-  return undefined;
-}
-
-/**
  * The block's own batch and unit fields must say what its serial says: the serial gives the keys
  * both modes share, the fields are the API's separate statement of it (CER blocks carry a Kyoto
  * serial with no GS batch, and are not checked).
  */
-function serialAgreesWithFields(e: Entity, locator: string): RowError[] {
-  const parsed = parseGoldStandardSerial(cell(e.serial_number));
-  if (!parsed.ok || parsed.range.numberSpace.startsWith('cdm:')) return [];
+function serialAgreesWithFields(r: EntityReader): void {
+  const parsed = parseGoldStandardSerial(r.text('serial_number') ?? '');
+  if (!parsed.ok || parsed.range.numberSpace.startsWith('cdm:')) return;
   const batch = Number(parsed.range.raw.split('-')[6]);
-  const stated: [string, unknown, number][] = [
-    ['batch_number', e.batch_number, batch],
-    ['starting_credit_number', e.starting_credit_number, parsed.range.start],
-    ['ending_credit_number', e.ending_credit_number, parsed.range.end],
-  ];
-  return stated.flatMap(([field, value, fromSerial]) => (value === null || value === undefined || Number(value) === fromSerial ? [] : [{
-    locator, field, code: 'serial-fields-mismatch',
-    message: `${locator}: ${field}: ${cell(value)} disagrees with the serial ${parsed.range.raw}, which says ${fromSerial}`,
-  }]));
+  const fromSerial: [string, number][] = [['batch_number', batch], ['starting_credit_number', parsed.range.start], ['ending_credit_number', parsed.range.end]];
+  for (const [field, expected] of fromSerial) {
+    const stated = r.number(field);
+    if (stated !== undefined && stated !== expected) r.fail(field, 'serial-fields-mismatch', `${stated} disagrees with the serial ${parsed.range.raw}, which says ${expected}`);
+  }
 }
 
 function mapCredit(e: Entity, locator: string): Mapped {
-  if (!isRecord(e.project)) {
-    return { records: [], errors: [{ locator, field: 'project', code: 'missing', message: `${locator}: project: is empty; a credit block embeds its project` }] };
-  }
-  const project = e.project;
-  const product = isRecord(e.product) ? e.product : {};
+  const r = entityReader(e, locator);
+  const project = r.record('project');
+  if (!project && r.errors.length === 0) r.fail('project', 'missing', 'is empty; a credit block embeds its project');
+  if (!project) return { records: [], errors: r.errors };
+  const product = r.record('product') ?? {};
   const row: Record<string, string> = {
     GSID: cell(project.sustaincert_id),
     'Project Name': cell(project.name),
@@ -259,26 +241,22 @@ function mapCredit(e: Entity, locator: string): Mapped {
     'Use Case': cell(e.retirement_use_case),
   };
   const mapped = viaExportMapper(blockMapper, row, locator, CREDIT_FIELDS);
-  const errors = [...mapped.errors, ...serialAgreesWithFields(e, locator)];
+  serialAgreesWithFields(r);
+  const corsiaEligible = r.boolean('is_corsia_eligible');
+  const errors = [...mapped.errors, ...r.errors];
   if (errors.length > 0) return { records: [], errors };
-  const phase = e.is_corsia_eligible === true ? corsiaPhase(mapped.records.find((r) => r.type === 'block')?.vintageYear) : undefined;
+  const phase = corsiaEligible ? corsiaPhase(mapped.records.find((rec) => rec.type === 'block')?.vintageYear) : undefined;
   if (!phase) return mapped;
   return {
-    records: mapped.records.map((r) => (r.type === 'block' ? { ...r, eligibility: [...(r.eligibility ?? []), phase] } : r)),
+    records: mapped.records.map((rec) => (rec.type === 'block' ? { ...rec, eligibility: [...(rec.eligibility ?? []), phase] } : rec)),
     errors: [],
   };
 }
 
 export const goldStandardApi: ApiMode<GoldStandardConfig> = {
   config: goldStandardConfig,
-  http: (config) => ({
-    source: REGISTRY,
-    baseUrl: config.baseUrl,
+  http: (config) => httpOptions(REGISTRY, config, {
     browserUserAgent: true,
-    minIntervalMs: config.minIntervalMs,
-    timeoutMs: config.timeoutMs,
-    retries: config.retries,
-    baseDelayMs: config.baseDelayMs,
   }),
   async check(http) {
     const projects = await fetchPage(http, 'projects', 1, 1);

@@ -1,5 +1,5 @@
 import type { BlockRecord, CanonicalInput } from '../../schema/canonical.ts';
-import type { FileFormat, Mapped } from '../types.ts';
+import type { Column, FileFormat, Mapped } from '../types.ts';
 import { rowReader, tokenizationMarker } from '../runtime/row.ts';
 import { parseGoldStandardSerial } from './serial.ts';
 
@@ -24,7 +24,12 @@ import { parseGoldStandardSerial } from './serial.ts';
 // - `GSID` is the project; `POA GSID` (written `11191.0`) is the programme the VPA belongs to, and the
 //   GS number inside a VPA's name is the programme's, never the project's;
 // - `Issuance Date` is `2026-04-13T12:35:58.842275` in the issuance export and `2026-03-31` in the
-//   retirement export; the monitoring period is the block's vintage period, `Vintage` its year.
+//   retirement export; the monitoring period is the block's vintage period, `Vintage` its year;
+// - an older retirement export (its header documented, no file seen) has no `Label`, `Use Case`,
+//   `Using Entity` or `Article Six Authorization`, but three CORSIA columns: `Eligible for CORSIA?`
+//   (the block's eligibility, its phase named by the vintage as in API mode), `Retired for CORSIA?`
+//   (the purpose) and `CORSIA Authorisation` (an authorization, as written). Every column a later
+//   generation added is optional: absent, it reads as empty.
 
 const REGISTRY = 'gold-standard';
 
@@ -79,6 +84,20 @@ function beneficiaryNamedIn(note: string): string | undefined {
   return behalf ? behalf[1]!.trim() : undefined;
 }
 
+/**
+ * ICAO's eligible vintages per CORSIA phase (pilot: 2016–2020, first: 2021–2026); GS flags a block
+ * eligible without naming the phase, so its vintage names it. Later vintages have no phase code yet.
+ */
+export function corsiaPhase(vintageYear: number | undefined): string | undefined {
+  if (vintageYear === undefined) return undefined;
+  if (vintageYear >= 2016 && vintageYear <= 2020) return 'corsia-pilot-phase';
+  if (vintageYear >= 2021 && vintageYear <= 2026) return 'corsia-first-phase';
+  return undefined;
+}
+
+/** An authorization cell that says there is none. */
+const NO_AUTHORIZATION = /^(not applicable|n\/a|no|none)$/i;
+
 /** `Use Case` → retirement purpose. A CORSIA operator with no use case is a CORSIA retirement. */
 function retirementPurposeOf(useCase: string | undefined, aeroplaneOperator: string | undefined): BlockRecord['retirementPurpose'] {
   if (!useCase) return aeroplaneOperator ? 'corsia' : undefined;
@@ -98,7 +117,7 @@ function retirementPurposeOf(useCase: string | undefined, aeroplaneOperator: str
 export const creditBlockMapper = (source: 'issuance-export' | 'retirement-export') => (row: Record<string, string>, locator: string): Mapped => {
   const r = rowReader(row, locator);
   const projectId = readGsid(r, 'GSID');
-  const name = r.required('Project Name', r.text('Project Name'));
+  const name = r.text('Project Name');
   const quantity = r.quantity('Quantity');
   const serial = r.serial('Serial Number', parseGoldStandardSerial, quantity);
   const vintageYear = r.number('Vintage');
@@ -118,6 +137,9 @@ export const creditBlockMapper = (source: 'issuance-export' | 'retirement-export
     r.fail('Product Type', 'unknown-product-type', `"${productRaw}" is not a product Tally reads (VER, CER, PER)`);
   }
   if (vintageYear !== undefined && !Number.isInteger(vintageYear)) r.fail('Vintage', 'bad-vintage', `${vintageYear} is not a year`);
+  // The older retirement export's CORSIA columns (Yes / No).
+  const corsiaEligible = r.boolean('Eligible for CORSIA?');
+  const retiredForCorsia = r.boolean('Retired for CORSIA?');
 
   // A GS serial names the project, vintage and batch; a Kyoto serial (CERs only) names the CDM project.
   const kyoto = serial !== undefined && serial.numberSpace.startsWith('cdm:');
@@ -132,7 +154,7 @@ export const creditBlockMapper = (source: 'issuance-export' | 'retirement-export
       r.fail('Serial Number', 'serial-vintage-mismatch', `the serial names vintage ${serial.vintageYear} but the row's Vintage is ${vintageYear}`);
     }
   }
-  if (r.errors.length > 0 || !projectId || !name || !quantity || !serial || !status || !creditType) return { records: [], errors: r.errors };
+  if (r.errors.length > 0 || !projectId || !quantity || !serial || !status || !creditType) return { records: [], errors: r.errors };
 
   const year = vintageYear ?? serial.vintageYear;
   // The parser has checked the GS serial's nine parts; the seventh is the issuance batch number.
@@ -147,8 +169,9 @@ export const creditBlockMapper = (source: 'issuance-export' | 'retirement-export
   const usingEntity = r.text('Using Entity');
   const aeroplaneOperator = r.text('Aeroplane Operator Name');
   const useCase = r.text('Use Case');
-  const article6 = r.text('Article Six Authorization');
+  const article6 = [r.text('Article Six Authorization'), r.text('CORSIA Authorisation')].find((a) => a !== undefined && !NO_AUTHORIZATION.test(a));
   const label = r.text('Label');
+  const corsia = corsiaEligible ? corsiaPhase(year) : undefined;
   const transferredTo = status === 'cancelled' && note ? TRANSFERRED_OUT.exec(note)?.[1] : undefined;
   const retired = status === 'retired';
   const beneficiary = retired ? beneficiaryOf(usingEntity, aeroplaneOperator, note) : undefined;
@@ -159,7 +182,8 @@ export const creditBlockMapper = (source: 'issuance-export' | 'retirement-export
       type: 'project',
       registry: REGISTRY,
       registryProjectId: projectId,
-      name,
+      // A row without a project name keeps its project, known by its id until a name comes.
+      ...(name ? { name } : { name: projectId, nameIsIdentifier: true }),
       proponent: r.text('Project Developer'),
       country: r.text('Country'),
       // "Not provided" is GS's placeholder, not a methodology.
@@ -202,11 +226,11 @@ export const creditBlockMapper = (source: 'issuance-export' | 'retirement-export
     statusDate,
     retirementBeneficiary: beneficiary,
     retirementReason: retired ? useCase : undefined,
-    retirementPurpose: retired ? retirementPurposeOf(useCase, aeroplaneOperator) : undefined,
+    retirementPurpose: retired ? (retiredForCorsia && !useCase ? 'corsia' : retirementPurposeOf(useCase, aeroplaneOperator)) : undefined,
     retirementDetails: note,
-    // "ICVCM CCP, Emission Reduction": the CCP label is the only eligibility GS exports carry.
-    eligibility: label && /\bCCP\b/.test(label) ? ['ccp-approved'] : [],
-    article6Authorization: article6 && !/^not applicable$/i.test(article6) ? article6 : undefined,
+    // "ICVCM CCP, Emission Reduction": the CCP label; and, in the older export, CORSIA eligibility.
+    eligibility: [...(label && /\bCCP\b/.test(label) ? ['ccp-approved'] : []), ...(corsia ? [corsia] : [])],
+    article6Authorization: article6,
     tokenizationMarker: retired ? tokenizationMarker(beneficiary, note) : undefined,
   });
   if (transferredTo) {
@@ -229,17 +253,54 @@ export const creditBlockMapper = (source: 'issuance-export' | 'retirement-export
   return { records, errors: [] };
 };
 
-const BLOCK_COLUMNS = ['Vintage', 'Credit Status', 'Quantity', 'GSID', 'Product Type', 'Issuance Date', 'Monitoring Period Start',
-  'Monitoring Period End', 'Serial Number', 'Article Six Authorization'] as const;
+/**
+ * The columns both credit exports have, each read by the mapper above. The serial carries the project,
+ * vintage and batch; `Credit Status` and `Product Type` decide the status and whether a row is an
+ * issuance at all (PERs are not), so a file without them is not a GS credit export.
+ */
+const BLOCK_COLUMNS = {
+  Vintage: {},
+  'Credit Status': { required: true },
+  Quantity: { required: true },
+  GSID: { required: true },
+  'Project Name': {},
+  'Project Developer': {},
+  Country: {},
+  Methodology: {},
+  'Product Type': { required: true },
+  'Issuance Date': {},
+  'Monitoring Period Start': {},
+  'Monitoring Period End': {},
+  'Serial Number': { required: true },
+  // Added by GS in later years: optional.
+  Label: {},
+  'Article Six Authorization': {},
+} as const satisfies Record<string, Column>;
 
 export const issuances: FileFormat = {
   id: 'gold-standard-issuances',
   registry: REGISTRY,
   stream: 'issuances',
   description: 'Gold Standard issuance export (one row per issuance batch, listed whole)',
-  requiredHeaders: BLOCK_COLUMNS,
+  generation: 'registry export 2026',
+  columns: BLOCK_COLUMNS,
   map: creditBlockMapper('issuance-export'),
 };
 
-/** The retirement export: the same columns plus these, so a file that has them is read as retirements (most specific first). */
-export const RETIREMENT_COLUMNS = [...BLOCK_COLUMNS, 'Retirement Date', 'Use Case', 'Using Entity', 'Note'] as const;
+/**
+ * The retirement export: the issuance export's columns plus the retirement's. `Retirement Date` and
+ * `Note` are in every generation and in no issuance export: they make a file the retirement export
+ * (a row a block in its current state, not an issuance), and the note tells a block transferred to
+ * another registry from a cancelled one. The CORSIA columns are the older export's.
+ */
+export const RETIREMENT_COLUMNS = {
+  ...BLOCK_COLUMNS,
+  'Retirement Date': { required: true },
+  Note: { required: true },
+  'Aeroplane Operator Name': {},
+  'Use Case': {},
+  'Using Entity': {},
+  'Eligible for CORSIA?': {},
+  'Retired for CORSIA?': {},
+  'CORSIA Authorisation': {},
+} as const satisfies Record<string, Column>;

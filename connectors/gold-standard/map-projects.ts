@@ -13,8 +13,9 @@ import { projectUrl, readGsid } from './map-issuances.ts';
 //   it stays in the raw record;
 // - `Sustainable Development Goals` lists goal numbers ("4,13,6,5,3,8"), read as `sdg-N` co-benefits;
 // - `Status` is a label here (`Listed`) and an enum in GS's API (`LISTED`), read alike;
-// - `Methodology` is empty in current downloads; `Project Type`, `Size` and `Description` have no
-//   canonical field.
+// - `Methodology` is empty in current downloads; `Project Type`, `Size`, `Description`, `Programme of
+//   Activities` and `POA GSID` have no canonical field and are not read;
+// - a project without a name keeps its row, named by its id (`GS11236`) and marked so.
 
 /**
  * GS project status → CAD Trust project status. GS has three (registries.md §2.1): Listed, Gold Standard
@@ -50,20 +51,32 @@ export const projects: FileFormat = {
   registry: 'gold-standard',
   stream: 'projects',
   description: 'Gold Standard project export (GSID, Project Name, Project Developer Name, Status, Sustainable Development Goals, …)',
-  requiredHeaders: ['GSID', 'Project Name', 'Project Developer Name', 'Status', 'Sustainable Development Goals', 'Programme of Activities', 'POA GSID'],
+  generation: 'registry export 2025–2026',
+  // The GSID is the project, the status what it is; everything else can be missing from a row.
+  columns: {
+    GSID: { required: true },
+    'Project Name': {},
+    'Project Developer Name': {},
+    Status: { required: true },
+    'Sustainable Development Goals': {},
+    Country: {},
+    'Estimated Annual Credits': {},
+    Methodology: {},
+  },
   map(row, locator): Mapped {
     const r = rowReader(row, locator);
     const projectId = readGsid(r, 'GSID');
-    const name = r.required('Project Name', r.text('Project Name'));
+    const name = r.text('Project Name');
     const statusRaw = r.text('Status');
     const coBenefits = sustainableDevelopmentGoals(r, 'Sustainable Development Goals');
     const estimatedAnnualQuantity = r.number('Estimated Annual Credits');
-    if (r.errors.length > 0 || !projectId || !name) return { records: [], errors: r.errors };
+    if (r.errors.length > 0 || !projectId) return { records: [], errors: r.errors };
     const record: ProjectRecord = {
       type: 'project',
       registry: 'gold-standard',
       registryProjectId: projectId,
-      name,
+      // A project listed without a name is still a project: it is known by its id (`GS11236`).
+      ...(name ? { name } : { name: projectId, nameIsIdentifier: true }),
       proponent: r.text('Project Developer Name'),
       country: r.text('Country'),
       methodology: r.text('Methodology'),

@@ -12,13 +12,17 @@ import { creditBlockMapper, RETIREMENT_COLUMNS } from './map-issuances.ts';
 // - the beneficiary is `Using Entity`, else `Aeroplane Operator Name` (CORSIA), else the name the `Note`
 //   gives ("Gold Standard Marketplace Order GSM31742 for …"); "Not Disclosed" is no beneficiary;
 // - a block cancelled with the note "Transferred to Zimbabwe Carbon Registry …" left GS for another
-//   registry: it is `exported`, with a `converted-out` event naming the destination.
+//   registry: it is `exported`, with a `converted-out` event naming the destination;
+// - an older generation of this export (`…, Serial Number, Note, Eligible for CORSIA?, Retired for
+//   CORSIA?, CORSIA Authorisation, Aeroplane Operator Name`) lacks `Label`, `Use Case`, `Using Entity`
+//   and `Article Six Authorization`, and is read by the same columns (README, "Export generations").
 
 export const retirements: FileFormat = {
   id: 'gold-standard-retirements',
   registry: 'gold-standard',
   stream: 'credit-blocks',
   description: 'Gold Standard retirement export (one row per retired or cancelled credit block)',
-  requiredHeaders: RETIREMENT_COLUMNS,
+  generation: 'registry export 2026',
+  columns: RETIREMENT_COLUMNS,
   map: creditBlockMapper('retirement-export'),
 };

@@ -10,6 +10,7 @@ import type { PagedStream } from '../runtime/paging.ts';
 import { rowReader, tokenizationMarker } from '../runtime/row.ts';
 import { canonicalProjectNumber, type SerialResult } from '../runtime/serial.ts';
 import type { ApiMode, ApiStream, Mapped, RawRecord } from '../types.ts';
+import { httpConfig, httpOptions } from '../runtime/http-config.ts';
 
 // ICE GreenTrace (reference/registries.md §0, §3.1, §3.3): the registry platform behind ACR
 // (`ACR_REGISTRY`) and ART TREES (`ART_REGISTRY`). One adapter, one tenant per registry, as for the
@@ -42,18 +43,19 @@ import type { ApiMode, ApiStream, Mapped, RawRecord } from '../types.ts';
 
 const SITE = 'https://greentrace.ice.com';
 
-export const greenTraceConfig = z.object({
-  baseUrl: z.string().url().default('https://greentrace.ice.com/api/greentraceservice/v1'),
+export const greenTraceConfig = httpConfig({
+  baseUrl: 'https://greentrace.ice.com/api/greentraceservice/v1',
+  /** Spacing between requests: 6 s keeps any pull, retries included, under ~100 requests per 10 minutes. */
+  minIntervalMs: 6_000,
+  /** A retirement page of 2,000 rows is ~16 MB (every row carries its label objects in full). */
+  timeoutMs: 180_000,
+  retries: 3,
+  baseDelayMs: 5_000,
+  /** A 429 asking for a longer wait than this fails the pull with the time to come back (GreenTrace asks for 3,600 s). */
+  maxRetryAfterMs: 120_000,
+}).extend({
   /** Rows per request (`max`); GreenTrace serves at most 2,000 whatever is asked. */
   pageSize: z.number().int().min(1).max(2000).default(2000),
-  /** Spacing between requests: 6 s keeps any pull, retries included, under ~100 requests per 10 minutes. */
-  minIntervalMs: z.number().int().min(0).default(6_000),
-  /** A retirement page of 2,000 rows is ~16 MB (every row carries its label objects in full). */
-  timeoutMs: z.number().int().min(1).default(180_000),
-  retries: z.number().int().min(0).default(3),
-  baseDelayMs: z.number().int().min(0).default(5_000),
-  /** A 429 asking for a longer wait than this fails the pull with the time to come back (GreenTrace asks for 3,600 s). */
-  maxRetryAfterMs: z.number().int().min(0).default(120_000),
   /** GreenTrace has no bot challenge, so Tally says who it is; set true if Cloudflare starts answering 403. */
   browserUserAgent: z.boolean().default(false),
 });
@@ -179,15 +181,8 @@ export function greenTraceApi(tenant: GreenTraceTenant): ApiMode<GreenTraceConfi
   const reports = [projectsReport, ...creditReports];
   return {
     config: greenTraceConfig,
-    http: (config) => ({
-      source: tenant.registry,
-      baseUrl: config.baseUrl,
+    http: (config) => httpOptions(tenant.registry, config, {
       browserUserAgent: config.browserUserAgent,
-      minIntervalMs: config.minIntervalMs,
-      timeoutMs: config.timeoutMs,
-      retries: config.retries,
-      baseDelayMs: config.baseDelayMs,
-      maxRetryAfterMs: config.maxRetryAfterMs,
     }),
     async check(http) {
       const { totalCount } = await fetchResults(http, tenant, projectsReport, 0, 1);

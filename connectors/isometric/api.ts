@@ -6,6 +6,7 @@ import { kgOf, REGISTRY } from './credits.ts';
 import { isometricIssuances } from './map-issuances.ts';
 import { isometricProjects } from './map-projects.ts';
 import { mapRetirement } from './map-retirements.ts';
+import { httpConfig, httpOptions } from '../runtime/http-config.ts';
 
 // Isometric's registry API (reference/registries.md §0, §3.5; the API's OpenAPI description as
 // republished by api-evangelist/isometric-co `openapi/isometric-registry-api-openapi.json`):
@@ -22,18 +23,19 @@ import { mapRetirement } from './map-retirements.ts';
 // - nodes are mapped by the file mode's mappers, fed the node flattened to the dotted names of the
 //   export (`supplier.organisation.name`), so both modes give the same keys and read every quirk alike.
 
-export const isometricConfig = z.object({
-  baseUrl: z.string().url().default('https://api.isometric.com/registry/v0'),
+export const isometricConfig = httpConfig({
+  baseUrl: 'https://api.isometric.com/registry/v0',
+  minIntervalMs: 250,
+  timeoutMs: 60_000,
+  retries: 5,
+  baseDelayMs: 1_000,
+}).extend({
   /** The client secret, sent as `X-Client-Secret` on every call. */
   clientSecret: z.string().min(1).optional(),
   /** An organisation's access token (a JWT), sent as `Authorization: Bearer …`. */
   accessToken: z.string().min(1).optional(),
   /** Relay `first`: the API's maximum is 50. */
   pageSize: z.number().int().min(1).max(50).default(50),
-  minIntervalMs: z.number().int().min(0).default(250),
-  timeoutMs: z.number().int().min(1).default(60_000),
-  retries: z.number().int().min(0).default(5),
-  baseDelayMs: z.number().int().min(0).default(1_000),
 }).refine((c) => (c.clientSecret === undefined) === (c.accessToken === undefined), {
   message: 'give both clientSecret and accessToken (the registry API wants both on every call), or neither',
 });
@@ -172,14 +174,9 @@ function headers(config: IsometricConfig): Record<string, string> {
 
 export const isometricApi: ApiMode<IsometricConfig> = {
   config: isometricConfig,
-  http: (config) => ({
-    source: REGISTRY,
+  http: (config) => httpOptions(REGISTRY, config, {
     baseUrl: config.baseUrl.endsWith('/') ? config.baseUrl : `${config.baseUrl}/`,
     headers: headers(config),
-    minIntervalMs: config.minIntervalMs,
-    timeoutMs: config.timeoutMs,
-    retries: config.retries,
-    baseDelayMs: config.baseDelayMs,
   }),
   async check(http) {
     const { body } = await http.getJson<unknown>('projects', { query: { first: 1 } });

@@ -75,6 +75,22 @@ export const isometricIssuances: FileFormat = {
   registry: REGISTRY,
   stream: 'issuances',
   description: 'Isometric registry issuances, API records flattened with dotted names (id, issued_at, project_id, credit_batch_size_total.credits, buffer_pool_credit_batch_size_total.credits, …)',
-  requiredHeaders: ['id', 'issued_at', 'project_id', 'credit_batch_size_total.credits', 'buffer_pool_credit_batch_size_total.credits'],
+  generation: 'OffsetsDB flattening of the registry API (2026)',
+  // The quantities come as `.credits` and `.credit_kgs` (credits.ts): the gross total is the issuance;
+  // the supplier's and the buffer pool's shares are read where given.
+  columns: {
+    id: { required: true },
+    issued_at: { required: true },
+    project_id: { required: true },
+    'credit_batch_size_total.credits': { required: true },
+    'credit_batch_size_total.credit_kgs': {},
+    'supplier_credit_batch_size_total.credits': {},
+    'supplier_credit_batch_size_total.credit_kgs': {},
+    'buffer_pool_credit_batch_size_total.credits': {},
+    'buffer_pool_credit_batch_size_total.credit_kgs': {},
+    reporting_period_start_at: {},
+    reporting_period_end_at: {},
+    'supplier.organisation.name': {},
+  },
   map: mapIssuance,
 };

@@ -41,7 +41,7 @@ function mapProject(row: Record<string, string>, locator: string): Mapped {
   const r = rowReader(row, locator);
   const id = r.required('id', r.text('id'));
   if (id && !/^prj_[0-9A-Z]+$/i.test(id)) r.fail('id', 'bad-id', `"${id}" is not an Isometric project id (prj_…)`);
-  const name = r.required('name', r.text('name'));
+  const name = r.text('name');
   const statusRaw = r.text('status');
   const latitude = r.number('location.latitude');
   const longitude = r.number('location.longitude');
@@ -49,12 +49,13 @@ function mapProject(row: Record<string, string>, locator: string): Mapped {
   const creditingPeriodEnd = r.date('crediting_period_end');
   const url = r.text('url');
   if (url && !/^https?:\/\//.test(url)) r.fail('url', 'bad-url', `"${url}" is not a web address`);
-  if (r.errors.length > 0 || !id || !name) return { records: [], errors: r.errors };
+  if (r.errors.length > 0 || !id) return { records: [], errors: r.errors };
   const project: ProjectRecord = {
     type: 'project',
     registry: REGISTRY,
     registryProjectId: id,
-    name,
+    // A project listed without a name is still the project its id names.
+    ...(name ? { name } : { name: `Isometric ${id}`, nameIsIdentifier: true }),
     proponent: r.text('supplier.organisation.name'),
     country: r.text('location.country_name') ?? r.text('country_code'),
     region: r.text('location.description'),
@@ -77,6 +78,22 @@ export const isometricProjects: FileFormat = {
   registry: REGISTRY,
   stream: 'projects',
   description: 'Isometric registry projects, API records flattened with dotted names (id, name, status, short_code, protocol_slug, url, supplier.organisation.name, …)',
-  requiredHeaders: ['id', 'name', 'status', 'short_code', 'protocol_slug', 'url'],
+  generation: 'OffsetsDB flattening of the registry API (2026)',
+  // `short_code` is not read: it stays in the raw record.
+  columns: {
+    id: { required: true },
+    name: {},
+    status: { required: true },
+    protocol_slug: {},
+    url: {},
+    'supplier.organisation.name': {},
+    'location.country_name': {},
+    country_code: {},
+    'location.description': {},
+    'location.latitude': {},
+    'location.longitude': {},
+    crediting_period_start: {},
+    crediting_period_end: {},
+  },
   map: mapProject,
 };

@@ -47,6 +47,10 @@ export type RetirementPart = {
   serialRaw?: string;
   /** The serial numbers of the credit batches, for the event's details. */
   serials?: string[];
+  /** The credit batches' ids (`ctb_…`), for the event's details, where the source lists them. */
+  creditBatches?: string[];
+  /** Eligibility the credit batches state (`ccp-approved`). */
+  eligibility?: string[];
 };
 
 export function mapRetirement(row: Record<string, string>, locator: string, part: RetirementPart = {}): Mapped {
@@ -92,7 +96,7 @@ export function mapRetirement(row: Record<string, string>, locator: string, part
     retirementPurpose: isometricPurpose(purposes),
     retirementDetails: notes,
     accountHolder: r.text('owner.name'),
-    eligibility: [],
+    eligibility: part.eligibility ?? [],
     tokenizationMarker: tokenizationMarker(beneficiary, notes),
   };
   // The `retired` event the ledger would derive from the block, with the retirement certificate and
@@ -111,11 +115,13 @@ export function mapRetirement(row: Record<string, string>, locator: string, part
     details: {
       certificate: url,
       retirement: id,
-      purposes,
+      // An export without the column says nothing of the purposes: no list, rather than an empty one.
+      ...(row.purposes !== undefined ? { purposes } : {}),
       ...(r.text('beneficiary.id') ? { beneficiaryId: r.text('beneficiary.id') } : {}),
       ...(r.text('owner.id') ? { ownerId: r.text('owner.id') } : {}),
       ...(sequesteredOn ? { sequesteredOn } : {}),
       ...(part.serials?.length ? { serials: part.serials } : {}),
+      ...(part.creditBatches?.length ? { creditBatches: part.creditBatches } : {}),
     },
   };
   return { records: [block, retired], errors: [] };
@@ -126,6 +132,21 @@ export const isometricRetirements: FileFormat = {
   registry: REGISTRY,
   stream: 'retirements',
   description: 'Isometric registry retirements, API records flattened with dotted names, with their credit batches\' project and sequestration date (retirement_id, retired_at, purposes, project_id, credit_batch_size_total.credits, …)',
-  requiredHeaders: ['retirement_id', 'retired_at', 'purposes', 'project_id', 'credit_batch_size_total.credits'],
+  generation: 'retirement-level, OffsetsDB flattening of the registry API (2026-04-14 on)',
+  columns: {
+    retirement_id: { required: true },
+    retired_at: { required: true },
+    project_id: { required: true },
+    'credit_batch_size_total.credits': { required: true },
+    'credit_batch_size_total.credit_kgs': {},
+    purposes: {},
+    url: {},
+    notes: {},
+    sequestered_on: {},
+    'beneficiary.id': {},
+    'beneficiary.name': {},
+    'owner.id': {},
+    'owner.name': {},
+  },
   map: (row, locator) => mapRetirement(row, locator),
 };

@@ -11,8 +11,30 @@ import { jCreditProjects } from './map-projects.ts';
  * workbook from the link on the scheme's project page (its file name changes with each update).
  */
 export const jCredit: Connector = {
-  registry: 'j-credit',
-  name: 'J-Credit Scheme (J-クレジット制度)',
+  registry: {
+    id: 'j-credit',
+    name: 'J-Credit Scheme',
+    nameJa: 'J-クレジット制度',
+    kind: 'national',
+    serialScheme: 'none',
+    url: 'https://japancredit.go.jp',
+    programNames: ['J-Credit', 'J-クレジット'],
+  },
+  otherRegistries: [{
+    id: 'japan-domestic-credit',
+    name: 'Domestic Credit Scheme (Japan, merged into J-Credit in 2013)',
+    nameJa: '国内クレジット制度',
+    kind: 'national',
+    serialScheme: 'none',
+    url: 'https://japancredit.go.jp',
+  }, {
+    id: 'j-ver',
+    name: 'Offset Credit (J-VER) Scheme (Japan, merged into J-Credit in 2013)',
+    nameJa: 'オフセット・クレジット（J-VER）制度',
+    kind: 'national',
+    serialScheme: 'none',
+    url: 'http://j-ver.go.jp',
+  }],
   files: [jCreditProjects, jCreditCertifications, jCreditInvalidations],
   api: publishedFiles({
     registry: 'j-credit',

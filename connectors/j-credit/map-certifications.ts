@@ -26,7 +26,18 @@ export const jCreditCertifications: FileFormat = {
   registry: 'j-credit',
   stream: 'certifications',
   description: 'J-Credit certification list (認証一覧: プロジェクト番号, 制度記号, クレジット種別, 認証日, 認証量（t-CO2）, モニタリング期間…), uploaded by a holder',
-  requiredHeaders: [C.number, C.symbol, C.creditType, CERT.certifiedOn, CERT.quantity],
+  generation: 'certification list, columns from the scheme\'s terms (no published layout)',
+  columns: {
+    [C.number]: { required: true },
+    [C.projectType]: { required: true },
+    [C.symbol]: { required: true },
+    [C.creditType]: { required: true },
+    [CERT.certifiedOn]: { required: true },
+    [CERT.quantity]: { required: true },
+    [C.certificationNo]: {},
+    [CERT.periodStart]: {},
+    [CERT.periodEnd]: {},
+  },
   map(row, locator): Mapped {
     const r = rowReader(row, locator);
     const credit = readCreditRow(r);

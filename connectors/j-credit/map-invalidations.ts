@@ -38,7 +38,20 @@ export const jCreditInvalidations: FileFormat = {
   registry: 'j-credit',
   stream: 'invalidations',
   description: 'J-Credit invalidation list (無効化一覧: プロジェクト番号, 制度記号, クレジット種別, 無効化日, 無効化量（t-CO2）, 無効化の用途, 目的詳細, クレジット利用者名…), uploaded by a holder',
-  requiredHeaders: [C.number, C.symbol, C.creditType, INV.invalidatedOn, INV.quantity],
+  generation: 'invalidation list, columns from the scheme\'s terms (no published layout)',
+  columns: {
+    [C.number]: { required: true },
+    [C.projectType]: { required: true },
+    [C.symbol]: { required: true },
+    [C.creditType]: { required: true },
+    [INV.invalidatedOn]: { required: true },
+    [INV.quantity]: { required: true },
+    [C.certificationNo]: {},
+    [INV.serial]: {},
+    [INV.use]: {},
+    [INV.purpose]: {},
+    [INV.user]: {},
+  },
   map(row, locator): Mapped {
     const r = rowReader(row, locator);
     const credit = readCreditRow(r);

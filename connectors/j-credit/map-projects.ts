@@ -32,7 +32,6 @@ export const H = {
   appliedOn: '登録申請日',
   committee: '登録 認証委員会',
   implementer: 'プロジェクト実施者',
-  creditHolder: 'クレジット取得予定者',
   summary: 'プロジェクト概要',
   place: 'プロジェクト実施場所',
   region: 'プロジェクト実施地域',
@@ -66,7 +65,7 @@ function periodEnd(value: string | undefined, fail: (code: string, message: stri
 
 type RowFacts = {
   cls: ProjectClass; id: string; number: string; appliedOn?: string; committee?: string; implementer?: string; summary?: string;
-  place?: string; region?: string; methodology: string; periodEnd?: string; expected: number;
+  place?: string; region?: string; methodology: string; periodEnd?: string; expected?: number;
 };
 
 function readRow(row: SourceRow, context: RowContext, errors: RowError[], warnings: RowError[]): RowFacts | undefined {
@@ -84,13 +83,14 @@ function readRow(row: SourceRow, context: RowContext, errors: RowError[], warnin
   if (key && 'error' in key) r.fail(H.number, 'bad-project-number', key.error);
   const methodology = r.required(H.methodology, oneLine(row.values[H.methodology]));
   const expected = r.number(H.expected);
-  if (expected === undefined && !r.errors.some((e) => e.field === H.expected)) r.fail(H.expected, 'missing', 'is empty');
+  // A list without the column states no volume; one with it states one on every row.
+  if (expected === undefined && row.values[H.expected] !== undefined && !r.errors.some((e) => e.field === H.expected)) r.fail(H.expected, 'missing', 'is empty');
   if (expected !== undefined && expected < 0) r.fail(H.expected, 'quantity-negative', `${expected} is negative`);
   const appliedOn = r.date(H.appliedOn);
   const end = periodEnd(row.values[H.periodEnd], (code, message) => r.fail(H.periodEnd, code, message),
     (message) => warnings.push({ locator: row.locator, field: H.periodEnd, code: 'several-end-dates', message: `${row.locator}: ${H.periodEnd}: ${message}` }));
   errors.push(...r.errors);
-  if (r.errors.length > 0 || !number || !cls || !key || 'error' in key || !methodology || expected === undefined) return undefined;
+  if (r.errors.length > 0 || !number || !cls || !key || 'error' in key || !methodology) return undefined;
   return {
     cls, id: key.id, number, appliedOn, committee: oneLine(row.values[H.committee]), implementer: oneLine(row.values[H.implementer]),
     summary: oneLine(row.values[H.summary]), place: oneLine(row.values[H.place]), region: oneLine(row.values[H.region]),
@@ -117,7 +117,7 @@ export function mapProjectRows(rows: SourceRow[], context: RowContext): Mapped {
   if (mismatch) throw new Error(`rows of one record name two projects (${first.id}, ${mismatch.id})`);
   const { programme } = first.cls;
   const summaries = distinct(all.map((f) => f.summary));
-  const name = summaries.join(' / ') || `${first.cls.label} ${first.number}`;
+  const name = summaries.join(' / ');
   const places = distinct(all.map((f) => f.place));
   const regions = distinct(all.map((f) => f.region));
   const methodologies = distinct(all.map((f) => methodologyText(programme, f.methodology)));
@@ -134,8 +134,8 @@ export function mapProjectRows(rows: SourceRow[], context: RowContext): Mapped {
     type: 'project',
     registry: programme,
     registryProjectId: first.id,
-    name,
-    nameJa: summaries.length > 0 ? name : undefined,
+    // Without a summary the project is known by its class and number.
+    ...(name ? { name, nameJa: name } : { name: `${first.cls.label} ${first.number}`, nameIsIdentifier: true }),
     proponent: distinct(all.map((f) => f.implementer)).join(' / ') || undefined,
     country: 'JP',
     region: distinct([regions.join('、') || undefined, places.join('、') || undefined]).join(' ') || undefined,
@@ -145,7 +145,8 @@ export function mapProjectRows(rows: SourceRow[], context: RowContext): Mapped {
     registeredOn: dates((f) => f.appliedOn)[0],
     creditingPeriodEnd: dates((f) => f.periodEnd).at(-1),
     // Summed in thousandths: the legacy sheets give tenths (246.2) and a float sum would drift.
-    estimatedTotalQuantity: Math.round(all.reduce((s, f) => s + Math.round(f.expected * 1000), 0)) / 1000,
+    estimatedTotalQuantity: all.every((f) => f.expected !== undefined)
+      ? Math.round(all.reduce((s, f) => s + Math.round(f.expected! * 1000), 0)) / 1000 : undefined,
     eligibility: [],
     coBenefits: [],
   };
@@ -157,7 +158,22 @@ export const jCreditProjects: FileFormat = {
   registry: 'j-credit',
   stream: 'projects',
   description: 'J-Credit registered-project list (登録プロジェクト一覧): the workbook with one sheet per class, or its sheets merged into one CSV with a 分類 column',
-  requiredHeaders: [H.number, H.appliedOn, H.implementer, H.summary, H.methodology, H.expected],
+  generation: '登録プロジェクト一覧 (japancredit.go.jp, 2024)',
+  // A row is one methodology of one project: the number and the methodology make it. `分類` is in the
+  // merged CSV only (the workbook names the class by its sheet); `クレジット取得予定者` is not read.
+  columns: {
+    [H.number]: { required: true },
+    [H.methodology]: { required: true },
+    [H.appliedOn]: {},
+    [H.committee]: {},
+    [H.implementer]: {},
+    [H.summary]: {},
+    [H.place]: {},
+    [H.region]: {},
+    [H.periodEnd]: {},
+    [H.expected]: {},
+    [H.class]: {},
+  },
   map: (row, locator, context = {}) => mapProjectRows([{ values: row, locator }], context),
   group: {
     key: (row, context) => `${classOf(row, context) ?? ''}\u0000${row[H.number]?.trim() ?? ''}`,

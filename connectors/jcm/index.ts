@@ -9,7 +9,15 @@ import { jcmProjects } from './map-projects.ts';
  * and a project CSV, Japan's JCM registry PDFs only.
  */
 export const jcm: Connector = {
-  registry: 'jcm',
-  name: 'Joint Crediting Mechanism (JCM)',
+  registry: {
+    id: 'jcm',
+    name: 'Joint Crediting Mechanism (JCM)',
+    nameJa: '二国間クレジット制度（JCM）',
+    kind: 'bilateral',
+    serialScheme: 'none',
+    url: 'https://www.jcm.go.jp',
+    programNames: ['Joint Crediting Mechanism', 'JCM'],
+    cadTrustName: 'Joint Crediting Mechanism',
+  },
   files: [jcmProjects, jcmIssuances],
 };

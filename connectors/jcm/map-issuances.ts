@@ -31,7 +31,6 @@ import { readReference } from './reference.ts';
 //   are its own) without a monitoring period, with a warning (`period-not-this-issuance`).
 
 export const I = {
-  mechanism: 'mechanism',
   title: 'project_title',
   ref: 'reference_no',
   period: 'monitoring_period_raw',
@@ -69,11 +68,22 @@ export const jcmIssuances: FileFormat = {
   registry: 'jcm',
   stream: 'issuances',
   description: 'JCM issuance table (jcm.go.jp {cc}-projects-issues as derived CSV: reference_no, monitoring_period_raw, decision_date_raw, country, notified_amount, issuance_date_raw, issued_amount, …)',
-  requiredHeaders: [I.ref, I.period, I.decidedRaw, I.country, I.notified, I.issuedRaw, I.issued],
+  generation: 'JCM issuance table as derived from jcm.go.jp (Mongolia, 2026)',
+  // `total_notified` (the project's total over every period) stays in the raw record.
+  columns: {
+    [I.ref]: { required: true },
+    [I.period]: { required: true },
+    [I.country]: { required: true },
+    [I.issuedRaw]: { required: true },
+    [I.issued]: { required: true },
+    [I.title]: {},
+    [I.decidedRaw]: {},
+    [I.notified]: {},
+  },
   map(row, locator): Mapped {
     const r = rowReader(row, locator);
     const reference = readReference(r, I.ref);
-    const title = r.required(I.title, r.text(I.title));
+    const title = r.text(I.title);
     const period = readPeriod(row[I.period], (code, message) => r.fail(I.period, code, message));
     const decidedOn = r.date(I.decidedRaw);
     const allocationText = r.required(I.country, r.text(I.country));
@@ -88,10 +98,12 @@ export const jcmIssuances: FileFormat = {
     if (issued !== undefined && issued < 0) r.fail(I.issued, 'quantity-negative', `${issued} is negative`);
     if (!issuedOn && issued !== undefined && issued > 0) r.fail(I.issuedRaw, 'missing', `is empty but ${issued} credits are issued`);
     if (issuedOn && !issued && !r.errors.some((e) => e.field === I.issued)) r.fail(I.issued, 'missing', `no issued amount for the issuance of ${issuedOn}`);
-    if (r.errors.length > 0 || !reference || !title || !period || !allocation) return { records: [], errors: r.errors };
+    if (r.errors.length > 0 || !reference || !period || !allocation) return { records: [], errors: r.errors };
 
     const project: ProjectRecord = {
-      type: 'project', registry: 'jcm', registryProjectId: reference.ref, name: title, country: reference.host.code, eligibility: [], coBenefits: [],
+      type: 'project', registry: 'jcm', registryProjectId: reference.ref,
+      ...(title ? { name: title } : { name: `JCM ${reference.ref}`, nameIsIdentifier: true }),
+      country: reference.host.code, eligibility: [], coBenefits: [],
     };
     const warnings: RowError[] = [];
     if (!issuedOn || !issued) {

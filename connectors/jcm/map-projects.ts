@@ -57,11 +57,23 @@ export const jcmProjects: FileFormat = {
   registry: 'jcm',
   stream: 'projects',
   description: 'JCM project list, all partner countries (JCM Projects data CSV as derived from jcm.go.jp: reference_no, host_country, project_title, status, registration_date_raw, methodology_no_raw, …)',
-  requiredHeaders: [P.ref, P.host, P.title, P.status, P.registeredRaw, P.methodologyRaw],
+  generation: 'JCM Projects data as derived from jcm.go.jp (2026)',
+  // `methodology_no` is read only where `methodology_no_raw` is empty.
+  columns: {
+    [P.ref]: { required: true },
+    [P.status]: { required: true },
+    [P.title]: {},
+    [P.host]: {},
+    [P.registeredRaw]: {},
+    [P.hostParticipant]: {},
+    [P.japaneseParticipant]: {},
+    [P.methodologyRaw]: {},
+    [P.methodology]: {},
+  },
   map(row, locator): Mapped {
     const r = rowReader(row, locator);
     const reference = readReference(r, P.ref);
-    const title = r.required(P.title, r.text(P.title));
+    const title = r.text(P.title);
     const hostText = r.text(P.host);
     const host = resolveCountry(hostText);
     if (reference && host && host.code !== reference.host.code) {
@@ -69,7 +81,7 @@ export const jcmProjects: FileFormat = {
     }
     const registeredOn = r.date(P.registeredRaw);
     const statusRaw = r.text(P.status);
-    if (r.errors.length > 0 || !reference || !title) return { records: [], errors: r.errors };
+    if (r.errors.length > 0 || !reference) return { records: [], errors: r.errors };
     const warnings: RowError[] = [];
     if (hostText && !host) warnings.push({ locator, field: P.host, code: 'unknown-country', message: `${locator}: ${P.host}: "${hostText}" is no country Tally knows; the reference number's ${reference.host.code} is used` });
     const participants = [r.text(P.hostParticipant), r.text(P.japaneseParticipant)].filter(Boolean);
@@ -77,7 +89,8 @@ export const jcmProjects: FileFormat = {
       type: 'project',
       registry: 'jcm',
       registryProjectId: reference.ref,
-      name: title,
+      // A project listed without a title is still the project its reference number names.
+      ...(title ? { name: title } : { name: `JCM ${reference.ref}`, nameIsIdentifier: true }),
       proponent: participants.length > 0 ? participants.join(' / ') : undefined,
       country: reference.host.code,
       methodology: methodologiesOf(row[P.methodologyRaw], row[P.methodology]).join('; ') || undefined,

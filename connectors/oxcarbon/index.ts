@@ -11,8 +11,14 @@ import type { Connector } from '../types.ts';
 const OURS = /ox\s*carbon/i;
 
 export const oxCarbon: Connector = {
-  registry: 'oxcarbon',
-  name: 'OxCarbon',
+  registry: {
+    id: 'oxcarbon',
+    name: 'OxCarbon',
+    nameJa: 'オックスカーボン（OxCarbon）',
+    kind: 'independent',
+    serialScheme: 'none',
+    url: 'https://oxcarbon.org',
+  },
   files: [],
   api: platformApi({
     registry: 'oxcarbon',

@@ -1,5 +1,7 @@
 import type { BlockRecord, IssuanceRecord, ProjectRecord } from '../../schema/canonical.ts';
-import { platformApi, platformDate, platformEntity, positive, text } from '../spglobal/platform.ts';
+import { entityReader, mapped, type EntityReader } from '../runtime/entity.ts';
+import type { SerialRange } from '../runtime/serial.ts';
+import { platformApi, platformEntity, positive } from '../spglobal/platform.ts';
 import type { Mapped } from '../types.ts';
 import { parsePlanVivoSerial } from './serial.ts';
 
@@ -10,56 +12,52 @@ import { parsePlanVivoSerial } from './serial.ts';
 
 const REGISTRY = 'plan-vivo';
 
-function failure(locator: string, field: string, code: string, message: string): Mapped {
-  return { records: [], errors: [{ locator, field, code, message: `${locator}: ${field}: ${message}` }] };
-}
+type Entity = Record<string, unknown>;
 
-const projectOf = (e: Record<string, unknown>, id: string): ProjectRecord => ({
+const projectOf = (r: EntityReader, id: string): ProjectRecord => ({
   type: 'project',
   registry: REGISTRY,
   registryProjectId: id,
-  name: text(e.projectName) ?? text(e.publicProjectName) ?? `Plan Vivo ${id}`,
-  country: text(e.countryName) ?? text(e.location)?.split(',')[0],
+  name: r.text('projectName') ?? r.text('publicProjectName') ?? `Plan Vivo ${id}`,
+  country: r.text('countryName') ?? r.text('location')?.split(',')[0],
   eligibility: [],
   coBenefits: [],
 });
 
-function mapProject(e: Record<string, unknown>, locator: string): Mapped {
-  const id = text(e.projectId);
-  if (!id) return failure(locator, 'projectId', 'missing', 'is empty');
-  return {
-    records: [{
-      ...projectOf(e, id),
-      proponent: text(e.accountName),
-      statusRaw: text(e.status),
-      status: text(e.status)?.toLowerCase() === 'active' ? 'registered' : undefined,
-      registeredOn: platformDate(e.projectRegistrationDate),
-      creditingPeriodStart: platformDate(e.projectStartDate),
-      creditingPeriodEnd: platformDate(e.projectEndDate),
-    }],
-    errors: [],
-  };
+function mapProject(e: Entity, locator: string): Mapped {
+  const r = entityReader(e, locator);
+  const id = r.required('projectId', r.text('projectId'));
+  if (!id) return { records: [], errors: r.errors };
+  const status = r.text('status');
+  return mapped(r, [{
+    ...projectOf(r, id),
+    proponent: r.text('accountName'),
+    statusRaw: status,
+    status: status?.toLowerCase() === 'active' ? 'registered' : undefined,
+    registeredOn: r.date('projectRegistrationDate'),
+    creditingPeriodStart: r.date('projectStartDate'),
+    creditingPeriodEnd: r.date('projectEndDate'),
+  }]);
 }
 
-function serialized(e: Record<string, unknown>, locator: string) {
-  const id = text(e.projectId) ?? text(e.publicProjectId);
-  const quantity = positive(e.holdingQuantity);
-  if (!id) return { error: failure(locator, 'projectId', 'missing', 'is empty') };
-  if (!quantity) return { error: failure(locator, 'holdingQuantity', 'quantity-not-positive', `${String(e.holdingQuantity)} is not a positive quantity`) };
-  const parsed = parsePlanVivoSerial(String(e.serialNo ?? ''));
-  if (!parsed.ok) return { error: failure(locator, 'serialNo', 'bad-serial', parsed.error) };
-  const serial = parsed.range;
-  if (serial.end - serial.start + 1 !== quantity) {
-    return { error: failure(locator, 'serialNo', 'serial-quantity-mismatch', `${serial.end - serial.start + 1} units in the serial but the record says ${quantity}`) };
+/** What issuances and holdings share: the project, the quantity, and the serial checked against both. */
+function serialized(r: EntityReader) {
+  const id = r.required('projectId', r.text('projectId') ?? r.text('publicProjectId'));
+  const quantity = r.quantity('holdingQuantity');
+  const serial = r.serial('serialNo', parsePlanVivoSerial, quantity);
+  if (serial && id && serial.projectId !== id) {
+    r.fail('serialNo', 'serial-project-mismatch', `the serial names project ${serial.projectId} but the record is project ${id}`);
   }
-  if (serial.projectId !== id) return { error: failure(locator, 'serialNo', 'serial-project-mismatch', `the serial names project ${serial.projectId} but the record is project ${id}`) };
-  return { id, quantity, serial };
+  return id && quantity !== undefined && serial ? { id, quantity, serial } : undefined;
 }
 
-function mapIssuance(e: Record<string, unknown>, locator: string): Mapped {
-  const s = serialized(e, locator);
-  if (s.error) return s.error;
-  const { id, quantity, serial } = s as Required<Omit<typeof s, 'error'>>;
+const serialOf = (serial: SerialRange) => ({ numberSpace: serial.numberSpace, start: serial.start, end: serial.end, raw: serial.raw });
+
+function mapIssuance(e: Entity, locator: string): Mapped {
+  const r = entityReader(e, locator);
+  const s = serialized(r);
+  if (!s) return { records: [], errors: r.errors };
+  const { id, quantity, serial } = s;
   const issuance: IssuanceRecord = {
     type: 'issuance',
     registry: REGISTRY,
@@ -69,40 +67,41 @@ function mapIssuance(e: Record<string, unknown>, locator: string): Mapped {
     vintageStart: serial.vintageStart,
     vintageEnd: serial.vintageEnd,
     vintageYear: serial.vintageYear,
-    issuedOn: platformDate(e.issueDate),
+    issuedOn: r.date('issueDate'),
     quantity,
     quantityFromBlocks: false,
-    creditType: text(e.unitType)?.toLowerCase(),
-    serial: { numberSpace: serial.numberSpace, start: serial.start, end: serial.end, raw: serial.raw },
-    bufferQuantity: positive(e.unitsIssuedInPermanenceBufferAccount),
-    caReserveQuantity: positive(e.unitsIssuedInCorrespondingAdjustmentReserveAccount),
-    omgeQuantity: positive(e.omgeQuantity),
-    shareOfProceedsQuantity: positive(e.adaptationFundQuantity),
+    creditType: r.text('unitType')?.toLowerCase(),
+    serial: serialOf(serial),
+    bufferQuantity: positive(r.number('unitsIssuedInPermanenceBufferAccount')),
+    caReserveQuantity: positive(r.number('unitsIssuedInCorrespondingAdjustmentReserveAccount')),
+    omgeQuantity: positive(r.number('omgeQuantity')),
+    shareOfProceedsQuantity: positive(r.number('adaptationFundQuantity')),
   };
-  return { records: [projectOf(e, id), issuance], errors: [] };
+  return mapped(r, [projectOf(r, id), issuance]);
 }
 
-function mapHolding(e: Record<string, unknown>, locator: string): Mapped {
-  const s = serialized(e, locator);
-  if (s.error) return s.error;
-  const { id, quantity, serial } = s as Required<Omit<typeof s, 'error'>>;
+function mapHolding(e: Entity, locator: string): Mapped {
+  const r = entityReader(e, locator);
+  const s = serialized(r);
+  if (!s) return { records: [], errors: r.errors };
+  const { id, quantity, serial } = s;
   const block: BlockRecord = {
     type: 'block',
     registry: REGISTRY,
     registryProjectId: id,
     blockKey: serial.raw,
-    serial: { numberSpace: serial.numberSpace, start: serial.start, end: serial.end, raw: serial.raw },
+    serial: serialOf(serial),
     quantity,
     vintageStart: serial.vintageStart,
     vintageEnd: serial.vintageEnd,
     vintageYear: serial.vintageYear,
-    creditType: text(e.unitType)?.toLowerCase(),
-    status: e.isBuffer === true ? 'buffer' : 'held',
-    accountHolder: text(e.accountName),
+    creditType: r.text('unitType')?.toLowerCase(),
+    status: r.boolean('isBuffer') ? 'buffer' : 'held',
+    accountHolder: r.text('accountName'),
     eligibility: [],
-    article6Authorization: text(e.hcloaName),
+    article6Authorization: r.text('hcloaName'),
   };
-  return { records: [projectOf(e, id), block], errors: [] };
+  return mapped(r, [projectOf(r, id), block]);
 }
 
 export const planVivoApi = platformApi({

@@ -4,6 +4,7 @@ import type { PagedStream } from '../runtime/paging.ts';
 import type { ApiMode, ApiStream, Mapped, RawRecord } from '../types.ts';
 import { isPuroProject, isPuroTransaction, mapIssuance, mapProject, mapRetirement, PURO, PURO_REGISTRY_URL } from './map.ts';
 import { PageError, pageData, projectPage } from './rsc.ts';
+import { httpConfig, httpOptions } from '../runtime/http-config.ts';
 
 // Puro.earth's API mode: the registry's own pages (rb-carbon-scraper `docs/api-contract-puro.md`,
 // measured 2026-08-05). registry.puro.earth is a Next.js site with no API: `GET /projects`,
@@ -20,17 +21,18 @@ import { PageError, pageData, projectPage } from './rsc.ts';
 // each, at about one a second); `projectTotals: false` skips it and the pull is then not reconciled at
 // all. Only a reconciled pull marks retired blocks the list no longer shows as superseded.
 
-export const puroConfig = z.object({
-  baseUrl: z.string().url().default(PURO_REGISTRY_URL),
+export const puroConfig = httpConfig({
+  baseUrl: PURO_REGISTRY_URL,
+  /** About one request a second: the pages are large (the retirement list is ~5 MB) and the site is read as a browser reads it. */
+  minIntervalMs: 1_000,
+  /** The retirement list is one ~5 MB page. */
+  timeoutMs: 120_000,
+  retries: 4,
+  baseDelayMs: 2_000,
+  maxRetryAfterMs: 120_000,
+}).extend({
   /** Read every project's page and check the lists against the totals it states (the only check there is). */
   projectTotals: z.boolean().default(true),
-  /** About one request a second: the pages are large (the retirement list is ~5 MB) and the site is read as a browser reads it. */
-  minIntervalMs: z.number().int().min(0).default(1_000),
-  /** The retirement list is one ~5 MB page. */
-  timeoutMs: z.number().int().min(1).default(120_000),
-  retries: z.number().int().min(0).default(4),
-  baseDelayMs: z.number().int().min(0).default(2_000),
-  maxRetryAfterMs: z.number().int().min(0).default(120_000),
 });
 export type PuroConfig = z.infer<typeof puroConfig>;
 
@@ -128,15 +130,7 @@ function projectTotalsStream(tally: Tally): ApiStream {
 
 export const puroApi: ApiMode<PuroConfig> = {
   config: puroConfig,
-  http: (config) => ({
-    source: PURO,
-    baseUrl: config.baseUrl,
-    minIntervalMs: config.minIntervalMs,
-    timeoutMs: config.timeoutMs,
-    retries: config.retries,
-    baseDelayMs: config.baseDelayMs,
-    maxRetryAfterMs: config.maxRetryAfterMs,
-  }),
+  http: (config) => httpOptions(PURO, config),
   async check(http, config) {
     const projects = await readPage(http, 'projects', 'projects list');
     return `${PURO}: ${projects.length.toLocaleString('en-US')} projects listed at ${config.baseUrl}/projects`;

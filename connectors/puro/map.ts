@@ -1,8 +1,7 @@
 import type { BlockRecord, CanonicalInput, IssuanceRecord, ProjectRecord } from '../../schema/canonical.ts';
+import { entityReader, type EntityReader } from '../runtime/entity.ts';
 import { tokenizationMarker } from '../runtime/row.ts';
-import { quantityMismatch } from '../runtime/serial.ts';
-import { dateValue, isRecord, ValueError } from '../runtime/values.ts';
-import type { Mapped, RowError } from '../types.ts';
+import type { Mapped } from '../types.ts';
 import { parsePuroCertificate, type PuroCertificate } from './certificate.ts';
 import { rscText } from './rsc.ts';
 
@@ -32,31 +31,15 @@ export const PURO_REGISTRY_URL = 'https://registry.puro.earth';
 
 type Entity = Record<string, unknown>;
 
-function problem(locator: string, field: string, code: string, message: string): RowError {
-  return { locator, field, code, message: `${locator}: ${field}: ${message}` };
-}
+/** Puro's records are read as its pages write them: RSC escapes a leading `$` and writes dates as `$D…` (rsc.ts). */
+const read = (e: Entity, locator: string) => entityReader(e, locator, { decode: rscText });
 
-/** `2026-07-24T13:33:20.438Z` / `2025-12-31` → the day; undefined when absent; an error when unreadable. */
-function day(value: unknown, locator: string, field: string, errors: RowError[]): string | undefined {
-  const text = rscText(value);
-  try {
-    return dateValue(text);
-  } catch (error) {
-    if (!(error instanceof ValueError)) throw error;
-    errors.push(problem(locator, field, error.code, error.message));
-    return undefined;
-  }
-}
-
-function wholePositive(value: unknown, locator: string, field: string, errors: RowError[]): number | undefined {
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return value;
-  errors.push(problem(locator, field, 'quantity-not-positive', `${JSON.stringify(value)} is not a positive whole number of credits`));
+/** A transaction's or a bundle's volume: a positive whole number of credits. */
+function credits(r: EntityReader, field: string): number | undefined {
+  const volume = r.quantity(field);
+  if (volume === undefined || Number.isSafeInteger(volume)) return volume;
+  r.fail(field, 'not-an-integer', `${volume} is not a whole number of credits`);
   return undefined;
-}
-
-function coordinate(value: unknown, limit: number): number | undefined {
-  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
-  return Number.isFinite(n) && Math.abs(n) <= limit ? n : undefined;
 }
 
 // ---- projects ---------------------------------------------------------------------------------------
@@ -65,34 +48,33 @@ function coordinate(value: unknown, limit: number): number | undefined {
 export const isPuroProject = (e: Entity): boolean => 'code' in e && 'supplierName' in e && 'methodologyCode' in e && 'generalRules' in e && !('bundles' in e);
 
 export function mapProject(e: Entity, locator: string): Mapped {
-  const errors: RowError[] = [];
-  const code = rscText(e.code);
-  const projectId = rscText(e.projectId);
-  const name = rscText(e.name);
-  if (!code) errors.push(problem(locator, 'code', 'missing', 'is empty'));
-  else if (projectId && projectId !== code) errors.push(problem(locator, 'code', 'id-mismatch', `"${code}" differs from projectId "${projectId}"`));
-  if (!name) errors.push(problem(locator, 'name', 'missing', 'is empty'));
-  const creditingPeriodStart = day(e.creditingPeriodStart, locator, 'creditingPeriodStart', errors);
-  const creditingPeriodEnd = day(e.creditingPeriodEnd, locator, 'creditingPeriodEnd', errors);
-  if (errors.length > 0 || !code || !name) return { records: [], errors };
-  const methodology = isRecord(e.methodology) ? e.methodology : {};
-  const goals = Array.isArray(e.sdgs) ? e.sdgs.map((g) => (isRecord(g) ? g.goal : undefined)).filter((g): g is number => Number.isInteger(g) && (g as number) >= 1 && (g as number) <= 17) : [];
-  const latitude = coordinate(e.latitude, 90);
-  const longitude = coordinate(e.longitude, 180);
+  const r = read(e, locator);
+  const code = r.required('code', r.text('code'));
+  const projectId = r.text('projectId');
+  if (code && projectId && projectId !== code) r.fail('code', 'id-mismatch', `"${code}" differs from projectId "${projectId}"`);
+  const name = r.required('name', r.text('name'));
+  const creditingPeriodStart = r.date('creditingPeriodStart');
+  const creditingPeriodEnd = r.date('creditingPeriodEnd');
+  const goals = r.list('sdgs').map((g) => g.goal).filter((g): g is number => Number.isInteger(g) && (g as number) >= 1 && (g as number) <= 17);
+  // Coordinates come as text (`"28.0295000"`) or null; out-of-range ones are no location.
+  const latitude = r.number('latitude');
+  const longitude = r.number('longitude');
+  const located = latitude !== undefined && longitude !== undefined && Math.abs(latitude) <= 90 && Math.abs(longitude) <= 180;
+  if (r.errors.length > 0 || !code || !name) return { records: [], errors: r.errors };
   const project: ProjectRecord = {
     type: 'project',
     registry: PURO,
     registryProjectId: code,
     name,
-    proponent: rscText(e.supplierName),
-    country: rscText(e.countryCode),
+    proponent: r.text('supplierName'),
+    country: r.text('countryCode'),
     // The code (C03000000) is the methodology's identity; its name changes with editions ("Biochar, 2022").
-    methodology: rscText(e.methodologyCode) ?? rscText(methodology.code),
+    methodology: r.text('methodologyCode') ?? r.text('methodology.code'),
     creditingPeriodStart,
     creditingPeriodEnd,
     eligibility: [],
     coBenefits: [...new Set(goals)].map((g) => `sdg-${g}`),
-    ...(latitude !== undefined && longitude !== undefined ? { latitude, longitude } : {}),
+    ...(located ? { latitude, longitude } : {}),
     registryUrl: `${PURO_REGISTRY_URL}/projects/${encodeURIComponent(code)}`,
   };
   return { records: [project], errors: [] };
@@ -107,94 +89,90 @@ export const isPuroTransaction = (type: TransactionType) => (e: Entity): boolean
   e.type === type && Array.isArray(e.bundles) && 'completedOn' in e && 'accountHolderName' in e;
 
 type Bundle = {
+  /** Where the bundle is in its transaction: `bundles[0]`. */
+  at: string;
   certificate: PuroCertificate;
   volume: number;
   facility: string;
   vintage: number;
   issuanceId: string;
-  entity: Entity;
+  vintageStart?: string;
+  vintageEnd?: string;
+  /** The project as the bundle describes it (see projectOfBundle). */
+  project: ProjectRecord;
 };
 
 /** The issuance key every record of one issuance shares. */
 export const issuanceKeyOf = (vintage: number, issuanceId: string) => `${vintage}/${issuanceId}`;
 
 /** A bundle read and cross-checked against its certificate. */
-function readBundle(b: unknown, index: number, locator: string, errors: RowError[]): Bundle | undefined {
-  const at = `bundles[${index}]`;
-  if (!isRecord(b)) {
-    errors.push(problem(locator, at, 'bad-bundle', 'is not a record'));
-    return undefined;
-  }
-  const before = errors.length;
-  const volume = wholePositive(b.volume, locator, `${at}.volume`, errors);
-  const parsed = parsePuroCertificate(b.certificates);
-  if (!parsed.ok) {
-    errors.push(problem(locator, `${at}.certificates`, 'bad-serial', parsed.error));
-    return undefined;
-  }
-  const certificate = parsed.range;
-  const mismatch = volume === undefined ? undefined : quantityMismatch(certificate, volume);
-  if (mismatch) errors.push(problem(locator, `${at}.certificates`, 'serial-quantity-mismatch', mismatch));
-  const facility = rscText(b.productionFacilityCode);
+function readBundle(r: EntityReader, at: string): Bundle | undefined {
+  const before = r.errors.length;
+  const volume = credits(r, `${at}.volume`);
+  const certificate = r.serial(`${at}.certificates`, parsePuroCertificate, volume);
+  const vintageStart = r.date(`${at}.productionStartDate`);
+  const vintageEnd = r.date(`${at}.productionEndDate`);
+  if (!certificate) return undefined;
+  const facility = r.text(`${at}.productionFacilityCode`);
   if (facility !== certificate.facility) {
-    errors.push(problem(locator, `${at}.productionFacilityCode`, 'serial-project-mismatch', `the certificate names facility ${certificate.facility} but the bundle ${facility ?? 'none'}`));
+    r.fail(`${at}.productionFacilityCode`, 'serial-project-mismatch', `the certificate names facility ${certificate.facility} but the bundle ${facility ?? 'none'}`);
   }
-  if (b.vintage !== certificate.vintageYear) {
-    errors.push(problem(locator, `${at}.vintage`, 'serial-vintage-mismatch', `the certificate names vintage ${certificate.vintageYear} but the bundle ${JSON.stringify(b.vintage)}`));
+  const vintage = r.number(`${at}.vintage`);
+  if (vintage !== certificate.vintageYear) {
+    r.fail(`${at}.vintage`, 'serial-vintage-mismatch', `the certificate names vintage ${certificate.vintageYear} but the bundle ${vintage ?? 'none'}`);
   }
-  const issuanceId = rscText(b.issuanceId)?.toLowerCase();
+  const issuanceId = r.text(`${at}.issuanceId`)?.toLowerCase();
   if (issuanceId !== certificate.issuanceId) {
-    errors.push(problem(locator, `${at}.issuanceId`, 'serial-issuance-mismatch', `the certificate names issuance ${certificate.issuanceId} but the bundle ${issuanceId ?? 'none'}`));
+    r.fail(`${at}.issuanceId`, 'serial-issuance-mismatch', `the certificate names issuance ${certificate.issuanceId} but the bundle ${issuanceId ?? 'none'}`);
   }
-  if (errors.length > before || volume === undefined) return undefined;
-  return { certificate, volume, facility: certificate.facility, vintage: certificate.vintageYear!, issuanceId: certificate.issuanceId, entity: b };
-}
-
-/** The transaction's fields every kind checks: its id, type, volume and bundles (whose volumes add up to it). */
-function readTransaction(e: Entity, locator: string, type: TransactionType): { id: string; bundles: Bundle[]; errors: RowError[] } {
-  const errors: RowError[] = [];
-  const id = rscText(e.id)?.toLowerCase() ?? '';
-  if (!id) errors.push(problem(locator, 'id', 'missing', 'is empty'));
-  if (e.type !== type) errors.push(problem(locator, 'type', 'wrong-type', `is ${JSON.stringify(e.type)} where the page lists ${type} transactions`));
-  const volume = wholePositive(e.volume, locator, 'volume', errors);
-  const list = Array.isArray(e.bundles) ? e.bundles : [];
-  if (list.length === 0) errors.push(problem(locator, 'bundles', 'missing', 'the transaction has no bundles'));
-  const bundles = list.map((b, i) => readBundle(b, i, locator, errors)).filter((b): b is Bundle => b !== undefined);
-  if (errors.length === 0 && volume !== undefined) {
-    const total = bundles.reduce((s, b) => s + b.volume, 0);
-    if (total !== volume) errors.push(problem(locator, 'volume', 'volume-mismatch', `${volume} but its bundles hold ${total}`));
-  }
-  return { id, bundles, errors };
+  if (r.errors.length > before || volume === undefined) return undefined;
+  return {
+    at, certificate, volume, facility: certificate.facility, vintage: certificate.vintageYear!, issuanceId: certificate.issuanceId,
+    vintageStart, vintageEnd, project: projectOfBundle(r, at, certificate),
+  };
 }
 
 /** The project as a bundle describes it: sparse (projects merge with `coalesce`), for a facility the projects page may lack. */
-function projectOfBundle(b: Bundle): ProjectRecord {
-  const project = isRecord(b.entity.project) ? b.entity.project : {};
+function projectOfBundle(r: EntityReader, at: string, certificate: PuroCertificate): ProjectRecord {
   return {
     type: 'project',
     registry: PURO,
-    registryProjectId: b.facility,
-    name: rscText(b.entity.productionFacilityName) ?? rscText(project.name) ?? `Puro facility ${b.facility}`,
-    proponent: rscText(b.entity.supplierName) ?? rscText(project.supplierName),
-    country: b.certificate.country,
-    methodology: rscText(b.entity.methodologyCode),
+    registryProjectId: certificate.facility,
+    name: r.text(`${at}.productionFacilityName`) ?? r.text(`${at}.project.name`) ?? `Puro facility ${certificate.facility}`,
+    proponent: r.text(`${at}.supplierName`) ?? r.text(`${at}.project.supplierName`),
+    country: certificate.country,
+    methodology: r.text(`${at}.methodologyCode`),
     eligibility: [],
     coBenefits: [],
-    registryUrl: `${PURO_REGISTRY_URL}/projects/${encodeURIComponent(b.facility)}`,
+    registryUrl: `${PURO_REGISTRY_URL}/projects/${encodeURIComponent(certificate.facility)}`,
   };
+}
+
+/** The transaction's fields every kind checks: its id, type, volume and bundles (whose volumes add up to it). */
+function readTransaction(r: EntityReader, e: Entity, type: TransactionType): { id: string; bundles: Bundle[] } {
+  const id = r.required('id', r.text('id'))?.toLowerCase() ?? '';
+  if (e.type !== type) r.fail('type', 'wrong-type', `is ${JSON.stringify(e.type)} where the page lists ${type} transactions`);
+  const volume = credits(r, 'volume');
+  const before = r.errors.length;
+  const list = r.list('bundles');
+  if (list.length === 0 && r.errors.length === before) r.fail('bundles', 'missing', 'the transaction has no bundles');
+  const bundles = list.map((_, i) => readBundle(r, `bundles[${i}]`)).filter((b): b is Bundle => b !== undefined);
+  if (r.errors.length === 0 && volume !== undefined) {
+    const total = bundles.reduce((s, b) => s + b.volume, 0);
+    if (total !== volume) r.fail('volume', 'volume-mismatch', `${volume} but its bundles hold ${total}`);
+  }
+  return { id, bundles };
 }
 
 const serialOf = (c: PuroCertificate) => ({ numberSpace: c.numberSpace, start: c.start, end: c.end, raw: c.raw });
 
 export function mapIssuance(e: Entity, locator: string): Mapped {
-  const t = readTransaction(e, locator, 'Issuance');
-  const details = isRecord(e.issuanceDetails) ? e.issuanceDetails : {};
-  const issuedOn = day(details.issuanceDate ?? e.completedOn, locator, 'issuanceDetails.issuanceDate', t.errors);
-  for (const [i, b] of t.bundles.entries()) {
-    if (b.issuanceId !== t.id) t.errors.push(problem(locator, `bundles[${i}].certificates`, 'serial-issuance-mismatch', `the certificate names issuance ${b.issuanceId}, not this one (${t.id})`));
+  const r = read(e, locator);
+  const t = readTransaction(r, e, 'Issuance');
+  const issuedOn = r.date('issuanceDetails.issuanceDate') ?? r.date('completedOn');
+  for (const b of t.bundles) {
+    if (b.issuanceId !== t.id) r.fail(`${b.at}.certificates`, 'serial-issuance-mismatch', `the certificate names issuance ${b.issuanceId}, not this one (${t.id})`);
   }
-  if (t.errors.length > 0) return { records: [], errors: t.errors };
-
   // Issuances are one bundle each today; bundles of one facility and vintage would be one issuance of
   // their summed volume (ranges then stay on the bundles, which are not stored for issuances).
   const groups = new Map<string, Bundle[]>();
@@ -202,37 +180,36 @@ export function mapIssuance(e: Entity, locator: string): Mapped {
   const records: CanonicalInput[] = [];
   for (const bundles of groups.values()) {
     const first = bundles[0]!;
-    const errors: RowError[] = [];
     const issuance: IssuanceRecord = {
       type: 'issuance',
       registry: PURO,
       registryProjectId: first.facility,
       issuanceKey: issuanceKeyOf(first.vintage, t.id),
-      vintageStart: day(first.entity.productionStartDate, locator, 'bundles.productionStartDate', errors),
-      vintageEnd: day(first.entity.productionEndDate, locator, 'bundles.productionEndDate', errors),
+      vintageStart: first.vintageStart,
+      vintageEnd: first.vintageEnd,
       vintageYear: first.vintage,
-      issuedOn: issuedOn ?? day(first.entity.issuanceDate, locator, 'bundles.issuanceDate', errors),
+      issuedOn: issuedOn ?? r.date(`${first.at}.issuanceDate`),
       quantity: bundles.reduce((s, b) => s + b.volume, 0),
       quantityFromBlocks: false,
       creditType: 'corc',
       ...(bundles.length === 1 ? { serial: serialOf(first.certificate) } : {}),
     };
-    if (errors.length > 0) return { records: [], errors };
-    records.push(projectOfBundle(first), issuance);
+    records.push(first.project, issuance);
   }
-  return { records, errors: [] };
+  return r.errors.length > 0 ? { records: [], errors: r.errors } : { records, errors: [] };
 }
 
 export function mapRetirement(e: Entity, locator: string): Mapped {
-  const t = readTransaction(e, locator, 'Retirement');
-  const retiredOn = day(e.completedOn, locator, 'completedOn', t.errors);
-  if (t.errors.length > 0) return { records: [], errors: t.errors };
-  const details = isRecord(e.retirementDetails) ? e.retirementDetails : {};
-  const beneficiary = rscText(details.beneficiaryName);
-  const purpose = rscText(details.retirementPurpose);
+  const r = read(e, locator);
+  const t = readTransaction(r, e, 'Retirement');
+  const retiredOn = r.date('completedOn');
+  const beneficiary = r.text('retirementDetails.beneficiaryName');
+  const purpose = r.text('retirementDetails.retirementPurpose');
+  const usage = r.text('retirementDetails.usageType');
+  const accountHolder = r.text('accountHolderName');
+  if (r.errors.length > 0) return { records: [], errors: r.errors };
   const records: CanonicalInput[] = [];
   for (const b of t.bundles) {
-    const errors: RowError[] = [];
     const block: BlockRecord = {
       type: 'block',
       registry: PURO,
@@ -241,22 +218,21 @@ export function mapRetirement(e: Entity, locator: string): Mapped {
       issuanceKey: issuanceKeyOf(b.vintage, b.issuanceId),
       serial: serialOf(b.certificate),
       quantity: b.volume,
-      vintageStart: day(b.entity.productionStartDate, locator, 'bundles.productionStartDate', errors),
-      vintageEnd: day(b.entity.productionEndDate, locator, 'bundles.productionEndDate', errors),
+      vintageStart: b.vintageStart,
+      vintageEnd: b.vintageEnd,
       vintageYear: b.vintage,
       creditType: 'corc',
       unitType: 'removal-technical',
       status: 'retired',
       statusDate: retiredOn,
       retirementBeneficiary: beneficiary,
-      retirementReason: rscText(details.usageType),
+      retirementReason: usage,
       retirementDetails: purpose,
-      accountHolder: rscText(e.accountHolderName),
+      accountHolder,
       eligibility: [],
       tokenizationMarker: tokenizationMarker(beneficiary, purpose),
     };
-    if (errors.length > 0) return { records: [], errors };
-    records.push(projectOfBundle(b), block);
+    records.push(b.project, block);
   }
   return { records, errors: [] };
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ApiMode, ApiStream, FileFormat, RawRecord, UnitStatus } from '../types.ts';
 import type { HttpClient } from './http.ts';
 import { decodeCsvBytes, readCsvText } from './csv.ts';
+import { matchColumns, type ColumnMatch } from './columns.ts';
 import { fileRecords, mapFileRecord, type FileRow } from './file-records.ts';
 import type { PagedStream } from './paging.ts';
 import { readXlsxRows } from './xlsx.ts';
@@ -47,25 +48,24 @@ async function* rowsOfDownload(bytes: Buffer, file: PublishedFile, where: string
     const title = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(bytes.toString('utf8'))?.[1]?.replace(/\s+/g, ' ').trim();
     throw new Error(`${where}: expected the published file but got an HTML page${title ? ` titled "${title}"` : ''}; the address has probably changed`);
   }
-  let sawHeader = false;
+  const changed = (missing: string[]) => new Error(`${where}: the file lacks the columns ${missing.map((h) => `"${h}"`).join(', ')} of ${file.format.id}; its layout has changed`);
   if (kind === 'xlsx') {
-    const matches = (cells: string[]) => file.format.requiredHeaders.every((h) => cells.includes(h));
-    const rows = readXlsxRows(Readable.from([bytes]), { isHeader: matches, onHeader: () => { sawHeader = true; } });
+    const bySheet = new Map<string, ColumnMatch>();
+    const fits = (cells: string[]) => matchColumns(file.format, cells).missing.length === 0;
+    const rows = readXlsxRows(Readable.from([bytes]), { isHeader: fits, onHeader: (h) => bySheet.set(h.sheet, matchColumns(file.format, h.headers)) });
     for await (const row of rows) {
-      yield { values: row.values, locator: `sheet "${row.sheet}" row ${row.line}`, context: { sheet: row.sheet } };
+      yield { values: row.values, locator: `sheet "${row.sheet}" row ${row.line}`, context: { sheet: row.sheet }, columns: bySheet.get(row.sheet)! };
     }
-    if (!sawHeader) {
-      throw new Error(`${where}: no sheet has the header row of ${file.format.id} (${file.format.requiredHeaders.join(', ')}); its layout has changed`);
-    }
+    if (bySheet.size === 0) throw changed(matchColumns(file.format, []).missing);
     return;
   }
+  let columns: ColumnMatch | undefined;
   for await (const row of readCsvText(decodeCsvBytes(bytes))) {
-    if (!sawHeader) {
-      const missing = file.format.requiredHeaders.filter((h) => !(h in row.values));
-      if (missing.length > 0) throw new Error(`${where}: the file lacks the columns ${missing.map((h) => `"${h}"`).join(', ')} of ${file.format.id}; its layout has changed`);
-      sawHeader = true;
+    if (!columns) {
+      columns = matchColumns(file.format, Object.keys(row.values));
+      if (columns.missing.length > 0) throw changed(columns.missing);
     }
-    yield { values: row.values, locator: `line ${row.line}`, context: {} };
+    yield { values: row.values, locator: `line ${row.line}`, context: {}, columns };
   }
 }
 
@@ -124,7 +124,7 @@ export function publishedFiles(options: { registry: string; files: readonly Publ
         totalField: 'none (a published file is read whole)',
         ...(file.snapshotOf ? { snapshotOf: file.snapshotOf } : {}),
         pull: (http: HttpClient) => pullFile(http, file, c.urls[file.format.stream]!),
-        map: (raw: RawRecord) => mapFileRecord(file.format, raw),
+        map: (raw: RawRecord) => mapFileRecord(raw),
       }));
     },
   };

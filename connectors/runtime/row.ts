@@ -1,70 +1,101 @@
 import type { RowError } from '../types.ts';
-import { quantityMismatch, type SerialRange, type SerialResult } from './serial.ts';
+import { quantityMismatch, type SerialRange } from './serial.ts';
 import { booleanValue, dateValue, numberValue, textValue, ValueError } from './values.ts';
 
+/** What a serial parser returns: the range (with whatever else the registry's serial names), or why it is none. */
+type SerialParse<R extends SerialRange> = { ok: true; range: R } | { ok: false; error: string };
+
 /**
- * Reads the cells of one row and collects what is wrong with them, so a mapper reads like a column
- * map and every problem reaches the user as `line 12: Quantity Issued: "12a" is not a number`.
+ * A value as the text a cell holds: a JSON number or boolean as written, nothing for null; an object or
+ * a list is no single value, and reading one as a value is an error.
  */
-export function rowReader(row: Record<string, string>, locator: string, options: { dayFirst?: boolean } = {}) {
+function cellText(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  throw new ValueError(`holds ${Array.isArray(value) ? 'a list' : 'an object'}, not a single value`, 'not-a-value');
+}
+
+/**
+ * Reads the fields of one record, wherever they come from (`get` gives a field's value: a CSV cell, a
+ * JSON value), and collects what is wrong with them, so a mapper reads like a field map and every
+ * problem reaches the user as `<locator>: <field>: <what is wrong>`. rowReader and entityReader
+ * (entity.ts) are this reader over a row and over a JSON entity.
+ */
+export function reader(get: (field: string) => unknown, locator: string, options: { dayFirst?: boolean } = {}) {
   const errors: RowError[] = [];
-  const fail = (column: string, code: string, message: string) => {
-    errors.push({ locator, field: column, code, message: `${locator}: ${column}: ${message}` });
+  const fail = (field: string, code: string, message: string) => {
+    errors.push({ locator, field, code, message: `${locator}: ${field}: ${message}` });
   };
-  function cell<T>(column: string, parse: (value: string | undefined) => T): T | undefined {
+  /** Reports a field the record cannot do without, unless something is already reported of it. */
+  const missing = (field: string) => {
+    if (!errors.some((e) => e.field === field)) fail(field, 'missing', 'is empty');
+  };
+  function read<T>(field: string, parse: (value: string | undefined) => T): T | undefined {
     try {
-      return parse(row[column]);
+      return parse(cellText(get(field)));
     } catch (error) {
       if (!(error instanceof ValueError)) throw error;
-      fail(column, error.code, error.message);
+      fail(field, error.code, error.message);
       return undefined;
     }
   }
   return {
     errors,
     fail,
-    text: (column: string) => textValue(row[column]),
-    number: (column: string) => cell(column, numberValue),
-    date: (column: string) => cell(column, (v) => dateValue(v, options)),
-    boolean: (column: string) => cell(column, booleanValue),
-    /** A value the row cannot do without: reports it missing. */
-    required<T>(column: string, value: T | undefined): T | undefined {
-      if (value === undefined && !errors.some((e) => e.field === column)) fail(column, 'missing', 'is empty');
+    text: (field: string) => read(field, textValue),
+    number: (field: string) => read(field, numberValue),
+    date: (field: string) => read(field, (v) => dateValue(v, options)),
+    boolean: (field: string) => read(field, booleanValue),
+    /** A value the record cannot do without: reports it missing. */
+    required<T>(field: string, value: T | undefined): T | undefined {
+      if (value === undefined) missing(field);
       return value;
     },
     /** A positive quantity. */
-    quantity(column: string): number | undefined {
-      const value = cell(column, numberValue);
+    quantity(field: string): number | undefined {
+      const value = read(field, numberValue);
       if (value === undefined) {
-        if (!errors.some((e) => e.field === column)) fail(column, 'missing', 'is empty');
+        missing(field);
         return undefined;
       }
       if (!(value > 0)) {
-        fail(column, 'quantity-not-positive', `${value} is not a positive quantity`);
+        fail(field, 'quantity-not-positive', `${value} is not a positive quantity`);
         return undefined;
       }
       return value;
     },
-    /** A serial string parsed by the registry's parser and checked against the row's quantity. */
-    serial(column: string, parse: (raw: string) => SerialResult, quantity: number | undefined): SerialRange | undefined {
-      const raw = textValue(row[column]);
+    /** A serial string parsed by the registry's parser and checked against the record's quantity. */
+    serial<R extends SerialRange>(field: string, parse: (raw: string) => SerialParse<R>, quantity: number | undefined): R | undefined {
+      const raw = read(field, textValue);
       if (raw === undefined) {
-        fail(column, 'missing', 'is empty');
+        missing(field);
         return undefined;
       }
       const parsed = parse(raw);
       if (!parsed.ok) {
-        fail(column, 'bad-serial', parsed.error);
+        fail(field, 'bad-serial', parsed.error);
         return undefined;
       }
       const mismatch = quantity === undefined ? undefined : quantityMismatch(parsed.range, quantity);
       if (mismatch) {
-        fail(column, 'serial-quantity-mismatch', mismatch);
+        fail(field, 'serial-quantity-mismatch', mismatch);
         return undefined;
       }
       return parsed.range;
     },
   };
+}
+
+/** What a mapper reads a record through: a row's cells or an entity's fields. */
+export type Reader = ReturnType<typeof reader>;
+
+/**
+ * Reads the cells of one row and collects what is wrong with them, so a mapper reads like a column
+ * map and every problem reaches the user as `line 12: Quantity Issued: "12a" is not a number`.
+ */
+export function rowReader(row: Record<string, string>, locator: string, options: { dayFirst?: boolean } = {}): Reader {
+  return reader((column) => row[column], locator, options);
 }
 
 /**

@@ -61,16 +61,18 @@ export function dateValue(value: string | undefined | null, options: { dayFirst?
   if (m) return iso(Number(m[1]), Number(m[2]), Number(m[3]), v);
   m = v.match(/^(\d{4})\/(\d{1,2})\/(\d{1,2})(?: [\d:]+)?$/);
   if (m) return iso(Number(m[1]), Number(m[2]), Number(m[3]), v);
-  m = v.match(/^(\d{1,2})\/(\d{1,2})\/(\d{2}|\d{4})(?: \d{1,2}:\d{2}(?::\d{2})?(?: ?[AP]M)?)?$/i);
+  // Month and day in either order (a day over 12 settles it), separated by slashes, or by dashes or dots
+  // as some downloads and spreadsheets re-save them (`12/09/2023`, `12-09-23`, `12.09.2023`).
+  m = v.match(/^(\d{1,2})([/.-])(\d{1,2})\2(\d{2}|\d{4})(?: \d{1,2}:\d{2}(?::\d{2})?(?: ?[AP]M)?)?$/i);
   if (m) {
-    let [first, second] = [Number(m[1]), Number(m[2])];
+    let [first, second] = [Number(m[1]), Number(m[3])];
     let dayFirst = options.dayFirst ?? false;
     if (first > 12 && second <= 12) dayFirst = true;
     else if (second > 12 && first <= 12) dayFirst = false;
     if (dayFirst) [first, second] = [second, first];
-    return iso(fullYear(m[3]!), first, second, v);
+    return iso(fullYear(m[4]!), first, second, v);
   }
-  m = v.match(/^(\d{1,2})[ -]([A-Za-z]{3,4})[a-z]*[ -,]+(\d{2}|\d{4})$/);
+  m = v.match(/^(\d{1,2})[ -]([A-Za-z]{3,4})[a-z]*[\s,-]+(\d{2}|\d{4})$/);
   if (m && MONTHS[m[2]!.toLowerCase()]) return iso(fullYear(m[3]!), MONTHS[m[2]!.toLowerCase()]!, Number(m[1]), v);
   throw new ValueError(`"${v}" is not a date Tally can read (expected forms like 2026-04-03, 03/19/2026, 01 Jan 2020)`, 'bad-date');
 }

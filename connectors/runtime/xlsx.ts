@@ -117,6 +117,36 @@ export type XlsxReadOptions = {
 
 type XlsxRowOptions = XlsxReadOptions & { onHeader?(header: SheetHeader): void; onSkippedSheet?(sheet: string): void };
 
+/** One row of a worksheet as its cells' text (cell A first), with the sheet's name and the row's number. */
+export type XlsxCells = { sheet: string; row: number; cells: string[] };
+
+/**
+ * Every row of every sheet (or of `sheet` only), as text, streamed: for layouts a header row alone does
+ * not describe (a transposed table, several tables on one sheet). The archive limits apply as to any read.
+ */
+export async function* readXlsxCells(path: string | Readable, options: { sheet?: string | undefined } = {}): AsyncGenerator<XlsxCells> {
+  // A reader left part-way (detection stops at the header) lets go of its file: exceljs never closes
+  // a stream it was handed.
+  const limits = readArchiveLimits();
+  if (typeof path === 'string') await checkDeclaredSize(path, limits);
+  const input = typeof path === 'string' ? createReadStream(path) : path;
+  keepZipFlowing(input, limits);
+  try {
+    const reader = new ExcelJS.stream.xlsx.WorkbookReader(input, { sharedStrings: 'cache', hyperlinks: 'ignore', styles: 'cache', worksheets: 'emit', entries: 'emit' });
+    decodeAcrossChunks(reader);
+    for await (const worksheet of reader) {
+      const sheet = (worksheet as unknown as { name: string }).name;
+      const wanted = !options.sheet || sheet === options.sheet;
+      for await (const row of worksheet as AsyncIterable<ExcelJS.Row>) {
+        // A streamed sheet must still be read through. Empty cells are holes in exceljs's array: filled as "".
+        if (wanted) yield { sheet, row: row.number, cells: Array.from((row.values as ExcelJS.CellValue[]).slice(1), cellText) };
+      }
+    }
+  } finally {
+    if (input !== path) input.destroy();
+  }
+}
+
 /**
  * Rows below the first recognised header of each sheet, keyed by normalized header, with a locator
  * naming the sheet and row. Sheets with no recognised header in their first rows are skipped and
@@ -126,51 +156,31 @@ export async function* readXlsxRows(
   path: string | Readable,
   options: XlsxRowOptions,
 ): AsyncGenerator<CsvRow & { sheet: string }> {
-  // A reader left part-way (detection stops at the header) lets go of its file: exceljs never closes
-  // a stream it was handed.
-  const limits = readArchiveLimits();
-  if (typeof path === 'string') await checkDeclaredSize(path, limits);
-  const input = typeof path === 'string' ? createReadStream(path) : path;
-  keepZipFlowing(input, limits);
-  try {
-    yield* workbookRows(input, options);
-  } finally {
-    if (input !== path) input.destroy();
-  }
-}
-
-async function* workbookRows(
-  input: Readable,
-  options: XlsxRowOptions,
-): AsyncGenerator<CsvRow & { sheet: string }> {
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(input, { sharedStrings: 'cache', hyperlinks: 'ignore', styles: 'cache', worksheets: 'emit', entries: 'emit' });
-  decodeAcrossChunks(reader);
-  for await (const worksheet of reader) {
-    const sheet = (worksheet as unknown as { name: string }).name;
-    const wanted = !options.sheet || sheet === options.sheet;
-    let headers: string[] | undefined;
-    let scanned = 0;
-    for await (const row of worksheet as AsyncIterable<ExcelJS.Row>) {
-      if (!wanted) continue; // a streamed sheet must still be read through
-      const cells = (row.values as ExcelJS.CellValue[]).slice(1).map(cellText);
-      if (!headers) {
-        scanned += 1;
-        const normalized = cells.map(normalizeHeader);
-        if (options.isHeader(normalized)) {
-          headers = normalized;
-          options.onHeader?.({ sheet, row: row.number, headers });
-        } else if (scanned >= HEADER_SCAN_ROWS) {
-          continue;
-        }
-        continue;
-      }
-      if (cells.every((c) => c.trim() === '')) continue;
-      const values: Record<string, string> = {};
-      headers.forEach((header, i) => {
-        if (header !== '') values[header] = cells[i] ?? '';
-      });
-      yield { line: row.number, sheet, values };
+  let current: { sheet: string; headers?: string[]; scanned: number } | undefined;
+  const finish = () => {
+    if (current && !current.headers) options.onSkippedSheet?.(current.sheet);
+  };
+  for await (const { sheet, row, cells } of readXlsxCells(path, { sheet: options.sheet })) {
+    if (current?.sheet !== sheet) {
+      finish();
+      current = { sheet, scanned: 0 };
     }
-    if (wanted && !headers) options.onSkippedSheet?.(sheet);
+    if (!current.headers) {
+      if (current.scanned >= HEADER_SCAN_ROWS) continue;
+      current.scanned += 1;
+      const normalized = cells.map(normalizeHeader);
+      if (options.isHeader(normalized)) {
+        current.headers = normalized;
+        options.onHeader?.({ sheet, row, headers: normalized });
+      }
+      continue;
+    }
+    if (cells.every((c) => c.trim() === '')) continue;
+    const values: Record<string, string> = {};
+    current.headers.forEach((header, i) => {
+      if (header !== '') values[header] = cells[i] ?? '';
+    });
+    yield { line: row, sheet, values };
   }
+  finish();
 }

@@ -4,6 +4,7 @@ import type { PagedStream } from '../runtime/paging.ts';
 import type { ApiMode, ApiStream, Mapped, RawRecord } from '../types.ts';
 import { REGISTRY, SITE, mapCancellation, mapIssuance, mapProject, mapRetirement } from './map-records.ts';
 import { isRecord } from '../runtime/values.ts';
+import { httpConfig, httpOptions } from '../runtime/http-config.ts';
 
 // SocialCarbon's registry is a Bubble.io app, and Bubble serves a Data API for every readable type
 // (rb-carbon-scraper docs/api-contract-socialcarbon.md, measured 2026-08-04; the captures in
@@ -21,14 +22,15 @@ import { isRecord } from '../runtime/values.ts';
 //   and a total that moves during the pull fails it (records added or removed shift the cursor);
 // - an unknown type or field is a loud 404 (`Field not found …`), never the whole index.
 
-export const socialCarbonConfig = z.object({
-  baseUrl: z.string().url().default(`${SITE}/api/1.1`),
+export const socialCarbonConfig = httpConfig({
+  baseUrl: `${SITE}/api/1.1`,
+  minIntervalMs: 1_000,
+  timeoutMs: 60_000,
+  retries: 4,
+  baseDelayMs: 1_000,
+}).extend({
   /** Records per request; Bubble serves at most 100 whatever is asked. */
   pageSize: z.number().int().min(1).max(100).default(100),
-  minIntervalMs: z.number().int().min(0).default(1_000),
-  timeoutMs: z.number().int().min(1).default(60_000),
-  retries: z.number().int().min(0).default(4),
-  baseDelayMs: z.number().int().min(0).default(1_000),
 });
 export type SocialCarbonConfig = z.infer<typeof socialCarbonConfig>;
 
@@ -109,13 +111,7 @@ const stream = (name: string, type: string, config: SocialCarbonConfig, recognis
 
 export const socialCarbonApi: ApiMode<SocialCarbonConfig> = {
   config: socialCarbonConfig,
-  http: (config) => ({
-    source: REGISTRY,
-    baseUrl: config.baseUrl,
-    minIntervalMs: config.minIntervalMs,
-    timeoutMs: config.timeoutMs,
-    retries: config.retries,
-    baseDelayMs: config.baseDelayMs,
+  http: (config) => httpOptions(REGISTRY, config, {
     headers: { origin: SITE, referer: `${SITE}/` },
   }),
   async check(http) {

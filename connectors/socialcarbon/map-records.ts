@@ -1,4 +1,5 @@
 import type { BlockRecord, IssuanceRecord, ProjectRecord } from '../../schema/canonical.ts';
+import { entityReader, mapped, type EntityReader } from '../runtime/entity.ts';
 import { tokenizationMarker } from '../runtime/row.ts';
 import type { Mapped, RowError } from '../types.ts';
 import { parseSocialCarbonSerial } from './serial.ts';
@@ -19,15 +20,10 @@ export const SITE = 'https://registry.socialcarbon.org';
 
 type Entity = Record<string, unknown>;
 
-const text = (value: unknown): string | undefined => {
-  if (value === null || value === undefined || typeof value === 'object') return undefined;
-  const s = String(value).trim();
-  // `TBC` / `TBD` stand in for a validator not yet chosen.
-  return s === '' || /^(tbc|tbd|n\/a|na|none|not applicable)$/i.test(s) ? undefined : s;
-};
+/** Bubble's placeholders for no value, beyond the blanks every reader knows: `TBC` / `TBD` stand in for a validator not yet chosen. */
+const NO_VALUE = /^(tbc|tbd|na|not applicable)$/i;
 
-const failure = (locator: string, field: string, code: string, message: string): RowError =>
-  ({ locator, field, code, message: `${locator}: ${field}: ${message}` });
+const read = (e: Entity, locator: string) => entityReader(e, locator, { decode: (value) => (NO_VALUE.test(value.trim()) ? undefined : value) });
 
 const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?Z$/;
 const DAY = 86_400_000;
@@ -38,58 +34,45 @@ const DAY = 86_400_000;
  * Brazilian 29 March 2022 `2022-03-29T03:00:00.000Z`, an Indian 1 March 2021 `2021-02-28T18:30:00.000Z`.
  * Rounding to the nearest UTC midnight gives the day back for every zone from UTC−11 to UTC+12.
  */
-function enteredDay(e: Entity, field: string, locator: string, errors: RowError[]): string | undefined {
-  const raw = text(e[field]);
+function enteredDay(r: EntityReader, field: string): string | undefined {
+  const raw = r.text(field);
   if (raw === undefined) return undefined;
-  const m = ISO_INSTANT.exec(raw);
-  const at = m ? Date.parse(raw) : Number.NaN;
+  const at = ISO_INSTANT.test(raw) ? Date.parse(raw) : Number.NaN;
   if (Number.isNaN(at)) {
-    errors.push(failure(locator, field, 'bad-date', `"${raw}" is not a Bubble date (2023-01-31T22:00:00.000Z)`));
+    r.fail(field, 'bad-date', `"${raw}" is not a Bubble date (2023-01-31T22:00:00.000Z)`);
     return undefined;
   }
   return new Date(Math.floor((at + DAY / 2) / DAY) * DAY).toISOString().slice(0, 10);
 }
 
 /** When a record was made (`Created Date`): an instant, whose UTC day is the day. */
-function instantDay(e: Entity, field: string, locator: string, errors: RowError[]): string | undefined {
-  const raw = text(e[field]);
+function instantDay(r: EntityReader, field: string): string | undefined {
+  const raw = r.text(field);
   if (raw === undefined) return undefined;
   if (!ISO_INSTANT.test(raw) || Number.isNaN(Date.parse(raw))) {
-    errors.push(failure(locator, field, 'bad-date', `"${raw}" is not a Bubble timestamp (2024-04-09T09:17:55.665Z)`));
+    r.fail(field, 'bad-date', `"${raw}" is not a Bubble timestamp (2024-04-09T09:17:55.665Z)`);
     return undefined;
   }
   return raw.slice(0, 10);
 }
 
-function quantity(e: Entity, field: string, locator: string, errors: RowError[]): number | undefined {
-  const q = e[field];
-  if (q === null || q === undefined || q === '') errors.push(failure(locator, field, 'missing', 'is empty'));
-  else if (typeof q !== 'number' || !Number.isFinite(q)) errors.push(failure(locator, field, 'not-a-number', `${JSON.stringify(q)} is not a number`));
-  else if (!(q > 0)) errors.push(failure(locator, field, 'quantity-not-positive', `${q} is not a positive quantity`));
-  else return q;
-  return undefined;
-}
-
-function idOf(e: Entity, field: string, locator: string, errors: RowError[]): string | undefined {
-  const id = text(e[field]);
-  if (!id) errors.push(failure(locator, field, 'missing', 'is empty'));
-  return id;
-}
-
 /** `2023 - 2023` or `2020`: the year the vintage starts. */
-function vintageYear(e: Entity, locator: string, errors: RowError[]): number | undefined {
-  const raw = text(e.Vintage);
+function vintageYear(r: EntityReader): number | undefined {
+  const raw = r.text('Vintage');
   if (raw === undefined) return undefined;
   const m = /^(\d{4})(?:\s*-\s*(\d{4}))?$/.exec(raw);
   if (!m || (m[2] && m[2] < m[1]!)) {
-    errors.push(failure(locator, 'Vintage', 'bad-vintage', `"${raw}" is not a vintage (2023, or 2023 - 2024)`));
+    r.fail('Vintage', 'bad-vintage', `"${raw}" is not a vintage (2023, or 2023 - 2024)`);
     return undefined;
   }
   return Number(m[1]);
 }
 
+const warning = (locator: string, field: string, code: string, message: string): RowError =>
+  ({ locator, field, code, message: `${locator}: ${field}: ${message}` });
+
 /** `SCU - Removal` → `scu-removal`. */
-const creditType = (value: unknown) => text(value)?.toLowerCase().replace(/\s*-\s*/g, '-').replace(/\s+/g, '-');
+const creditType = (value: string | undefined) => value?.toLowerCase().replace(/\s*-\s*/g, '-').replace(/\s+/g, '-');
 
 /** Project statuses seen: Listed, Certified Design (validated design, no issuance yet), Certified Project. */
 function projectStatus(status: string | undefined): ProjectRecord['status'] {
@@ -102,67 +85,63 @@ function projectStatus(status: string | undefined): ProjectRecord['status'] {
 }
 
 /** `["1 - No Poverty", "13 - Climate Action"]` → `sdg-1`, `sdg-13`. */
-function sdgs(value: unknown): string[] {
-  const list = Array.isArray(value) ? value : [];
-  const numbers = list.map((s) => /^\s*(\d{1,2})\b/.exec(String(s))?.[1]).filter((n): n is string => Boolean(n) && Number(n) >= 1 && Number(n) <= 17);
+function sdgs(goals: string[]): string[] {
+  const numbers = goals.map((s) => /^\s*(\d{1,2})\b/.exec(s)?.[1]).filter((n): n is string => Boolean(n) && Number(n) >= 1 && Number(n) <= 17);
   return [...new Set(numbers.map(Number))].sort((a, b) => a - b).map((n) => `sdg-${n}`);
 }
 
-const names = (value: unknown) => {
-  const list = (Array.isArray(value) ? value : [value]).map(text).filter((s): s is string => Boolean(s));
-  return list.length > 0 ? [...new Set(list)].join(', ') : undefined;
-};
-
 export function mapProject(e: Entity, locator: string): Mapped {
-  const errors: RowError[] = [];
+  const r = read(e, locator);
   const warnings: RowError[] = [];
-  const id = idOf(e, '_id', locator, errors);
-  let creditingPeriodStart = enteredDay(e, 'Crediting period start', locator, errors);
-  let creditingPeriodEnd = enteredDay(e, 'Crediting period end', locator, errors);
-  if (errors.length > 0 || !id) return { records: [], errors };
+  const id = r.required('_id', r.text('_id'));
+  let creditingPeriodStart = enteredDay(r, 'Crediting period start');
+  let creditingPeriodEnd = enteredDay(r, 'Crediting period end');
+  if (r.errors.length > 0 || !id) return { records: [], errors: r.errors };
   if (creditingPeriodStart && creditingPeriodEnd && creditingPeriodEnd < creditingPeriodStart) {
-    warnings.push(failure(locator, 'Crediting period end', 'period-reversed', `the crediting period ends (${creditingPeriodEnd}) before it starts (${creditingPeriodStart}); the period was left out`));
+    warnings.push(warning(locator, 'Crediting period end', 'period-reversed', `the crediting period ends (${creditingPeriodEnd}) before it starts (${creditingPeriodStart}); the period was left out`));
     creditingPeriodStart = undefined;
     creditingPeriodEnd = undefined;
   }
-  const latitude = typeof e.Latitude === 'number' && Math.abs(e.Latitude) <= 90 ? e.Latitude : undefined;
-  const longitude = typeof e.Longitude === 'number' && Math.abs(e.Longitude) <= 180 ? e.Longitude : undefined;
-  const located = latitude !== undefined && longitude !== undefined && !(latitude === 0 && longitude === 0);
-  const estimate = e['Estimated Annual Emission Reductions'];
-  const status = text(e['Project Status']);
+  const latitude = r.number('Latitude');
+  const longitude = r.number('Longitude');
+  const located = latitude !== undefined && longitude !== undefined && Math.abs(latitude) <= 90 && Math.abs(longitude) <= 180
+    && !(latitude === 0 && longitude === 0);
+  const estimate = r.number('Estimated Annual Emission Reductions');
+  const proponents = [...new Set(r.texts('Project Proponent(s)_TEXT'))];
+  const status = r.text('Project Status');
   const project: ProjectRecord = {
     type: 'project',
     registry: REGISTRY,
     registryProjectId: id,
     // Some names carry a trailing newline or space (`Cooperativa Agraria Carbon Removal Project\n`).
-    name: text(e['Project Name']) ?? text(e['Project ID']) ?? `SocialCarbon ${id}`,
-    proponent: names(e['Project Proponent(s)_TEXT']),
+    name: r.text('Project Name') ?? r.text('Project ID') ?? `SocialCarbon ${id}`,
+    proponent: proponents.length > 0 ? proponents.join(', ') : undefined,
     // A name, never an ISO code; one is written ISO-style inverted ("Congo, Democratic Republic of the").
-    country: text(e.Country),
-    methodology: text(e.Methodology)?.split(/\s*,\s*/).join('; '),
+    country: r.text('Country'),
+    methodology: r.text('Methodology')?.split(/\s*,\s*/).join('; '),
     status: projectStatus(status),
     statusRaw: status,
     creditingPeriodStart,
     creditingPeriodEnd,
-    estimatedAnnualQuantity: typeof estimate === 'number' && estimate >= 0 ? estimate : undefined,
+    estimatedAnnualQuantity: estimate !== undefined && estimate >= 0 ? estimate : undefined,
     latitude: located ? latitude : undefined,
     longitude: located ? longitude : undefined,
     eligibility: [],
-    coBenefits: sdgs(e.SDGs),
+    coBenefits: sdgs(r.texts('SDGs')),
     registryUrl: `${SITE}/project_details/${encodeURIComponent(id)}`,
   };
-  return { records: [project], errors: [], warnings };
+  return r.errors.length > 0 ? { records: [], errors: r.errors } : { records: [project], errors: [], warnings };
 }
 
-function serialOf(e: Entity, field: string, size: number | undefined, locator: string, errors: RowError[]) {
-  const parsed = parseSocialCarbonSerial(e[field]);
+function serialOf(r: EntityReader, field: string, size: number | undefined) {
+  const parsed = parseSocialCarbonSerial(r.text(field));
   if (!parsed.ok) {
-    errors.push(failure(locator, field, 'bad-serial', parsed.error));
+    r.fail(field, 'bad-serial', parsed.error);
     return undefined;
   }
   const units = parsed.range.end - parsed.range.start + 1;
   if (size !== undefined && units !== size) {
-    errors.push(failure(locator, field, 'serial-quantity-mismatch', `${units.toLocaleString('en-US')} units in ${parsed.range.raw} but the record says ${size.toLocaleString('en-US')}`));
+    r.fail(field, 'serial-quantity-mismatch', `${units.toLocaleString('en-US')} units in ${parsed.range.raw} but the record says ${size.toLocaleString('en-US')}`);
     return undefined;
   }
   return { range: parsed.range, ...parsed.batch! };
@@ -175,23 +154,25 @@ function serialOf(e: Entity, field: string, size: number | undefined, locator: s
  * before it on some issuances and weeks after it on others, so it says nothing reliable.
  */
 export function mapIssuance(e: Entity, locator: string): Mapped {
-  const errors: RowError[] = [];
-  const projectId = idOf(e, 'Project', locator, errors);
-  const size = quantity(e, 'Quantity requested', locator, errors);
-  const serial = serialOf(e, 'Serial Number Batch', size, locator, errors);
-  const year = vintageYear(e, locator, errors);
-  const requested = instantDay(e, 'Created Date', locator, errors);
-  const batchId = text(e.Batch_ID);
+  const r = read(e, locator);
+  const projectId = r.required('Project', r.text('Project'));
+  const size = r.quantity('Quantity requested');
+  const serial = serialOf(r, 'Serial Number Batch', size);
+  const year = vintageYear(r);
+  const requested = instantDay(r, 'Created Date');
+  const batchId = r.text('Batch_ID');
   if (serial && batchId && batchId !== serial.batch) {
-    errors.push(failure(locator, 'Batch_ID', 'serial-fields-mismatch', `"${batchId}" is not the batch of the serial ${serial.range.raw}`));
+    r.fail('Batch_ID', 'serial-fields-mismatch', `"${batchId}" is not the batch of the serial ${serial.range.raw}`);
   }
-  if (errors.length > 0 || !projectId || !size || !serial) return { records: [], errors };
-  if (e.Approved !== true || e['Issuance complete'] !== true) {
+  const approved = r.boolean('Approved') === true;
+  const complete = r.boolean('Issuance complete') === true;
+  if (r.errors.length > 0 || !projectId || !size || !serial) return { records: [], errors: r.errors };
+  if (!approved || !complete) {
     return {
       records: [],
       errors: [],
-      warnings: [failure(locator, e.Approved !== true ? 'Approved' : 'Issuance complete', 'not-issued',
-        `the registry has not ${e.Approved !== true ? 'approved' : 'completed'} this issuance of ${size.toLocaleString('en-US')} units: it is a request, not counted as issued`)],
+      warnings: [warning(locator, !approved ? 'Approved' : 'Issuance complete', 'not-issued',
+        `the registry has not ${!approved ? 'approved' : 'completed'} this issuance of ${size.toLocaleString('en-US')} units: it is a request, not counted as issued`)],
     };
   }
   const issuance: IssuanceRecord = {
@@ -203,27 +184,27 @@ export function mapIssuance(e: Entity, locator: string): Mapped {
     issuedOn: requested,
     quantity: size,
     quantityFromBlocks: false,
-    creditType: creditType(e['Asset type']),
+    creditType: creditType(r.text('Asset type')),
     serial: { numberSpace: serial.range.numberSpace, start: serial.range.start, end: serial.range.end, raw: serial.range.raw },
   };
-  return { records: [issuance], errors: [] };
+  return mapped(r, [issuance]);
 }
 
 /** Retirements (`obj/retirement`) and cancellations (`obj/cancellations`): one block each. */
 function closedBlock(status: 'retired' | 'cancelled') {
   return (e: Entity, locator: string): Mapped => {
-    const errors: RowError[] = [];
-    const id = idOf(e, '_id', locator, errors);
-    const projectId = idOf(e, 'Project', locator, errors);
-    const size = quantity(e, 'Quantity', locator, errors);
-    const serial = serialOf(e, 'Serial Numbers', size, locator, errors);
-    const year = vintageYear(e, locator, errors);
-    const statusDate = instantDay(e, 'Created Date', locator, errors);
-    if (errors.length > 0 || !id || !projectId || !size || !serial) return { records: [], errors };
+    const r = read(e, locator);
+    const id = r.required('_id', r.text('_id'));
+    const projectId = r.required('Project', r.text('Project'));
+    const size = r.quantity('Quantity');
+    const serial = serialOf(r, 'Serial Numbers', size);
+    const year = vintageYear(r);
+    const statusDate = instantDay(r, 'Created Date');
+    if (r.errors.length > 0 || !id || !projectId || !size || !serial) return { records: [], errors: r.errors };
     // Only the structured fields are read as beneficiary and purpose; 61 of 81 retirements state them
     // as prose in `Notes` ("Beneficiary: …, Purpose: …"), kept whole as the details.
-    const beneficiary = status === 'retired' ? text(e.Beneficiary) : undefined;
-    const notes = text(e.Notes);
+    const beneficiary = status === 'retired' ? r.text('Beneficiary') : undefined;
+    const notes = r.text('Notes');
     const block: BlockRecord = {
       type: 'block',
       registry: REGISTRY,
@@ -233,18 +214,18 @@ function closedBlock(status: 'retired' | 'cancelled') {
       serial: { numberSpace: serial.range.numberSpace, start: serial.range.start, end: serial.range.end, raw: serial.range.raw },
       quantity: size,
       vintageYear: year ?? serial.range.vintageYear,
-      creditType: creditType(e['Asset Type']),
+      creditType: creditType(r.text('Asset Type')),
       status,
       statusDate,
       retirementBeneficiary: beneficiary,
-      retirementReason: status === 'retired' ? text(e.Purpose) : e['Non-Permanence'] === true ? 'Non-Permanence' : undefined,
+      retirementReason: status === 'retired' ? r.text('Purpose') : r.boolean('Non-Permanence') ? 'Non-Permanence' : undefined,
       retirementDetails: notes,
       // `Retiree` / `Canceller`: the account that retired or cancelled the units, not a beneficiary.
-      accountHolder: text(status === 'retired' ? e.Retiree : e.Canceller),
+      accountHolder: r.text(status === 'retired' ? 'Retiree' : 'Canceller'),
       eligibility: [],
       tokenizationMarker: tokenizationMarker(beneficiary, notes),
     };
-    return { records: [block], errors: [] };
+    return mapped(r, [block]);
   };
 }
 

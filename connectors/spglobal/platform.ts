@@ -2,9 +2,11 @@ import { z } from 'zod';
 import type { BlockRecord, IssuanceRecord, ProjectRecord } from '../../schema/canonical.ts';
 import type { HttpClient } from '../runtime/http.ts';
 import type { PagedStream } from '../runtime/paging.ts';
+import { entityReader, mapped, type EntityReader } from '../runtime/entity.ts';
 import { tokenizationMarker } from '../runtime/row.ts';
 import type { ApiMode, ApiStream, Mapped, RawRecord, UnitStatus } from '../types.ts';
 import { isRecord } from '../runtime/values.ts';
+import { httpConfig, httpOptions } from '../runtime/http-config.ts';
 
 // S&P Global's registry platform (reference/registries.md §0, §1.1): Verra and the other tenants
 // serve the same public report API, an Elasticsearch index behind
@@ -27,8 +29,13 @@ import { isRecord } from '../runtime/values.ts';
 //   filters it does not understand and then returns the whole index); the partitions' totals must
 //   add up to the whole, or the pull fails instead of losing rows.
 
-export const platformConfig = z.object({
-  baseUrl: z.string().url().default('https://prod-us.api.platts.com/ci-raas-prod/raas-report-api/es/public'),
+export const platformConfig = httpConfig({
+  baseUrl: 'https://prod-us.api.platts.com/ci-raas-prod/raas-report-api/es/public',
+  minIntervalMs: 250,
+  timeoutMs: 60_000,
+  retries: 5,
+  baseDelayMs: 1_000,
+}).extend({
   /** Where the platform lists each tenant's standards (`{cmsBaseUrl}/public/standardsByRegistry/<tenant>`). */
   cmsBaseUrl: z.string().url().default('https://prod-us.api.platts.com/ci-raas-prod/cms-resources'),
   /** The public app key and XSRF token the registry's web app sends (its environment.config.json). */
@@ -37,10 +44,6 @@ export const platformConfig = z.object({
   pageSize: z.number().int().min(1).max(400).default(400),
   /** Elasticsearch's result window: `start` + `limit` may not pass it. */
   window: z.number().int().min(1).default(10_000),
-  minIntervalMs: z.number().int().min(0).default(250),
-  timeoutMs: z.number().int().min(1).default(60_000),
-  retries: z.number().int().min(0).default(5),
-  baseDelayMs: z.number().int().min(0).default(1_000),
 });
 export type PlatformConfig = z.infer<typeof platformConfig>;
 
@@ -239,14 +242,9 @@ export function platformApi(tenant: PlatformTenant): ApiMode<PlatformConfig> {
   const { discover } = tenant;
   return {
     config: platformConfig,
-    http: (config) => ({
-      source: tenant.registry,
+    http: (config) => httpOptions(tenant.registry, config, {
       baseUrl: config.baseUrl.endsWith('/') ? config.baseUrl : `${config.baseUrl}/`,
       browserUserAgent: true,
-      minIntervalMs: config.minIntervalMs,
-      timeoutMs: config.timeoutMs,
-      retries: config.retries,
-      baseDelayMs: config.baseDelayMs,
       headers: {
         registry: tenant.tenant,
         // A discovering tenant sends each standard's ids with each request instead.
@@ -286,19 +284,11 @@ export const platformEntity = {
   holding: (e: Record<string, unknown>) => 'serialNo' in e && 'isBuffer' in e && !('retiredDate' in e),
 };
 
-/** Platform dates come as `2026-07-27T19:40:39`: the date part. */
-export function platformDate(value: unknown): string | undefined {
-  return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}/.test(value) ? value.slice(0, 10) : undefined;
-}
-
-export const text = (value: unknown): string | undefined => {
-  if (value === null || value === undefined) return undefined;
-  const s = String(value).trim();
-  return s === '' ? undefined : s;
-};
-
-export const positive = (value: unknown): number | undefined =>
-  typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined;
+/**
+ * A figure the platform writes as 0 where a record has none (a buffer, a reserve, a share of proceeds):
+ * a positive number, or nothing.
+ */
+export const positive = (value: number | undefined): number | undefined => (value !== undefined && value > 0 ? value : undefined);
 
 // ---- Records of a tenant whose serial format is not documented ----
 //
@@ -308,9 +298,6 @@ export const positive = (value: unknown): number | undefined =>
 // parsed by guess, so their blocks are not compared by range until a parser for the format exists.
 
 type Entity = Record<string, unknown>;
-
-const failed = (locator: string, field: string, code: string, message: string): Mapped =>
-  ({ records: [], errors: [{ locator, field, code, message: `${locator}: ${field}: ${message}` }] });
 
 /** Platform statuses across tenants (Verra's display names, Plan Vivo's `Active`, the UK codes' Under development / Validated / Verified). */
 export function platformProjectStatus(status: string | undefined): ProjectRecord['status'] {
@@ -326,26 +313,25 @@ export function platformProjectStatus(status: string | undefined): ProjectRecord
 }
 
 /** `vintage` `2022 - 2023` or `2024`: the year it starts. */
-function vintageYearOf(e: Entity): number | undefined {
-  const m = /^\s*(\d{4})\b/.exec(String(e.vintage ?? ''));
+function vintageYearOf(r: EntityReader): number | undefined {
+  const m = /^(\d{4})\b/.exec(r.text('vintage') ?? '');
   return m ? Number(m[1]) : undefined;
 }
 
+type Serialized = { id: string; quantity: number; serial: string };
+
 /** The fields every serialized record shares: project, quantity, the serial as written. */
-function serialized(e: Entity, serialField: string, locator: string): { id: string; quantity: number; serial: string } | Mapped {
-  const id = text(e.projectId) ?? text(e.publicProjectId);
-  const quantity = positive(e.holdingQuantity);
-  const serial = text(e[serialField]);
-  if (!id) return failed(locator, 'projectId', 'missing', 'is empty');
-  if (!quantity) return failed(locator, 'holdingQuantity', 'quantity-not-positive', `${String(e.holdingQuantity)} is not a positive quantity`);
-  if (!serial) return failed(locator, serialField, 'missing', 'is empty');
-  return { id, quantity, serial };
+function serialized(r: EntityReader, serialField: string): Serialized | undefined {
+  const id = r.required('projectId', r.text('projectId') ?? r.text('publicProjectId'));
+  const quantity = r.quantity('holdingQuantity');
+  const serial = r.required(serialField, r.text(serialField));
+  return id && quantity !== undefined && serial ? { id, quantity, serial } : undefined;
 }
 
 /** The period a record's units were generated in, where it states one whose end does not precede its start. */
-function vintagePeriod(e: Entity): { vintageStart?: string; vintageEnd?: string } {
-  const vintageStart = platformDate(e.periodStartDate) ?? platformDate(e.monitoringPeriodStart);
-  const vintageEnd = platformDate(e.periodEndDate) ?? platformDate(e.monitoringPeriodEnd);
+function vintagePeriod(r: EntityReader): { vintageStart?: string; vintageEnd?: string } {
+  const vintageStart = r.date('periodStartDate') ?? r.date('monitoringPeriodStart');
+  const vintageEnd = r.date('periodEndDate') ?? r.date('monitoringPeriodEnd');
   return vintageStart && vintageEnd && vintageEnd < vintageStart ? {} : { vintageStart, vintageEnd };
 }
 
@@ -355,112 +341,106 @@ function vintagePeriod(e: Entity): { vintageStart?: string; vintageEnd?: string 
  * buffer), retirements and cancellations (Verra's field names; cancellations in snake_case).
  */
 export function rawSerialResources(registry: string, label: string): PlatformResource[] {
-  const project = (e: Entity, id: string): ProjectRecord => ({
+  const project = (r: EntityReader, id: string): ProjectRecord => ({
     type: 'project', registry, registryProjectId: id,
-    name: text(e.projectName) ?? text(e.publicProjectName) ?? `${label} ${id}`,
-    country: text(e.countryName), methodology: text(e.methodologies), eligibility: [], coBenefits: [],
+    name: r.text('projectName') ?? r.text('publicProjectName') ?? `${label} ${id}`,
+    country: r.text('countryName'), methodology: r.text('methodologies'), eligibility: [], coBenefits: [],
   });
-  const unit = (e: Entity) => (text(e.unitClass) ?? text(e.unitClassName) ?? text(e.unitType))?.toLowerCase();
+  const unit = (r: EntityReader) => (r.text('unitClass') ?? r.text('unitClassName') ?? r.text('unitType'))?.toLowerCase();
 
   function mapProject(e: Entity, locator: string): Mapped {
-    const id = text(e.projectId);
-    if (!id) return failed(locator, 'projectId', 'missing', 'is empty');
-    const latitude = typeof e.latitude === 'number' && e.latitude !== 0 && Math.abs(e.latitude) <= 90 ? e.latitude : undefined;
-    const longitude = typeof e.longitude === 'number' && e.longitude !== 0 && Math.abs(e.longitude) <= 180 ? e.longitude : undefined;
-    let creditingPeriodStart = platformDate(e.creditPeriodStartDate) ?? platformDate(e.projectStartDate);
-    let creditingPeriodEnd = platformDate(e.creditPeriodEndDate) ?? platformDate(e.projectEndDate);
+    const r = entityReader(e, locator);
+    const id = r.required('projectId', r.text('projectId'));
+    if (!id) return { records: [], errors: r.errors };
+    // 0 stands for no coordinate.
+    const latitude = r.number('latitude');
+    const longitude = r.number('longitude');
+    const located = latitude && longitude && Math.abs(latitude) <= 90 && Math.abs(longitude) <= 180;
+    let creditingPeriodStart = r.date('creditPeriodStartDate') ?? r.date('projectStartDate');
+    let creditingPeriodEnd = r.date('creditPeriodEndDate') ?? r.date('projectEndDate');
     if (creditingPeriodStart && creditingPeriodEnd && creditingPeriodEnd < creditingPeriodStart) creditingPeriodStart = creditingPeriodEnd = undefined;
-    return {
-      records: [{
-        ...project(e, id),
-        proponent: text(e.proponents)?.replace(/ \(PP\)/g, '') ?? text(e.accountName),
-        region: text(e.regionName),
-        status: platformProjectStatus(text(e.status)),
-        statusRaw: text(e.status),
-        registeredOn: platformDate(e.projectRegistrationDate),
-        creditingPeriodStart,
-        creditingPeriodEnd,
-        estimatedAnnualQuantity: positive(e.avgAnnualVolVcu),
-        latitude: latitude !== undefined && longitude !== undefined ? latitude : undefined,
-        longitude: latitude !== undefined && longitude !== undefined ? longitude : undefined,
-      }],
-      errors: [],
-    };
+    const status = r.text('status');
+    return mapped(r, [{
+      ...project(r, id),
+      proponent: r.text('proponents')?.replace(/ \(PP\)/g, '') ?? r.text('accountName'),
+      region: r.text('regionName'),
+      status: platformProjectStatus(status),
+      statusRaw: status,
+      registeredOn: r.date('projectRegistrationDate'),
+      creditingPeriodStart,
+      creditingPeriodEnd,
+      estimatedAnnualQuantity: positive(r.number('avgAnnualVolVcu')),
+      latitude: located ? latitude : undefined,
+      longitude: located ? longitude : undefined,
+    }]);
   }
 
   function mapIssuance(e: Entity, locator: string): Mapped {
-    const s = serialized(e, 'serialNo', locator);
-    if ('records' in s) return s;
+    const r = entityReader(e, locator);
+    const s = serialized(r, 'serialNo');
+    if (!s) return { records: [], errors: r.errors };
     const issuance: IssuanceRecord = {
       type: 'issuance', registry, registryProjectId: s.id,
       // No batch number is published and the serial is not parsed: the serial string is the issuance.
       issuanceKey: `serial ${s.serial}`,
-      ...vintagePeriod(e),
-      vintageYear: vintageYearOf(e),
-      issuedOn: platformDate(e.issueDate),
+      ...vintagePeriod(r),
+      vintageYear: vintageYearOf(r),
+      issuedOn: r.date('issueDate'),
       quantity: s.quantity,
       quantityFromBlocks: false,
-      creditType: unit(e),
-      bufferQuantity: positive(e.unitsIssuedInPermanenceBufferAccount),
-      caReserveQuantity: positive(e.unitsIssuedInCorrespondingAdjustmentReserveAccount),
-      omgeQuantity: positive(e.omgeQuantity),
-      shareOfProceedsQuantity: positive(e.adaptationFundQuantity),
+      creditType: unit(r),
+      bufferQuantity: positive(r.number('unitsIssuedInPermanenceBufferAccount')),
+      caReserveQuantity: positive(r.number('unitsIssuedInCorrespondingAdjustmentReserveAccount')),
+      omgeQuantity: positive(r.number('omgeQuantity')),
+      shareOfProceedsQuantity: positive(r.number('adaptationFundQuantity')),
     };
-    return { records: [project(e, s.id), issuance], errors: [] };
+    return mapped(r, [project(r, s.id), issuance]);
   }
 
-  const block = (e: Entity, s: { id: string; quantity: number; serial: string }, status: UnitStatus): BlockRecord => ({
+  const block = (r: EntityReader, s: Serialized, status: UnitStatus): BlockRecord => ({
     type: 'block', registry, registryProjectId: s.id,
     blockKey: s.serial,
     serialRaw: s.serial,
     quantity: s.quantity,
-    ...vintagePeriod(e),
-    vintageYear: vintageYearOf(e),
-    creditType: unit(e),
+    ...vintagePeriod(r),
+    vintageYear: vintageYearOf(r),
+    creditType: unit(r),
     status,
-    accountHolder: text(e.accountName),
+    accountHolder: r.text('accountName'),
     eligibility: [],
-    article6Authorization: text(e.hcloaName) ?? text(e.letter_of_auth_hcloa),
+    article6Authorization: r.text('hcloaName') ?? r.text('letter_of_auth_hcloa'),
   });
 
-  function mapHolding(e: Entity, locator: string): Mapped {
-    const s = serialized(e, 'serialNo', locator);
-    if ('records' in s) return s;
-    return { records: [project(e, s.id), block(e, s, e.isBuffer === true ? 'buffer' : 'held')], errors: [] };
+  /** A block of one of the ledgers, with what that ledger adds to it. */
+  function mapBlock(e: Entity, locator: string, serialField: string, read: (r: EntityReader, s: Serialized) => BlockRecord): Mapped {
+    const r = entityReader(e, locator);
+    const s = serialized(r, serialField);
+    if (!s) return { records: [], errors: r.errors };
+    return mapped(r, [project(r, s.id), read(r, s)]);
   }
 
-  function mapRetirement(e: Entity, locator: string): Mapped {
-    const s = serialized(e, 'serialNo', locator);
-    if ('records' in s) return s;
-    const beneficiary = text(e.beneficialOwner);
-    const details = text(e.retirementReasonDetails) ?? text(e.retirementRemarks);
-    return {
-      records: [project(e, s.id), {
-        ...block(e, s, 'retired'),
-        statusDate: platformDate(e.retiredDate),
-        retirementBeneficiary: beneficiary,
-        retirementReason: text(e.retirementReason),
-        retirementDetails: details,
-        tokenizationMarker: tokenizationMarker(beneficiary, details),
-      }],
-      errors: [],
-    };
-  }
+  const mapHolding = (e: Entity, locator: string) =>
+    mapBlock(e, locator, 'serialNo', (r, s) => block(r, s, r.boolean('isBuffer') ? 'buffer' : 'held'));
 
-  function mapCancellation(e: Entity, locator: string): Mapped {
-    const s = serialized(e, 'serial_no', locator);
-    if ('records' in s) return s;
-    const details = [text(e.cancellationReasonDetails), text(e.cancellation_remarks), text(e.subAccountName)].filter(Boolean).join(' | ') || undefined;
+  const mapRetirement = (e: Entity, locator: string) => mapBlock(e, locator, 'serialNo', (r, s) => {
+    const beneficiary = r.text('beneficialOwner');
+    const details = r.text('retirementReasonDetails') ?? r.text('retirementRemarks');
     return {
-      records: [project(e, s.id), {
-        ...block(e, s, 'cancelled'),
-        statusDate: platformDate(e.cancellation_date),
-        retirementReason: text(e.cancellationReason),
-        retirementDetails: details,
-      }],
-      errors: [],
+      ...block(r, s, 'retired'),
+      statusDate: r.date('retiredDate'),
+      retirementBeneficiary: beneficiary,
+      retirementReason: r.text('retirementReason'),
+      retirementDetails: details,
+      tokenizationMarker: tokenizationMarker(beneficiary, details),
     };
-  }
+  });
+
+  const mapCancellation = (e: Entity, locator: string) => mapBlock(e, locator, 'serial_no', (r, s) => ({
+    ...block(r, s, 'cancelled'),
+    statusDate: r.date('cancellation_date'),
+    retirementReason: r.text('cancellationReason'),
+    retirementDetails: [r.text('cancellationReasonDetails'), r.text('cancellation_remarks'), r.text('subAccountName')].filter(Boolean).join(' | ') || undefined,
+  }));
 
   return [
     { resource: 'project', stream: 'projects', report: 'PROJECTS', recognises: platformEntity.project, map: mapProject },

@@ -15,8 +15,14 @@ import type { Connector } from '../types.ts';
 const OURS = /woodland carbon|peatland/i;
 
 export const ukLandCarbonRegistry: Connector = {
-  registry: 'uk-land-carbon-registry',
-  name: 'UK Land Carbon Registry',
+  registry: {
+    id: 'uk-land-carbon-registry',
+    name: 'UK Land Carbon Registry (Woodland Carbon Code, Peatland Code)',
+    nameJa: '英国土地炭素レジストリ（ウッドランド・カーボン・コード、ピートランド・コード）',
+    kind: 'national',
+    serialScheme: 'none',
+    url: 'https://woodlandcarboncode.org.uk/uk-land-carbon-registry',
+  },
   files: [],
   api: platformApi({
     registry: 'uk-land-carbon-registry',

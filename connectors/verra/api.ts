@@ -1,8 +1,10 @@
-import type { BlockRecord, CanonicalInput, IssuanceRecord, ProjectRecord } from '../../schema/canonical.ts';
+import type { BlockRecord, IssuanceRecord, ProjectRecord } from '../../schema/canonical.ts';
 import { countryNames } from '../../schema/taxonomy/index.ts';
+import { entityReader, mapped, type EntityReader } from '../runtime/entity.ts';
 import { tokenizationMarker } from '../runtime/row.ts';
-import { platformApi, platformDate, platformEntity, positive, text, type PartitionKey } from '../spglobal/platform.ts';
-import type { Mapped, RowError } from '../types.ts';
+import type { SerialRange } from '../runtime/serial.ts';
+import { platformApi, platformEntity, positive, type PartitionKey } from '../spglobal/platform.ts';
+import type { Mapped } from '../types.ts';
 import { verraProjectStatus } from './map-projects.ts';
 import { parseVerraSerial } from './serial.ts';
 
@@ -26,49 +28,47 @@ const COMMON_HOSTS = ['India', 'China', 'Brazil', 'United States of America', 'I
 const hostCountries = (): string[] => [...new Set([...COMMON_HOSTS, ...countryNames()])];
 const partitionKeys: PartitionKey[] = [{ field: 'vintage', values: vintages }, { field: 'countryName', values: hostCountries }];
 
-function failure(locator: string, field: string, code: string, message: string): Mapped {
-  return { records: [], errors: [{ locator, field, code, message: `${locator}: ${field}: ${message}` }] };
-}
+type Entity = Record<string, unknown>;
 
-function serialOf(raw: unknown, quantity: number | undefined, locator: string, field: string): { range?: ReturnType<typeof parseVerraSerial>; error?: RowError } {
-  const parsed = parseVerraSerial(String(raw ?? ''));
-  if (!parsed.ok) return { error: { locator, field, code: 'bad-serial', message: `${locator}: ${field}: ${parsed.error}` } };
-  const size = parsed.range.end - parsed.range.start + 1;
-  if (quantity !== undefined && size !== quantity) {
-    return { error: { locator, field, code: 'serial-quantity-mismatch', message: `${locator}: ${field}: ${size} units in the serial but the record says ${quantity}` } };
-  }
-  return { range: parsed };
-}
+/** A record's project id: `vcsProjectId`, or `projectId` on the reports that name it so. */
+const projectIdOf = (r: EntityReader) => r.required('vcsProjectId', r.text('vcsProjectId') ?? r.text('projectId'));
 
-function mapProject(e: Record<string, unknown>, locator: string): Mapped {
-  const id = text(e.vcsProjectId) ?? text(e.projectId);
-  if (!id) return failure(locator, 'vcsProjectId', 'missing', 'is empty');
-  const latitude = typeof e.latitude === 'number' && e.latitude !== 0 ? e.latitude : undefined;
-  const longitude = typeof e.longitude === 'number' && e.longitude !== 0 ? e.longitude : undefined;
+/** The batch a serial belongs to: its first field, as the VCU export keys its blocks. */
+const batchOf = (serial: SerialRange) => `batch ${serial.raw.split('-')[0]}`;
+
+const serialOf = (serial: SerialRange) => ({ numberSpace: serial.numberSpace, start: serial.start, end: serial.end, raw: serial.raw });
+
+function mapProject(e: Entity, locator: string): Mapped {
+  const r = entityReader(e, locator);
+  const id = projectIdOf(r);
+  if (!id) return { records: [], errors: r.errors };
+  // 0 stands for no coordinate.
+  const latitude = r.number('latitude');
+  const longitude = r.number('longitude');
   const project: ProjectRecord = {
     type: 'project',
     registry: 'verra',
     registryProjectId: id,
     // Withdrawn projects can come with an empty name; Verra itself refers to them as "VCS <id>".
-    name: text(e.projectName) ?? `VCS ${id}`,
-    proponent: text(e.proponents)?.replace(/ \(PP\)/g, ''),
-    country: text(e.countryName),
-    region: text(e.regionName),
-    methodology: text(e.methodologies),
-    status: verraProjectStatus(text(e.status)),
-    statusRaw: text(e.status),
-    registeredOn: platformDate(e.verraProjectRegistrationDate),
-    creditingPeriodStart: platformDate(e.creditPeriodStartDate),
-    creditingPeriodEnd: platformDate(e.creditPeriodEndDate),
-    estimatedAnnualQuantity: positive(e.avgAnnualVolVcu),
-    latitude,
-    longitude,
+    name: r.text('projectName') ?? `VCS ${id}`,
+    proponent: r.text('proponents')?.replace(/ \(PP\)/g, ''),
+    country: r.text('countryName'),
+    region: r.text('regionName'),
+    methodology: r.text('methodologies'),
+    status: verraProjectStatus(r.text('status')),
+    statusRaw: r.text('status'),
+    registeredOn: r.date('verraProjectRegistrationDate'),
+    creditingPeriodStart: r.date('creditPeriodStartDate'),
+    creditingPeriodEnd: r.date('creditPeriodEndDate'),
+    estimatedAnnualQuantity: positive(r.number('avgAnnualVolVcu')),
+    latitude: latitude === 0 ? undefined : latitude,
+    longitude: longitude === 0 ? undefined : longitude,
     eligibility: [],
     coBenefits: [],
     registryUrl: `https://registry.verra.org/app/projectDetail/VCS/${id}`,
-    otherPrograms: otherPrograms(e),
+    otherPrograms: otherPrograms(r),
   };
-  return { records: [project], errors: [] };
+  return mapped(r, [project]);
 }
 
 /**
@@ -77,95 +77,88 @@ function mapProject(e: Record<string, unknown>, locator: string): Mapped {
  * and the status "Units Transferred from Approved GHG Program" (its units came from another programme,
  * the CDM path). Undefined when it says nothing, so a source without these fields keeps what another wrote.
  */
-function otherPrograms(e: Record<string, unknown>): ProjectRecord['otherPrograms'] {
+function otherPrograms(r: EntityReader): ProjectRecord['otherPrograms'] {
   const found: NonNullable<ProjectRecord['otherPrograms']> = [];
-  const program = text(e.otherGhgProgramName);
-  const projectId = text(e.otherGhgProgramId);
-  if (program || projectId || e.registeredOtherGhgProgram === true) {
+  const program = r.text('otherGhgProgramName');
+  const projectId = r.text('otherGhgProgramId');
+  if (program || projectId || r.boolean('registeredOtherGhgProgram')) {
     found.push({ program, projectId, relation: 'same-activity', field: 'otherGhgProgramName' });
   }
-  const status = `${text(e.status) ?? ''} ${text(e.stateCode) ?? ''}`.toLowerCase();
+  const status = `${r.text('status') ?? ''} ${r.text('stateCode') ?? ''}`.toLowerCase();
   if (status.includes('units transferred from approved ghg program') || status.includes('cred_trans_frm_other_prog')) {
     found.push({ program, projectId, relation: 'converted-from', field: 'status' });
   }
   return found.length > 0 ? found : undefined;
 }
 
-function mapIssuance(e: Record<string, unknown>, locator: string): Mapped {
-  const id = text(e.vcsProjectId) ?? text(e.projectId);
-  const quantity = positive(e.holdingQuantity);
-  if (!id) return failure(locator, 'vcsProjectId', 'missing', 'is empty');
-  if (!quantity) return failure(locator, 'holdingQuantity', 'quantity-not-positive', `${String(e.holdingQuantity)} is not a positive quantity`);
-  const { range, error } = serialOf(e.serialNo, quantity, locator, 'serialNo');
-  if (error || !range?.ok) return { records: [], errors: error ? [error] : [] };
-  const serial = range.range;
+/** The project as a credit record names it: enough to place the record before the project list is read. */
+const projectOf = (r: EntityReader, id: string): ProjectRecord => ({
+  type: 'project', registry: 'verra', registryProjectId: id, name: r.text('projectName') ?? `VCS ${id}`,
+  country: r.text('countryName'), methodology: r.text('methodologies'), eligibility: [], coBenefits: [],
+});
+
+function mapIssuance(e: Entity, locator: string): Mapped {
+  const r = entityReader(e, locator);
+  const id = projectIdOf(r);
+  const quantity = r.quantity('holdingQuantity');
+  const serial = r.serial('serialNo', parseVerraSerial, quantity);
+  if (!id || quantity === undefined || !serial) return { records: [], errors: r.errors };
   const issuance: IssuanceRecord = {
     type: 'issuance',
     registry: 'verra',
     registryProjectId: id,
-    issuanceKey: `batch ${serial.raw.split('-')[0]}`,
+    issuanceKey: batchOf(serial),
     vintageStart: serial.vintageStart,
     vintageEnd: serial.vintageEnd,
     vintageYear: serial.vintageYear,
-    issuedOn: platformDate(e.issueDate),
+    issuedOn: r.date('issueDate'),
     quantity,
     quantityFromBlocks: false,
     creditType: 'vcu',
-    serial: { numberSpace: serial.numberSpace, start: serial.start, end: serial.end, raw: serial.raw },
-    bufferQuantity: positive(e.unitsIssuedInPermanenceBufferAccount),
-    caReserveQuantity: positive(e.unitsIssuedInCorrespondingAdjustmentReserveAccount),
-    omgeQuantity: positive(e.omgeQuantity),
-    shareOfProceedsQuantity: positive(e.adaptationFundQuantity),
+    serial: serialOf(serial),
+    bufferQuantity: positive(r.number('unitsIssuedInPermanenceBufferAccount')),
+    caReserveQuantity: positive(r.number('unitsIssuedInCorrespondingAdjustmentReserveAccount')),
+    omgeQuantity: positive(r.number('omgeQuantity')),
+    shareOfProceedsQuantity: positive(r.number('adaptationFundQuantity')),
   };
-  const project: ProjectRecord = {
-    type: 'project', registry: 'verra', registryProjectId: id, name: text(e.projectName) ?? `VCS ${id}`,
-    country: text(e.countryName), methodology: text(e.methodologies), eligibility: [], coBenefits: [],
-  };
-  return { records: [project, issuance], errors: [] };
+  return mapped(r, [projectOf(r, id), issuance]);
 }
 
 /** Retired and cancelled blocks share a shape, though cancellations spell their fields in snake_case. */
 function mapClosedBlock(status: 'retired' | 'cancelled') {
-  return (e: Record<string, unknown>, locator: string): Mapped => {
-    const id = text(e.vcsProjectId) ?? text(e.projectId);
-    const quantity = positive(e.holdingQuantity);
-    if (!id) return failure(locator, 'vcsProjectId', 'missing', 'is empty');
-    if (!quantity) return failure(locator, 'holdingQuantity', 'quantity-not-positive', `${String(e.holdingQuantity)} is not a positive quantity`);
-    const serialField = status === 'cancelled' ? 'serial_no' : 'serialNo';
-    const { range, error } = serialOf(e[serialField], quantity, locator, serialField);
-    if (error || !range?.ok) return { records: [], errors: error ? [error] : [] };
-    const serial = range.range;
-    const beneficiary = text(e.beneficialOwner);
+  return (e: Entity, locator: string): Mapped => {
+    const r = entityReader(e, locator);
+    const id = projectIdOf(r);
+    const quantity = r.quantity('holdingQuantity');
+    const serial = r.serial(status === 'cancelled' ? 'serial_no' : 'serialNo', parseVerraSerial, quantity);
+    if (!id || quantity === undefined || !serial) return { records: [], errors: r.errors };
+    const beneficiary = r.text('beneficialOwner');
     const details = status === 'cancelled'
-      ? [text(e.cancellationReasonDetails), text(e.cancellation_remarks), text(e.subAccountName)].filter(Boolean).join(' | ') || undefined
-      : text(e.retirementReasonDetails) ?? text(e.retirementRemarks);
+      ? [r.text('cancellationReasonDetails'), r.text('cancellation_remarks'), r.text('subAccountName')].filter(Boolean).join(' | ') || undefined
+      : r.text('retirementReasonDetails') ?? r.text('retirementRemarks');
     const block: BlockRecord = {
       type: 'block',
       registry: 'verra',
       registryProjectId: id,
       blockKey: serial.raw,
-      issuanceKey: `batch ${serial.raw.split('-')[0]}`,
-      serial: { numberSpace: serial.numberSpace, start: serial.start, end: serial.end, raw: serial.raw },
+      issuanceKey: batchOf(serial),
+      serial: serialOf(serial),
       quantity,
       vintageStart: serial.vintageStart,
       vintageEnd: serial.vintageEnd,
       vintageYear: serial.vintageYear,
       creditType: 'vcu',
       status,
-      statusDate: platformDate(status === 'cancelled' ? e.cancellation_date : e.retiredDate),
+      statusDate: r.date(status === 'cancelled' ? 'cancellation_date' : 'retiredDate'),
       retirementBeneficiary: beneficiary,
-      retirementReason: text(status === 'cancelled' ? e.cancellationReason : e.retirementReason),
+      retirementReason: r.text(status === 'cancelled' ? 'cancellationReason' : 'retirementReason'),
       retirementDetails: details,
-      accountHolder: text(e.accountName),
+      accountHolder: r.text('accountName'),
       eligibility: [],
-      article6Authorization: text(e.hcloaName) ?? text(e.letter_of_auth_hcloa),
+      article6Authorization: r.text('hcloaName') ?? r.text('letter_of_auth_hcloa'),
       tokenizationMarker: tokenizationMarker(beneficiary, details),
     };
-    const records: CanonicalInput[] = [
-      { type: 'project', registry: 'verra', registryProjectId: id, name: text(e.projectName) ?? `VCS ${id}`, country: text(e.countryName), methodology: text(e.methodologies), eligibility: [], coBenefits: [] },
-      block,
-    ];
-    return { records, errors: [] };
+    return mapped(r, [projectOf(r, id), block]);
   };
 }
 

@@ -22,59 +22,55 @@ export function verraProjectStatus(raw: string | undefined): ProjectRecord['stat
   return 'unknown';
 }
 
-function project(fields: {
-  row: Record<string, string>; locator: string; id: string; name: string; proponent: string; country: string;
-  methodology: string; estimate: string; registration: string; start: string; end: string; region: string;
-}): Mapped {
-  const r = rowReader(fields.row, fields.locator, { dayFirst: true });
-  const projectId = r.required(fields.id, r.text(fields.id));
-  const name = r.required(fields.name, r.text(fields.name));
-  const record: ProjectRecord | undefined = projectId && name ? {
-    type: 'project',
-    registry: 'verra',
-    registryProjectId: projectId.replace(/^VCS/i, ''),
-    name,
-    proponent: r.text(fields.proponent)?.replace(/ \(PP\)/g, ''),
-    country: r.text(fields.country),
-    region: r.text(fields.region),
-    methodology: r.text(fields.methodology),
-    status: verraProjectStatus(r.text('Status')),
-    statusRaw: r.text('Status'),
-    estimatedAnnualQuantity: r.number(fields.estimate),
-    registeredOn: r.date(fields.registration),
-    creditingPeriodStart: r.date(fields.start),
-    creditingPeriodEnd: r.date(fields.end),
-    eligibility: [],
-    coBenefits: [],
-    registryUrl: `https://registry.verra.org/app/projectDetail/VCS/${projectId.replace(/^VCS/i, '')}`,
-  } : undefined;
-  return r.errors.length > 0 || !record ? { records: [], errors: r.errors } : { records: [record], errors: [] };
-}
-
-export const projectsLegacy: FileFormat = {
+/**
+ * One export in two generations: the project search export (until 2026) and the 2026 platform's, whose
+ * columns are the same facts under other names. A row without a name keeps its project, named by its id.
+ */
+export const projectExport: FileFormat = {
   id: 'verra-projects',
   registry: 'verra',
   stream: 'projects',
-  description: 'Verra project export (columns until 2026: ID, Name, Proponent, …, Country/Area)',
-  requiredHeaders: ['ID', 'Name', 'Proponent', 'Methodology', 'Status', 'Country/Area', 'Crediting Period Start Date'],
+  description: 'Verra project export (ID, Name, Proponent, …, Country/Area; or the 2026 platform\'s Project ID, Project Name, …)',
+  generation: 'project search export (2019–2026)',
+  columns: {
+    ID: { required: true, aliases: { 'Project ID': 'platform 2026' } },
+    Name: { aliases: { 'Project Name': 'platform 2026' } },
+    Proponent: { aliases: { Proponents: 'platform 2026' } },
+    Methodology: {},
+    Status: { required: true },
+    'Country/Area': { aliases: { Country: 'platform 2026' } },
+    Region: {},
+    'Estimated Annual Emission Reductions': { aliases: { 'Estimated Average Annual Emission Reductions and Carbon Dioxide Removals': 'platform 2026' } },
+    'Project Registration Date': {},
+    'Crediting Period Start Date': { aliases: { 'Crediting Period Duration Start Date': 'platform 2026' } },
+    'Crediting Period End Date': { aliases: { 'Crediting Period Duration End Date': 'platform 2026' } },
+  },
   dayFirst: true,
-  map: (row, locator) => project({
-    row, locator, id: 'ID', name: 'Name', proponent: 'Proponent', country: 'Country/Area', methodology: 'Methodology',
-    estimate: 'Estimated Annual Emission Reductions', registration: 'Project Registration Date',
-    start: 'Crediting Period Start Date', end: 'Crediting Period End Date', region: 'Region',
-  }),
-};
-
-export const projects2026: FileFormat = {
-  id: 'verra-projects-2026',
-  registry: 'verra',
-  stream: 'projects',
-  description: 'Verra project export (2026 registry platform: Program, Project ID, Project Name, Proponents, …)',
-  requiredHeaders: ['Program', 'Project ID', 'Project Name', 'Proponents', 'Methodology', 'Country', 'Status'],
-  dayFirst: true,
-  map: (row, locator) => project({
-    row, locator, id: 'Project ID', name: 'Project Name', proponent: 'Proponents', country: 'Country', methodology: 'Methodology',
-    estimate: 'Estimated Average Annual Emission Reductions and Carbon Dioxide Removals', registration: 'Project Registration Date',
-    start: 'Crediting Period Duration Start Date', end: 'Crediting Period Duration End Date', region: 'Region',
-  }),
+  map(row, locator): Mapped {
+    const r = rowReader(row, locator, { dayFirst: true });
+    const id = r.required('ID', r.text('ID'))?.replace(/^VCS\s*/i, '');
+    if (!id || r.errors.length > 0) return { records: [], errors: r.errors };
+    const name = r.text('Name');
+    const record: ProjectRecord = {
+      type: 'project',
+      registry: 'verra',
+      registryProjectId: id,
+      // The platform lists some projects without a title: the project exists, and is known by its id.
+      ...(name ? { name } : { name: `VCS ${id}`, nameIsIdentifier: true }),
+      proponent: r.text('Proponent')?.replace(/ \(PP\)/g, ''),
+      country: r.text('Country/Area'),
+      region: r.text('Region'),
+      methodology: r.text('Methodology'),
+      status: verraProjectStatus(r.text('Status')),
+      statusRaw: r.text('Status'),
+      estimatedAnnualQuantity: r.number('Estimated Annual Emission Reductions'),
+      registeredOn: r.date('Project Registration Date'),
+      creditingPeriodStart: r.date('Crediting Period Start Date'),
+      creditingPeriodEnd: r.date('Crediting Period End Date'),
+      eligibility: [],
+      coBenefits: [],
+      registryUrl: `https://registry.verra.org/app/projectDetail/VCS/${id}`,
+    };
+    return r.errors.length > 0 ? { records: [], errors: r.errors } : { records: [record], errors: [] };
+  },
 };

@@ -27,17 +27,38 @@ export function verraCertifications(value: string | undefined): { eligibility: s
   return { eligibility, ...(article6.length > 0 ? { article6Authorization: article6.join('; ') } : {}) };
 }
 
+const UIAPI = 'registry search API fields (2020–2026)';
+
 export const vcuExport: FileFormat = {
   id: 'verra-vcu-export',
   registry: 'verra',
   stream: 'vcu-blocks',
   description: 'Verra VCU export (one row per serial block)',
-  requiredHeaders: ['Issuance Date', 'Vintage Start', 'Vintage End', 'ID', 'Total Vintage Quantity', 'Quantity Issued', 'Serial Number', 'Retirement/Cancellation Date'],
+  generation: 'VCU search export (2020–2026)',
+  // The serial number carries the project, vintage and units; the retirement date whether units are held.
+  // Files saved from the registry's own search API (`registry.verra.org/uiapi/asset/asset/search`) have
+  // its field names as columns; an older workbook named the quantity `Credits Quantity Issued`.
+  columns: {
+    'Issuance Date': { aliases: { issuanceDate: UIAPI } },
+    'Vintage Start': { aliases: { vintageStart: UIAPI } },
+    'Vintage End': { aliases: { vintageEnd: UIAPI } },
+    ID: { required: true, aliases: { resourceIdentifier: UIAPI } },
+    Name: { aliases: { resourceName: UIAPI } },
+    'Country/Area': { aliases: { Country: 'VCU workbook (before 2022)', country: UIAPI } },
+    Methodology: { aliases: { protocol: UIAPI } },
+    'Quantity Issued': { required: true, aliases: { 'Credits Quantity Issued': 'VCU workbook (before 2022)', quantity: UIAPI } },
+    'Serial Number': { required: true, aliases: { serialNumbers: UIAPI } },
+    'Additional Certifications': { aliases: { additionalCertifications: UIAPI } },
+    'Retirement/Cancellation Date': { required: true, aliases: { retireOrCancelDate: UIAPI } },
+    'Retirement Beneficiary': { aliases: { retirementBeneficiary: UIAPI } },
+    'Retirement Reason': { aliases: { retirementReason: UIAPI } },
+    'Retirement Details': { aliases: { retirementDetails: UIAPI } },
+  },
   dayFirst: true,
   map(row, locator): Mapped {
     const r = rowReader(row, locator, { dayFirst: true });
     const projectId = r.required('ID', r.text('ID'));
-    const name = r.required('Name', r.text('Name'));
+    const name = r.text('Name');
     const quantity = r.quantity('Quantity Issued');
     const serial = r.serial('Serial Number', parseVerraSerial, quantity);
     const vintageStart = r.date('Vintage Start');
@@ -47,7 +68,7 @@ export const vcuExport: FileFormat = {
     if (serial?.projectId && projectId && serial.projectId !== projectId.replace(/^0+/, '')) {
       r.fail('Serial Number', 'serial-project-mismatch', `the serial names project ${serial.projectId} but the row is project ${projectId}`);
     }
-    if (r.errors.length > 0 || !projectId || !name || !quantity || !serial) return { records: [], errors: r.errors };
+    if (r.errors.length > 0 || !projectId || !quantity || !serial) return { records: [], errors: r.errors };
 
     const issuanceKey = `batch ${serial.raw.split('-')[0]}`;
     const beneficiary = r.text('Retirement Beneficiary');
@@ -58,7 +79,7 @@ export const vcuExport: FileFormat = {
         type: 'project',
         registry: 'verra',
         registryProjectId: projectId,
-        name,
+        ...(name ? { name } : { name: `VCS ${projectId}`, nameIsIdentifier: true }),
         country: r.text('Country/Area'),
         methodology: r.text('Methodology'),
         registryUrl: `https://registry.verra.org/app/projectDetail/VCS/${projectId}`,

@@ -10,7 +10,8 @@ import {
 } from '../../schema/db/index.ts';
 import { bigintArray, ownedBy, rows, type Database } from '../../schema/database.ts';
 import { resolveCountry } from '../../schema/taxonomy/countries.ts';
-import { discardBatch, failBatch, PreviewOnly, sealBatch, sha256, stableJson, startBatch } from '../batches.ts';
+import { sha256, stableJson } from '../../schema/hash.ts';
+import { BatchFailed, BatchRun } from '../batches.ts';
 import { runChecks, type CheckSummary } from '../integrity/index.ts';
 import { writeRows, type WriteSpec } from '../ledger-writer.ts';
 
@@ -75,7 +76,8 @@ function merge(columns: string[]): Record<string, 'replace'> {
   return Object.fromEntries(columns.map((c) => [c, 'replace' as const]));
 }
 
-type Authorization = { party: string; authorizationId: string; timeframeStart: number | null; timeframeEnd: number | null; quantity: number };
+/** An authorization as the checks see it; a null quantity is not stated (optional in the AEF), never 0. */
+type Authorization = { party: string; authorizationId: string; timeframeStart: number | null; timeframeEnd: number | null; quantity: number | null };
 
 /** Checks across rows and tables; returns the errors and warnings with each row's locator. */
 function crossCheck(rowsByTable: Record<AefTable, AefRow[]>, party: string, known: Authorization[]): { errors: RowError[]; warnings: RowError[] } {
@@ -87,7 +89,7 @@ function crossCheck(rowsByTable: Record<AefTable, AefRow[]>, party: string, know
   for (const row of rowsByTable.t2) {
     const v = row.values;
     authorizations.set(`${party}\n${v.authorizationId}`, {
-      party, authorizationId: String(v.authorizationId), timeframeStart: v.timeframeStart as number | null, timeframeEnd: v.timeframeEnd as number | null, quantity: v.quantity as number,
+      party, authorizationId: String(v.authorizationId), timeframeStart: v.timeframeStart as number | null, timeframeEnd: v.timeframeEnd as number | null, quantity: v.quantity as number | null,
     });
   }
   for (const table of ['t3', 't4'] as const) {
@@ -143,132 +145,143 @@ export async function partiesOf(db: Database, organizationId: number): Promise<s
   return [...new Set([...(own ? [own] : []), ...granted.map((g) => g.party)])].sort();
 }
 
+/** An upload read: every row checked on its own, by table. */
+type Submission = { rows: AefRow[]; byTable: Record<AefTable, AefRow[]>; errors: RowError[] };
+
+/** Reads every file of the upload (a workbook must have the AEF's sheets) and checks each row on its own. */
+async function readSubmission(paths: string[]): Promise<Submission> {
+  const source = paths.map((p) => basename(p)).join(', ');
+  const raw: AefRawRow[] = [];
+  const present = new Set<AefTable>();
+  const errors: RowError[] = [];
+  for (const path of paths) {
+    const file = await readAefFile(path).catch((error: Error) => { throw new Error(`${basename(path)}: ${error.message}`); });
+    raw.push(...file.rows);
+    for (const t of file.tables) present.add(t);
+    if (file.workbook) {
+      for (const t of WORKBOOK_TABLES.filter((t) => !file.tables.has(t))) {
+        errors.push({ locator: basename(path), code: 'missing-sheet', message: `${basename(path)}: no sheet "${AEF_TABLES[t].title}" (the AEF workbook has one sheet per table: T1 Submission, T2 Authorizations, T3 Actions, T4 Holdings, and T5 Authorized entities if any)` });
+      }
+    }
+  }
+  const read = raw.map(readAefRow);
+  errors.push(...read.flatMap((r) => r.errors));
+  const rows = read.map((r) => r.row);
+  const byTable = { t1: [], t2: [], t3: [], t4: [], t5: [], ca: [] } as Record<AefTable, AefRow[]>;
+  for (const row of rows) byTable[row.table].push(row);
+  const t1Rows = raw.filter((r) => r.table === 't1');
+  if (t1Rows.length !== 1) {
+    errors.push({ locator: source, code: 't1-count', message: `${source}: T1 Submission must have exactly one row (the Party and reporting year); found ${t1Rows.length}${present.has('t1') ? '' : ' (no T1 table)'}` });
+  }
+  return { rows, byTable, errors };
+}
+
+/**
+ * The checks across rows, tables and the ledger: the publisher speaks for the Party, and T3/T4 rows
+ * name authorizations the Party has (in this upload, or this publisher's earlier ones).
+ */
+async function crossCheckSubmission(db: Database, submission: Submission, party: string, owner: number | null): Promise<{ errors: RowError[]; warnings: RowError[] }> {
+  const errors: RowError[] = [];
+  if (owner !== null) {
+    const allowed = await partiesOf(db, owner);
+    const t1 = submission.byTable.t1[0]!;
+    if (!allowed.includes(party)) {
+      errors.push({ locator: t1.locator, field: 'party', code: 'party-not-held', message: `${t1.locator}: this organization publishes for ${allowed.length ? allowed.join(', ') : 'no Party (it has no country)'}, not ${party}; an admin can grant it more Parties (tally org grant)` });
+    }
+  }
+  // Authorizations this publisher uploaded before: its own submissions, never another's.
+  const known = await rows<Authorization>(db, sql`select party, authorization_id as "authorizationId", timeframe_start as "timeframeStart",
+      timeframe_end as "timeframeEnd", quantity::float8 as quantity
+    from aef_authorizations where ${ownedBy('aef_authorizations', owner)}`);
+  const crossed = crossCheck(submission.byTable, party, known);
+  return { errors: [...errors, ...crossed.errors], warnings: crossed.warnings };
+}
+
+/**
+ * Writes a checked submission in its batch's transaction: raw rows with their hashes, T1, T2, T5 and
+ * the adjustments, then T3 and T4 (a submission uploaded again loses the rows the new one no longer has).
+ * Returns the digest of the rows.
+ */
+async function writeSubmission(tx: Database, batchId: number, submission: Submission, summary: AefSummary, ownership: { ownerOrganizationId: number | null; isPrivate: boolean }, source: string): Promise<string> {
+  const { byTable, rows: checked } = submission;
+  const party = summary.party!;
+  const version = byTable.t1[0]!.values.version ?? '1';
+  await writeRows(tx, specs.raw, checked.map((row) => ({
+    batchId, registryId: null, stream: `aef-${row.table}`, source, locator: row.locator, recordKey: null,
+    contentHash: sha256(stableJson(row.raw)), payload: row.raw, ...ownership,
+  })));
+  const tally = (table: AefTable, result: { inserted: number; updated: number; distinct: number }) => {
+    summary.tables[table].new += result.inserted;
+    summary.tables[table].changed += result.updated;
+    summary.tables[table].unchanged += result.distinct - result.inserted - result.updated;
+  };
+  const own = (values: Record<string, unknown>) => ({ ...values, party, ...ownership, batchId });
+  const t1 = await writeRows(tx, specs.t1, byTable.t1.map((r) => own({ ...r.values, version })));
+  tally('t1', t1);
+  const submissionId = t1.ids[0]!;
+  tally('t2', await writeRows(tx, specs.t2, byTable.t2.map((r) => own({ ...r.values, version: r.values.version ?? '1', metric: r.values.metric ?? 'GHG' }))));
+  tally('t5', await writeRows(tx, specs.t5, byTable.t5.map((r) => own(r.values))));
+  tally('ca', await writeRows(tx, specs.ca, byTable.ca.map((r) => own({ ...r.values, metric: r.values.metric ?? 'GHG' }))));
+  const authorizationIds = new Map((await rows<{ id: number; party: string; authorization_id: string }>(tx, sql`select id::float8 as id, party, authorization_id
+    from aef_authorizations where ${ownedBy('aef_authorizations', ownership.ownerOrganizationId)}
+    order by version`)).map((a) => [`${a.party}\n${a.authorization_id}`, a.id]));
+  for (const table of ['t3', 't4'] as const) {
+    const written = await writeRows(tx, specs[table], byTable[table].map((r) => own({
+      ...r.values,
+      metric: r.values.metric ?? 'GHG',
+      ...(table === 't4' ? { snapshotYear: summary.reportYear } : {}),
+      // The same ITMOs can be held at the end of two years: a row is itself within its submission.
+      rowKey: sha256(stableJson({ reportYear: summary.reportYear, version, ...r.values })),
+      submissionId,
+      authorizationRowId: r.values.authorizationId
+        ? authorizationIds.get(`${(r.values.firstTransferringPartyId as string | null) ?? party}\n${r.values.authorizationId}`) ?? null : null,
+    })));
+    tally(table, written);
+    const target = table === 't3' ? aefActions : aefHoldings;
+    const removed = await tx.delete(target).where(and(eq(target.submissionId, submissionId),
+      sql`not (${target.id} = any(${bigintArray(written.ids)}))`)).returning({ id: target.id });
+    summary.tables[table].removed += removed.length;
+  }
+  return sha256(checked.map((r) => stableJson(r.values)).join('\n'));
+}
+
 /** Ingests one AEF upload (the files together are one submission) as one batch. */
 export async function ingestAef(db: Database, paths: string[], options: AefUploadOptions = {}): Promise<AefSummary> {
   const source = paths.map((p) => basename(p)).join(', ');
-  const batchId = await startBatch(db, {
+  const ownership = { ownerOrganizationId: options.ownerOrganizationId ?? null, isPrivate: options.isPrivate ?? false };
+  const run = await BatchRun.start(db, {
     kind: 'upload', connector: 'article6-aef', source,
     ownerOrganizationId: options.ownerOrganizationId, isPrivate: options.isPrivate, apiKeyId: options.apiKeyId,
   });
   const summary: AefSummary = {
-    batchId, status: 'failed', digest: null, party: null, reportYear: null, rowsRead: 0,
+    batchId: run.id, status: 'failed', digest: null, party: null, reportYear: null, rowsRead: 0,
     tables: { t1: counts(), t2: counts(), t3: counts(), t4: counts(), t5: counts(), ca: counts() }, errors: [], warnings: [],
   };
   const outcome = () => ({
     counts: Object.fromEntries(Object.entries(summary.tables).flatMap(([t, c]) => Object.entries(c).map(([k, n]) => [`${t}${k[0]!.toUpperCase()}${k.slice(1)}`, n]))),
     errors: [...summary.errors, ...summary.warnings].slice(0, MAX_ERRORS),
   });
-  const reject = async (reason: string): Promise<never> => {
-    summary.failure = reason;
-    await failBatch(db, batchId, reason, outcome());
-    throw new AefRejected(summary);
-  };
-
-  // Read every file; a workbook must have the AEF's sheets, and the upload exactly one T1 row.
-  const raw: AefRawRow[] = [];
-  const present = new Set<AefTable>();
-  for (const path of paths) {
-    let file;
-    try {
-      file = await readAefFile(path);
-    } catch (error) {
-      return reject(`${basename(path)}: ${(error as Error).message}`);
-    }
-    raw.push(...file.rows);
-    for (const t of file.tables) present.add(t);
-    if (file.workbook) {
-      for (const t of WORKBOOK_TABLES.filter((t) => !file.tables.has(t))) {
-        summary.errors.push({ locator: basename(path), code: 'missing-sheet', message: `${basename(path)}: no sheet "${AEF_TABLES[t].title}" (the AEF workbook has one sheet per table: T1 Submission, T2 Authorizations, T3 Actions, T4 Holdings, and T5 Authorized entities if any)` });
-      }
-    }
-  }
-  summary.rowsRead = raw.length;
-  const read = raw.map(readAefRow);
-  summary.errors.push(...read.flatMap((r) => r.errors));
-  const checked = read.map((r) => r.row);
-  const byTable = { t1: [], t2: [], t3: [], t4: [], t5: [], ca: [] } as Record<AefTable, AefRow[]>;
-  for (const row of checked) byTable[row.table].push(row);
-  const t1Rows = raw.filter((r) => r.table === 't1');
-  if (t1Rows.length !== 1) {
-    summary.errors.push({ locator: source, code: 't1-count', message: `${source}: T1 Submission must have exactly one row (the Party and reporting year); found ${t1Rows.length}${present.has('t1') ? '' : ' (no T1 table)'}` });
-  }
-  const submission = byTable.t1[0]?.values;
-  const party = (submission?.party as string | undefined) ?? null;
-  summary.party = party;
-  summary.reportYear = (submission?.reportYear as number | undefined) ?? null;
-  if (party) {
-    if (options.ownerOrganizationId !== undefined) {
-      const allowed = await partiesOf(db, options.ownerOrganizationId);
-      if (!allowed.includes(party)) {
-        summary.errors.push({ locator: byTable.t1[0]!.locator, field: 'party', code: 'party-not-held', message: `${byTable.t1[0]!.locator}: this organization publishes for ${allowed.length ? allowed.join(', ') : 'no Party (it has no country)'}, not ${party}; an admin can grant it more Parties (tally org grant)` });
-      }
-    }
-    // Authorizations this publisher uploaded before: its own submissions, never another's.
-    const known = await rows<Authorization>(db, sql`select party, authorization_id as "authorizationId", timeframe_start as "timeframeStart",
-        timeframe_end as "timeframeEnd", quantity::float8 as quantity
-      from aef_authorizations where ${ownedBy('aef_authorizations', options.ownerOrganizationId ?? null)}`);
-    const crossed = crossCheck(byTable, party, known);
-    summary.errors.push(...crossed.errors);
-    summary.warnings.push(...crossed.warnings);
-  }
-  if (summary.errors.length > 0) return reject(`${summary.errors.length} error(s) in the AEF tables; nothing from this upload was stored`);
-
-  const ownership = { ownerOrganizationId: options.ownerOrganizationId ?? null, isPrivate: options.isPrivate ?? false };
   try {
-    await db.transaction(async (txn) => {
-      const tx = txn as unknown as Database;
-      // Raw rows first, as received, with their hashes.
-      await writeRows(tx, specs.raw, checked.map((row) => ({
-        batchId, registryId: null, stream: `aef-${row.table}`, source, locator: row.locator, recordKey: null,
-        contentHash: sha256(stableJson(row.raw)), payload: row.raw, ...ownership,
-      })));
-      const tally = (table: AefTable, result: { inserted: number; updated: number; distinct: number }) => {
-        summary.tables[table].new += result.inserted;
-        summary.tables[table].changed += result.updated;
-        summary.tables[table].unchanged += result.distinct - result.inserted - result.updated;
-      };
-      const own = (values: Record<string, unknown>) => ({ ...values, party: party!, ...ownership });
-      const t1 = await writeRows(tx, specs.t1, byTable.t1.map((r) => own({ ...r.values, version: r.values.version ?? '1', batchId })));
-      tally('t1', t1);
-      const submissionId = t1.ids[0]!;
-      tally('t2', await writeRows(tx, specs.t2, byTable.t2.map((r) => own({ ...r.values, version: r.values.version ?? '1', metric: r.values.metric ?? 'GHG', batchId }))));
-      tally('t5', await writeRows(tx, specs.t5, byTable.t5.map((r) => own({ ...r.values, batchId }))));
-      tally('ca', await writeRows(tx, specs.ca, byTable.ca.map((r) => own({ ...r.values, metric: r.values.metric ?? 'GHG', batchId }))));
-      const authorizationIds = new Map((await rows<{ id: number; party: string; authorization_id: string }>(tx, sql`select id::float8 as id, party, authorization_id
-        from aef_authorizations where ${ownedBy('aef_authorizations', ownership.ownerOrganizationId)}
-        order by version`)).map((a) => [`${a.party}\n${a.authorization_id}`, a.id]));
-      for (const table of ['t3', 't4'] as const) {
-        const written = await writeRows(tx, specs[table], byTable[table].map((r) => own({
-          ...r.values,
-          metric: r.values.metric ?? 'GHG',
-          ...(table === 't4' ? { snapshotYear: summary.reportYear } : {}),
-          // The same ITMOs can be held at the end of two years: a row is itself within its submission.
-          rowKey: sha256(stableJson({ reportYear: summary.reportYear, version: submission!.version ?? '1', ...r.values })),
-          submissionId,
-          authorizationRowId: r.values.authorizationId
-            ? authorizationIds.get(`${(r.values.firstTransferringPartyId as string | null) ?? party}\n${r.values.authorizationId}`) ?? null : null,
-          batchId,
-        })));
-        tally(table, written);
-        // A submission uploaded again is replaced: its rows that the new upload no longer has go.
-        const target = table === 't3' ? aefActions : aefHoldings;
-        const removed = await tx.delete(target).where(and(eq(target.submissionId, submissionId),
-          sql`not (${target.id} = any(${bigintArray(written.ids)}))`)).returning({ id: target.id });
-        summary.tables[table].removed += removed.length;
-      }
-      if (options.preview) throw new PreviewOnly();
-      const sealed = await sealBatch(tx, batchId, sha256(checked.map((r) => stableJson(r.values)).join('\n')), outcome());
-      summary.digest = sealed.digest;
-    });
-  } catch (error) {
-    if (error instanceof PreviewOnly) {
-      await discardBatch(db, batchId);
-      summary.status = 'preview';
-      return summary;
+    const submission = await readSubmission(paths);
+    summary.rowsRead = submission.rows.length;
+    summary.errors.push(...submission.errors);
+    const t1 = submission.byTable.t1[0]?.values;
+    summary.party = (t1?.party as string | undefined) ?? null;
+    summary.reportYear = (t1?.reportYear as number | undefined) ?? null;
+    if (summary.party) {
+      const crossed = await crossCheckSubmission(db, submission, summary.party, ownership.ownerOrganizationId);
+      summary.errors.push(...crossed.errors);
+      summary.warnings.push(...crossed.warnings);
     }
-    return reject((error as Error).message);
+    if (summary.errors.length > 0) await run.fail(`${summary.errors.length} error(s) in the AEF tables; nothing from this upload was stored`, outcome());
+    summary.digest = (await run.commit((tx) => writeSubmission(tx, run.id, submission, summary, ownership, source), { preview: options.preview, outcome })) ?? null;
+  } catch (error) {
+    summary.failure = (error as Error).message;
+    if (!(error instanceof BatchFailed)) await run.fail(summary.failure, outcome()).catch(() => undefined);
+    throw new AefRejected(summary);
   }
-  summary.status = 'committed';
+  summary.status = options.preview ? 'preview' : 'committed';
+  if (options.preview) return summary;
   // The corresponding-adjustment rules over the AEF data as it now stands; the upload stands whatever they find.
   try {
     summary.check = await runChecks(db, { kinds: AEF_RULES });

@@ -72,7 +72,8 @@ export async function aefProblems(db: Database, party: string, options: { report
   const holdings = await rows<HoldingRow>(db, sql`select x.snapshot_year, x.authorization_id, x.itmo_first_id, x.itmo_last_id,
       x.quantity_tco2::float8 as quantity, x.owner_organization_id::float8 as owner, x.is_private
     from aef_holdings x where x.party = ${party} and ${visible} ${options.reportYear === undefined ? sql`` : sql`and x.snapshot_year <= ${options.reportYear}`}`);
-  const authorizations = await rows<Owned & { authorization_id: string; quantity: number }>(db, sql`select distinct on (x.authorization_id) x.authorization_id,
+  // An authorization's quantity is optional in the AEF (the 2024 layout has none): null is "not stated".
+  const authorizations = await rows<Owned & { authorization_id: string; quantity: number | null }>(db, sql`select distinct on (x.authorization_id) x.authorization_id,
       x.quantity::float8 as quantity, x.owner_organization_id::float8 as owner, x.is_private
     from aef_authorizations x where x.party = ${party} and ${visible} order by x.authorization_id, x.version desc`);
   const adjustments = await rows<Owned & { year: number; quantity: number }>(db, sql`select x.year, sum(x.quantity)::float8 as quantity,
@@ -80,22 +81,26 @@ export async function aefProblems(db: Database, party: string, options: { report
     from corresponding_adjustments x where x.party = ${party} and x.direction = 'add' and ${visible} group by x.year`);
 
   const problems: Problem[] = [];
-  const checked = new Set<ConsistencyCheck>(['authorized-quantity', 'first-transfer-once', 'range-quantity']);
+  const checked = new Set<ConsistencyCheck>(['first-transfer-once', 'range-quantity']);
+  // Nothing to check against when the Party's authorizations state no quantity.
+  if (authorizations.length === 0 || authorizations.some((a) => a.quantity !== null)) checked.add('authorized-quantity');
   // Holdings are a 31 December snapshot: only the latest year counts.
   const latest = Math.max(0, ...holdings.map((h) => h.snapshot_year));
   const held = holdings.filter((h) => h.snapshot_year === latest);
   const firstTransfers = own.filter((a) => isFirstTransfer(a) && (a.first_transferring_party_id ?? party) === party);
 
   for (const a of authorizations) {
+    if (a.quantity === null) continue;
     const mine = firstTransfers.filter((t) => t.authorization_id === a.authorization_id);
     const transferred = mine.reduce((s, t) => s + t.quantity, 0);
     const keptRows = held.filter((h) => h.authorization_id === a.authorization_id);
     const kept = keptRows.reduce((s, h) => s + h.quantity, 0);
-    if (transferred + kept > a.quantity) {
+    const authorized = a.quantity;
+    if (transferred + kept > authorized) {
       problems.push({
         check: 'authorized-quantity', party, year: Math.max(0, ...mine.map((t) => yearOf(t.action_date) ?? 0)) || latest || null,
-        tonnes: transferred + kept - a.quantity, identity: [`authorization:${a.authorization_id}`], actionIds: mine.map((t) => t.id),
-        message: `${a.authorization_id}: ${fmt(transferred)} first-transferred + ${fmt(kept)} held (${latest}) = ${fmt(transferred + kept)} > ${fmt(a.quantity)} authorized`,
+        tonnes: transferred + kept - authorized, identity: [`authorization:${a.authorization_id}`], actionIds: mine.map((t) => t.id),
+        message: `${a.authorization_id}: ${fmt(transferred)} first-transferred + ${fmt(kept)} held (${latest}) = ${fmt(transferred + kept)} > ${fmt(authorized)} authorized`,
         ...ownership(a, ...mine, ...keptRows),
       });
     }

@@ -7,7 +7,10 @@ import { rows, textArray, visibleTo, type Database } from '../../schema/database
 
 export type PartyYear = {
   year: number;
+  /** The quantities the year's authorizations state (the AEF's authorized quantity is optional). */
   authorized: number;
+  /** Authorizations of the year that state no quantity: not counted in `authorized`, which is then a lower bound. */
+  unstatedAuthorizations: number;
   firstTransferred: number;
   held: number;
   used: number;
@@ -22,7 +25,10 @@ export async function partySummary(db: Database, party: string, viewer: number |
   const visible = (alias: string) => visibleTo(alias, viewer);
   const found = await rows<{ year: number; measure: keyof Omit<PartyYear, 'year'>; tonnes: number }>(db, sql`
     select extract(year from a.authorized_on)::int as year, 'authorized' as measure, sum(a.quantity)::float8 as tonnes
-      from aef_authorizations a where a.party = ${party} and a.authorized_on is not null and ${visible('a')} group by 1
+      from aef_authorizations a where a.party = ${party} and a.authorized_on is not null and a.quantity is not null and ${visible('a')} group by 1
+    union all
+    select extract(year from a.authorized_on)::int, 'unstatedAuthorizations', count(*)::float8
+      from aef_authorizations a where a.party = ${party} and a.authorized_on is not null and a.quantity is null and ${visible('a')} group by 1
     union all
     select extract(year from x.action_date)::int, 'firstTransferred', sum(x.quantity_tco2)::float8
       from aef_actions x where x.party = ${party} and x.action_type ilike 'first transfer%' and coalesce(x.first_transferring_party_id, x.party) = ${party}
@@ -42,7 +48,7 @@ export async function partySummary(db: Database, party: string, viewer: number |
   const byYear = new Map<number, PartyYear>();
   for (const r of found) {
     if (r.year === null) continue;
-    const row = byYear.get(r.year) ?? { year: r.year, authorized: 0, firstTransferred: 0, held: 0, used: 0, caAdded: 0, caSubtracted: 0, openGapTonnes: 0 };
+    const row = byYear.get(r.year) ?? { year: r.year, authorized: 0, unstatedAuthorizations: 0, firstTransferred: 0, held: 0, used: 0, caAdded: 0, caSubtracted: 0, openGapTonnes: 0 };
     row[r.measure] += r.tonnes;
     byYear.set(r.year, row);
   }

@@ -1,7 +1,7 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { findingStatusChanges, findings, findingSubjects } from '../../schema/db/index.ts';
 import { bigintArray, rows, textArray, type Database } from '../../schema/database.ts';
-import { sha256 } from '../batches.ts';
+import { sha256 } from '../../schema/hash.ts';
 import type { Problem } from '../article6/consistency.ts';
 import type { OverlapPair } from './serial-overlap.ts';
 

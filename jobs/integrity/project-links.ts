@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { OtherProgram } from '../../schema/db/projects.ts';
 import { bigintArray, rows, textArray, type Database } from '../../schema/database.ts';
 import { parseKyotoSerialRange } from '../../connectors/cdm/serial.ts';
+import { registries } from '../../connectors/index.ts';
 import type { Scope } from './findings.ts';
 import { distinctiveName, distinctiveProponent, nameNumbers, namePhase, trigrams, trigramSimilarity } from './names.ts';
 
@@ -42,33 +43,17 @@ export type Link = {
 
 // ---- declared ---------------------------------------------------------------------------------------
 
-/** Programme names as registries write them → Tally registry ids. */
-const PROGRAMS: readonly [RegExp, string][] = [
-  [/\b(verra|vcs|verified carbon standard)\b/i, 'verra'],
-  [/\b(gold standard|gs|gs4gg)\b/i, 'gold-standard'],
-  [/\b(american carbon registry|acr)\b/i, 'american-carbon-registry'],
-  [/\b(climate action reserve|car)\b/i, 'climate-action-reserve'],
-  [/\b(art|trees|architecture for redd)\b/i, 'art-trees'],
-  [/\b(clean development mechanism|cdm|cers?)\b/i, 'cdm'],
-  [/\b(article 6\.4|a6\.4|pacm)\b/i, 'a64-mechanism'],
-  [/\b(california air resources board|carb|arb)\b/i, 'arb'],
-  [/\b(plan vivo)\b/i, 'plan-vivo'],
-  [/\b(global carbon council|gcc)\b/i, 'global-carbon-council'],
-  [/\b(j-credit|j-クレジット)\b/i, 'j-credit'],
-  [/\b(joint crediting mechanism|jcm)\b/i, 'jcm'],
-  [/\b(cercarbono|ecoregistry)\b/i, 'cercarbono'],
-  [/\b(biocarbon)\b/i, 'biocarbon'],
-  [/\b(puro)\b/i, 'puro'],
-  [/\b(isometric)\b/i, 'isometric'],
-  [/\b(socialcarbon|social carbon)\b/i, 'socialcarbon'],
-];
+/** A name as a whole word, case ignored, whatever the script (`J-クレジット` ends in no ASCII word boundary). */
+const wholeWord = (name: string) => new RegExp(`(?<![\\p{L}\\p{N}])${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\p{L}\\p{N}])`, 'iu');
 
-/** The registry a programme name or a prefixed project id (`CAR400`, `VCS 1528`) names. */
+/** The registry a programme name or a prefixed project id (`CAR400`, `VCS 1528`) names, from the registries' manifests. */
 export function registryOfProgram(program: string | undefined, projectId?: string): string | undefined {
+  const named = registries().flatMap((r) => [...(r.programNames ?? []), ...(r.projectIdPrefix ? [r.projectIdPrefix] : [])]
+    .map((name) => ({ id: r.id, pattern: wholeWord(name) })));
   for (const text of [program, projectId?.match(/^[A-Za-z]+/)?.[0]]) {
     if (!text) continue;
-    const hit = PROGRAMS.find(([pattern]) => pattern.test(text));
-    if (hit) return hit[1];
+    const hit = named.find(({ pattern }) => pattern.test(text));
+    if (hit) return hit.id;
   }
   return undefined;
 }
@@ -76,7 +61,8 @@ export function registryOfProgram(program: string | undefined, projectId?: strin
 /** A project id compared across the ways registries write it: `ACR0242` = `ACR242` = `242`, `VCS 1528` = `1528`. */
 export function projectRefKey(id: string): string {
   const compact = id.toUpperCase().replace(/[^0-9A-Z]/g, '');
-  return compact.replace(/^(VCS|GS|CAR|ACR|ART|CDM|PV|GCC)(?=\d)/, '').replace(/^0+(?=\d)/, '');
+  const prefix = registries().map((r) => r.projectIdPrefix).find((p) => p && new RegExp(`^${p}(?=\\d)`).test(compact));
+  return (prefix ? compact.slice(prefix.length) : compact).replace(/^0+(?=\d)/, '');
 }
 
 /** A CDM reference as other programmes write it (`7014`, `CDM 7014`, `CDM-7014`, `KE-7014`): its Party, where named, and number. */

@@ -46,7 +46,8 @@ export const aefAuthorizations = pgTable('aef_authorizations', {
   authorizedOn: date({ mode: 'string' }),
   /** The CARP id of the cooperative approach, e.g. `CA0004`. */
   cooperativeApproachId: text(),
-  quantity: tonnes().notNull(),
+  /** The authorized quantity; optional in the AEF (and absent from its 2024 layout): null is "not stated", never 0. */
+  quantity: tonnes(),
   metric: text().notNull().default('GHG'),
   gwpValue: text(),
   applicableNonGhgMetric: text(),

@@ -78,6 +78,12 @@ export const projects = pgTable('projects', {
    * project_links where the other project is in the ledger. Null when the source says nothing.
    */
   otherPrograms: jsonb().$type<OtherProgram[]>(),
+  /**
+   * Other identifiers the registry writes for this project beside `registryProjectId` (Cercarbono's
+   * code `CDC-271` beside its id `274`), so a file that names the project by one of them finds it.
+   * Null when no source has stated any.
+   */
+  alternateIds: text().array(),
   ...ownership(),
   firstBatchId: bigintRef().references((): AnyPgColumn => batches.id),
   lastBatchId: bigintRef().references((): AnyPgColumn => batches.id),

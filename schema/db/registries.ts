@@ -3,7 +3,7 @@ import { registryKind, serialScheme } from './enums.ts';
 
 /**
  * The registries Tally reads. The slug is the key every ledger row carries (`verra`, `gold-standard`,
- * `j-credit`…); rows are seeded from schema/taxonomy/data/registries.json at start-up.
+ * `j-credit`…); rows are seeded at start-up from the registries the connectors declare (connectors/index.ts).
  */
 export const registries = pgTable('registries', {
   id: text().primaryKey(),

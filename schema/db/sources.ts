@@ -39,6 +39,8 @@ export const batches = pgTable('batches', {
   counts: jsonb().notNull().default({}),
   /** Row-level errors: `{ line, field, code, message }`. */
   errors: jsonb().notNull().default([]),
+  /** How the source was read: a file's format, the generations of its column names, the columns no mapper reads. */
+  details: jsonb().notNull().default({}),
   recordsDigest: text(),
   previousBatchId: bigintRef().references((): AnyPgColumn => batches.id),
   digest: text(),

@@ -24,7 +24,8 @@ const byAlpha3 = new Map(countries.filter((c) => c.alpha3).map((c) => [c.alpha3!
 
 /**
  * Folds the differences registries make between spellings of one name: case, accents, punctuation,
- * "&" for "and", a leading "The". "CONGO, THE DEMOCRATIC REPUBLIC OF THE" and
+ * "&" for "and", the article ISO 3166's short names put anywhere ("The Gambia", "Gambia, The",
+ * "Philippines (the)", "Korea (the Republic of)"). "CONGO, THE DEMOCRATIC REPUBLIC OF THE" and
  * "Congo the Democratic Republic of the" fold to the same key.
  */
 export function foldName(name: string): string {
@@ -32,6 +33,8 @@ export function foldName(name: string): string {
     .normalize('NFKD')
     .replace(/\p{M}/gu, '')
     .toLowerCase()
+    .replace(/\(the\)\s*$|,\s*the\s*$/, '')
+    .replace(/([,(])\s*the\s+/g, '$1 ')
     .replace(/&/g, ' and ')
     .replace(/[.,'’()\-–/]/g, ' ')
     .replace(/\s+/g, ' ')

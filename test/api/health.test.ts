@@ -60,7 +60,7 @@ describe('the README start command (tally serve)', () => {
   it('when started on a fresh machine without DATABASE_URL, then it loads the registry samples and serves /health from the embedded database', async () => {
     const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', TALLY_DATA_DIR: dataDir, LOG_LEVEL: 'info' };
     delete env.DATABASE_URL;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'jobs/cli.ts', 'serve'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/tally.ts', 'serve'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
     try {
       const samples: string[] = [];
       const url = await new Promise<string>((resolve, reject) => {

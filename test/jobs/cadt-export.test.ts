@@ -7,7 +7,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ingestCadt, ingestCadtV2 } from '../../jobs/cadt-upload.ts';
 import { CadtExportError, exportCadt, writeCadtExport, type CadtExportFilter, type CadtFormat } from '../../jobs/cadt-export.ts';
-import { exportCommand } from '../../jobs/cli-export.ts';
+import { exportCommand } from '../../cli/export.ts';
 import { ingestFile } from '../../jobs/ingest-file.ts';
 import { ingestFiles } from '../../jobs/ingest-files.ts';
 import { organizations } from '../../schema/db/index.ts';

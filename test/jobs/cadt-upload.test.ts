@@ -5,7 +5,7 @@ import { sql } from 'drizzle-orm';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ingestCadt } from '../../jobs/cadt-upload.ts';
-import { ingestCommand } from '../../jobs/cli-ingest.ts';
+import { ingestCommand } from '../../cli/ingest.ts';
 import { BatchRejected, type IngestSummary } from '../../jobs/ingest.ts';
 import { organizations } from '../../schema/db/index.ts';
 import { rows, visibleTo, type Database } from '../../schema/database.ts';

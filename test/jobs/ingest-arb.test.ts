@@ -292,7 +292,7 @@ describe('California ARB issuance table (the workbook as published)', () => {
   });
 
   it('when the workbook has three other sheets, a title block, a total row and a footnote, then it gives the same ledger as the CSV', async () => {
-    expect((await detectFileFormat(workbook)).id).toBe('arb-issuance-table');
+    expect((await detectFileFormat(workbook)).format.id).toBe('arb-issuance-table');
     const fromXlsx = await ingestFile(xlsxDb.handle.db, workbook);
     // The total row and the footnote are read and skipped, not errors.
     expect(fromXlsx).toMatchObject({ status: 'committed', format: 'arb-issuance-table', rowsRead: csv.length + 2, rowsRejected: 0, errors: [], warnings: [] });

@@ -90,11 +90,11 @@ describe('CDM file mode (UNFCCC CDM Registry reports, UNEP-CCC pipeline)', () =>
   afterAll(() => t.close());
 
   it('when the workbooks are given, then each is recognised below its title block', async () => {
-    expect((await detectFileFormat(FILES.issuances)).id).toBe('cdm-issuance-report');
-    expect((await detectFileFormat(FILES.voluntary)).id).toBe('cdm-voluntary-cancellations');
-    expect((await detectFileFormat(FILES.administrative)).id).toBe('cdm-administrative-cancellations');
-    expect((await detectFileFormat(FILES.pipelineIssuances)).id).toBe('cdm-pipeline-issuances');
-    expect((await detectFileFormat(FILES.pipelineProjects)).id).toBe('cdm-pipeline-projects');
+    expect((await detectFileFormat(FILES.issuances)).format.id).toBe('cdm-issuance-report');
+    expect((await detectFileFormat(FILES.voluntary)).format.id).toBe('cdm-voluntary-cancellations');
+    expect((await detectFileFormat(FILES.administrative)).format.id).toBe('cdm-administrative-cancellations');
+    expect((await detectFileFormat(FILES.pipelineIssuances)).format.id).toBe('cdm-pipeline-issuances');
+    expect((await detectFileFormat(FILES.pipelineProjects)).format.id).toBe('cdm-pipeline-projects');
     // The cancellation reports open with a title row; the header is the second row.
     expect([voluntary.header, administrative.header, issued.header]).toEqual([2, 2, 1]);
   });

@@ -4,9 +4,8 @@ import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileFormats } from '../../connectors/index.ts';
-import { readCsvHeaders } from '../../connectors/runtime/csv.ts';
 import { verifyChain } from '../../jobs/batches.ts';
-import { ingestFile } from '../../jobs/ingest-file.ts';
+import { detectFileFormat, ingestFile } from '../../jobs/ingest-file.ts';
 import { rows, type Database } from '../../schema/database.ts';
 import { readCsv } from '../helpers/csv.ts';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.ts';
@@ -128,16 +127,17 @@ describe('Climate Action Reserve file mode', () => {
   }
 
   it('when the header rows are read, then each report is recognised as its own format and no other registry\'s export matches a CAR format', async () => {
-    const ours = fileFormats.filter((f) => f.registry === 'climate-action-reserve');
+    const ours = fileFormats().filter((f) => f.registry === 'climate-action-reserve');
+    // A file is read as the format that reads most of its columns among those whose required columns it
+    // has; where ACR's and CAR's APX reports fit each other's formats, the first row's project id decides.
+    const readAs = async (path: string) => (await detectFileFormat(path).catch(() => undefined))?.format.id;
     for (const [name, id] of [['projects.csv', 'climate-action-reserve-projects'], ['issuances.csv', 'climate-action-reserve-issuances'],
       ['retirements.csv', 'climate-action-reserve-retirements'], ['cancellations.csv', 'climate-action-reserve-cancellations']] as const) {
-      const headers = new Set(await readCsvHeaders(fixture(name)));
-      expect(fileFormats.filter((f) => f.requiredHeaders.every((h) => headers.has(h))).map((f) => f.id), name).toEqual([id]);
+      expect(await readAs(fixture(name)), name).toBe(id);
     }
     for (const registry of readdirSync(samples).filter((d) => d !== 'climate-action-reserve')) {
       for (const file of readdirSync(join(samples, registry)).filter((f) => f.endsWith('.csv'))) {
-        const headers = new Set(await readCsvHeaders(join(samples, registry, file)));
-        expect(ours.filter((f) => f.requiredHeaders.every((h) => headers.has(h))).map((f) => f.id), `${registry}/${file}`).toEqual([]);
+        expect(ours.map((f) => f.id), `${registry}/${file}`).not.toContain(await readAs(join(samples, registry, file)));
       }
     }
   });

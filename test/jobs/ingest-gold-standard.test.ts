@@ -169,9 +169,9 @@ describe('Gold Standard file mode', () => {
 
   it('when the headers of each export are read, then each is recognised as its own format', () => {
     const headers = (name: string) => Object.keys(readCsv(fixture(name))[0]!);
-    expect(identifyFormat(headers('projects.csv')).id).toBe('gold-standard-projects');
-    expect(identifyFormat(headers('issuances.csv')).id).toBe('gold-standard-issuances');
-    expect(identifyFormat(headers('retirements.csv')).id).toBe('gold-standard-retirements');
+    expect(identifyFormat(headers('projects.csv')).format.id).toBe('gold-standard-projects');
+    expect(identifyFormat(headers('issuances.csv')).format.id).toBe('gold-standard-issuances');
+    expect(identifyFormat(headers('retirements.csv')).format.id).toBe('gold-standard-retirements');
   });
 
   it('when the project export is ingested, then every project is stored with its status and SDG co-benefits', async () => {

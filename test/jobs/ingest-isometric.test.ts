@@ -255,3 +255,82 @@ describe('Isometric file mode, malformed retirements', () => {
     expect(await rows<{ n: number }>(db, sql`select count(*)::int as n from unit_blocks`)).toEqual(before);
   });
 });
+
+// The earlier generation of the retirements export (test/fixtures/historical/isometric/README.md):
+// CarbonPlan's first retirements.csv, one row per credit batch of a retirement (`ctb_…`, `status`,
+// `retirement_id`, `size.credit_kgs`, …), 100 rows. Every figure is summed here from the file's
+// `size.credit_kgs` in whole kilograms; each retirement's batches are one retired block under the
+// retirement's own id, the key the retirement-level export and the API give it.
+describe('Isometric file mode, the credit-level retirements of 2026-04', () => {
+  const historical = new URL('../fixtures/historical/isometric/retirements-2026-04.csv', import.meta.url).pathname;
+  const credits = readCsv(historical);
+  let t: TestDatabase;
+  let db: Database;
+  beforeAll(async () => {
+    t = await openTestDatabase();
+    db = t.handle.db;
+    await ingestFile(db, fixture('projects.csv'));
+    await ingestFile(db, fixture('issuances.csv'));
+  });
+  afterAll(() => t.close());
+
+  /** Per retirement: its batches, kilograms, issuances, earliest sequestration and its one date, beneficiary and account. */
+  const retirements = () => {
+    const out = new Map<string, { batches: number; kg: bigint; issuances: Set<string>; sequestered: string; row: Record<string, string> }>();
+    for (const r of credits) {
+      const at = out.get(r.retirement_id!) ?? { batches: 0, kg: 0n, issuances: new Set<string>(), sequestered: r.sequestered_on!, row: r };
+      at.batches += 1;
+      at.kg += kg(r['size.credit_kgs']);
+      at.issuances.add(r.issuance_id!);
+      if (r.sequestered_on! < at.sequestered) at.sequestered = r.sequestered_on!;
+      out.set(r.retirement_id!, at);
+    }
+    return out;
+  };
+
+  it('when the credit-level file is ingested, then nothing is refused and each retirement is one retired block holding its batches\' kilograms', async () => {
+    // The file lists retired credits only, each with its retirement.
+    expect(new Set(credits.map((r) => r.status))).toEqual(new Set(['retired']));
+    expect(credits.filter((r) => !r.retirement_id || !r.retired_at)).toEqual([]);
+    const expected = retirements();
+    const total = sumKg(credits.map((r) => kg(r['size.credit_kgs'])));
+
+    const summary = await ingestFile(db, historical);
+    expect(summary).toMatchObject({ status: 'committed', format: 'isometric-retired-credits', rowsRejected: 0, errors: [], warnings: [] });
+    // A retirement's consecutive rows are one record.
+    expect(summary.rowsRead).toBe(expected.size);
+    expect(summary.blocks.new).toBe(expected.size);
+    expect(summary.projects.new).toBe(0);
+
+    expect(await ledger(db)).toMatchObject({ retirements: expected.size, retired: tonnesText(total) });
+    const [{ t: events }] = (await rows<{ t: string }>(db, sql`select sum(quantity)::text as t from events where registry_id = ${REGISTRY} and kind = 'retired'`)) as [{ t: string }];
+    expect(events).toBe(tonnesText(total));
+
+    const blocks = await rows<Record<string, unknown>>(db, sql`select b.block_key, b.quantity::text as quantity, b.status::text as status,
+        b.status_date::text as date, b.vintage_year, b.retirement_beneficiary, b.account_holder, b.eligibility, p.registry_project_id as project,
+        i.issuance_key, jsonb_array_length(e.details->'serials') as serials, e.details->>'certificate' as certificate
+      from unit_blocks b join projects p on p.id = b.project_id left join issuances i on i.id = b.issuance_id
+      join events e on e.block_id = b.id and e.kind = 'retired'
+      where b.registry_id = ${REGISTRY} order by b.block_key`);
+    expect(blocks).toEqual([...expected].sort(([a], [b]) => a.localeCompare(b)).map(([id, x]) => ({
+      block_key: id, quantity: tonnesText(x.kg), status: 'retired', date: x.row.retired_at!.slice(0, 10),
+      vintage_year: Number(x.sequestered.slice(0, 4)), retirement_beneficiary: x.row['beneficiary.name'], account_holder: x.row['owner.name'],
+      eligibility: credits.filter((r) => r.retirement_id === id).every((r) => r.ccp_approved === 'True') ? ['ccp-approved'] : [],
+      project: x.row.project_id, issuance_key: x.issuances.size === 1 ? [...x.issuances][0] : null, serials: x.batches,
+      certificate: `https://to.isometric.com/${id}`,
+    })));
+  });
+
+  it('when the credit-level file is ingested again, then nothing new is stored and the ledger is unchanged', async () => {
+    const before = await ledger(db);
+    const stamp = await versions(db);
+    const again = await ingestFile(db, historical);
+    expect(again).toMatchObject({ status: 'committed', format: 'isometric-retired-credits', rowsRejected: 0 });
+    expect(again.rawRecords.new).toBe(0);
+    expect(again.blocks.new + again.blocks.changed).toBe(0);
+    expect(again.events.new).toBe(0);
+    expect(await ledger(db)).toEqual(before);
+    expect(await versions(db)).toBe(stamp);
+    expect((await verifyChain(db)).ok).toBe(true);
+  });
+});

@@ -52,7 +52,7 @@ describe('XLSX exports', () => {
   });
 
   it('when a workbook has a title block above the header and another sheet before it, then the export is recognised and read whole', async () => {
-    expect((await detectFileFormat(workbook)).id).toBe('verra-vcu-export');
+    expect((await detectFileFormat(workbook)).format.id).toBe('verra-vcu-export');
     const summary = await ingestFile(t.handle.db, workbook);
     expect(summary).toMatchObject({ status: 'committed', format: 'verra-vcu-export', rowsRead: csv.length, rowsRejected: 0 });
     const num = (v: string | undefined) => Number((v ?? '').replace(/,/g, ''));
@@ -75,12 +75,12 @@ describe('XLSX exports', () => {
   });
 
   it('when a sheet is named, then only that sheet is read', async () => {
-    await expect(detectFileFormat(workbook, undefined, 'About')).rejects.toThrow(/no sheet named "About" has a header row Tally knows|match no export/);
-    expect((await detectFileFormat(workbook, undefined, 'VCUs')).id).toBe('verra-vcu-export');
+    await expect(detectFileFormat(workbook, {}, 'About')).rejects.toThrow(/no sheet named "About" has a header row Tally knows|match no export/);
+    expect((await detectFileFormat(workbook, {}, 'VCUs')).format.id).toBe('verra-vcu-export');
   });
 
   it("when a workbook is no export of the registry named, then the error lists that registry's formats; unnamed, it is found", async () => {
-    await expect(detectFileFormat(cdmWorkbook, 'verra')).rejects.toThrow(/expected one of:[\s\S]*verra-vcu-export/);
-    expect((await detectFileFormat(cdmWorkbook)).id).toBe('cdm-administrative-cancellations');
+    await expect(detectFileFormat(cdmWorkbook, { registry: 'verra' })).rejects.toThrow(/expected one of:[\s\S]*verra-vcu-export/);
+    expect((await detectFileFormat(cdmWorkbook)).format.id).toBe('cdm-administrative-cancellations');
   });
 });

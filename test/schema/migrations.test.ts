@@ -3,7 +3,7 @@ import { generateDrizzleJson, generateMigration } from 'drizzle-kit/api';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as schema from '../../schema/db/index.ts';
-import registryList from '../../schema/taxonomy/data/registries.json' with { type: 'json' };
+import { registries } from '../../connectors/index.ts';
 import { migrationStatus, rows } from '../../schema/database.ts';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
@@ -47,7 +47,7 @@ describe('migrations', () => {
     expect(expected).toBeGreaterThanOrEqual(4);
     expect(await migrationStatus(t.handle.db)).toMatchObject({ applied: expected, current: true });
     const [registryCount] = await rows<{ n: number }>(t.handle.db, sql`select count(*)::int as n from registries`);
-    expect(registryCount?.n).toBe(registryList.length);
+    expect(registryCount?.n).toBe(registries().length);
   });
 
   it('when applied again, then nothing changes: same catalog, same migration log, seed rows not rewritten', async () => {

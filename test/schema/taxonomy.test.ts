@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { enumVocabularies } from '../../schema/db/enums.ts';
-import registryList from '../../schema/taxonomy/data/registries.json' with { type: 'json' };
+import { registries } from '../../connectors/index.ts';
 import {
   classifyMethodology, classifyProject, countries, isTerm, jCreditCategoryOf, labelOf, projectType, projectTypeKeys, resolveCountry,
   termFromCadt, vocabularies, type VocabularyName,
@@ -71,7 +71,7 @@ describe('vocabularies', () => {
   });
 
   it('when a registry is seeded, then it has both names and a known kind and serial scheme', () => {
-    for (const registry of registryList) {
+    for (const registry of registries()) {
       expect(registry.name && registry.nameJa, registry.id).toBeTruthy();
       expect(isTerm('registryKind' as VocabularyName, registry.kind), registry.id).toBe(true);
       expect(isTerm('serialScheme' as VocabularyName, registry.serialScheme), registry.id).toBe(true);

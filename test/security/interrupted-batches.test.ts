@@ -26,7 +26,7 @@ async function ledger(db: DatabaseHandle['db']): Promise<Ledger[]> {
 
 /** Starts `tally ingest` on `file` and resolves once its batch has started, with the process. */
 async function ingestInChild(env: NodeJS.ProcessEnv, file: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'jobs/cli.ts', 'ingest', file], { env: { ...env, LOG_LEVEL: 'debug' }, stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/tally.ts', 'ingest', file], { env: { ...env, LOG_LEVEL: 'debug' }, stdio: ['ignore', 'pipe', 'ignore'] });
   await new Promise<void>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`tally ingest exited with ${code} before its batch started`)));
     createInterface({ input: child.stdout! }).on('line', (line) => {

@@ -46,7 +46,7 @@ describe('corresponding-adjustment gaps', () => {
     expect(summary.check!.rules['ca-quantity-mismatch']!.found).toBe(0);
     expect(await open(db)).toEqual([]);
     expect(await partySummary(db, 'VUT')).toEqual([
-      { year: 2025, authorized: 1000, firstTransferred: 800, held: 200, used: 0, caAdded: 800, caSubtracted: 0, openGapTonnes: 0 },
+      { year: 2025, authorized: 1000, unstatedAuthorizations: 0, firstTransferred: 800, held: 200, used: 0, caAdded: 800, caSubtracted: 0, openGapTonnes: 0 },
     ]);
   });
 

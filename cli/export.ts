@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { eq } from 'drizzle-orm';
 import { organizations } from '../schema/db/index.ts';
 import type { Database } from '../schema/database.ts';
-import { CADT_FORMATS, CadtExportError, exportCadt, writeCadtExport, type CadtExportFilter, type CadtFormat } from './cadt-export.ts';
+import { CADT_FORMATS, CadtExportError, exportCadt, writeCadtExport, type CadtExportFilter, type CadtFormat } from '../jobs/cadt-export.ts';
 
 // `tally export --format cadt-v1|cadt-v2 [filters] --out <path>`: a slice of the ledger in CAD Trust form,
 // for a CAD Trust node (jobs/cadt-export.ts).

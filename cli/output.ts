@@ -1,5 +1,5 @@
-import type { AefSummary } from './article6/aef-upload.ts';
-import type { IngestSummary } from './ingest.ts';
+import type { AefSummary } from '../jobs/article6/aef-upload.ts';
+import type { IngestSummary } from '../jobs/ingest.ts';
 
 // How the tally command reports a batch: the same summary for an ingested file and a sync.
 
@@ -9,6 +9,8 @@ export function printSummary(file: string, format: string, s: IngestSummary, max
     s.status === 'preview' ? `${file} (${format}): preview, nothing stored` : `${file} (${format}): batch ${s.batchId} ${s.status}${s.digest ? `, digest ${s.digest.slice(0, 16)}…` : ''}`,
     `  rows read      ${s.rowsRead}`,
     `  rows rejected  ${s.rowsRejected}`,
+    ...warningLines(s),
+    ...readLines(s),
     `  raw records    ${s.rawRecords.new} new of ${s.rawRecords.seen}`,
     `  projects       ${t(s.projects)}`,
     `  issuances      ${t(s.issuances)}`,
@@ -21,6 +23,23 @@ export function printSummary(file: string, format: string, s: IngestSummary, max
   const more = s.errors.length + s.warnings.length - maxErrors;
   if (more > 0) lines.push(s.status === 'preview' ? `  … and ${more} more` : `  … and ${more} more (stored with batch ${s.batchId})`);
   console.log(lines.join('\n'));
+}
+
+/** Warnings (rows kept, a value left out), with the country spellings no table knows named once each. */
+function warningLines(s: IngestSummary): string[] {
+  if (s.warnings.length === 0) return [];
+  const countries = [...new Set(s.warnings.filter((w) => w.code === 'unknown-country').map((w) => /"(.*)"/.exec(w.message)?.[1] ?? ''))];
+  return [`  warnings       ${s.warnings.length}${countries.length ? `, of which country spellings Tally does not know: ${countries.map((c) => `"${c}"`).join(', ')} (README: "Country spellings")` : ''}`];
+}
+
+/** How a file was read: the generations of its column names, and the columns no mapping reads. */
+function readLines(s: IngestSummary): string[] {
+  const details = s.details as { generations?: string[]; unreadColumns?: string[] } | undefined;
+  if (!details?.generations) return [];
+  return [
+    `  columns        ${details.generations.join(' + ')}`,
+    ...(details.unreadColumns?.length ? [`  not read       ${details.unreadColumns.join(', ')} (kept in the raw records)`] : []),
+  ];
 }
 
 export function printAefSummary(s: AefSummary, maxErrors: number): void {

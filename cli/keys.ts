@@ -3,7 +3,7 @@ import { eq } from 'drizzle-orm';
 import { createApiKey, revokeApiKey, type Role } from '../api/auth.ts';
 import { apiKeys, organizationParties, organizations } from '../schema/db/index.ts';
 import type { Database } from '../schema/database.ts';
-import { partiesOf } from './article6/aef-upload.ts';
+import { partiesOf } from '../jobs/article6/aef-upload.ts';
 
 // `tally org add` and `tally key create|list|revoke`: how the first admin key, and any key, comes to
 // exist. The API's admin mutations do the same once an admin key exists.

@@ -3,15 +3,15 @@ import { createApp } from '../api/app.ts';
 import { readConfig, type Config } from '../schema/config.ts';
 import { migrateDatabase, openDatabase, type DatabaseHandle } from '../schema/database.ts';
 import { log } from '../schema/log.ts';
-import { ingestCommand } from './cli-ingest.ts';
-import { failInterruptedBatches } from './batches.ts';
-import { loadSamplesIfEmpty } from './samples.ts';
-import { readSources, startScheduler } from './scheduler.ts';
-import { syncCommand } from './cli-sync.ts';
-import { article6Command } from './cli-article6.ts';
-import { checkCommand } from './cli-check.ts';
-import { exportCommand } from './cli-export.ts';
-import { keyCommand, orgCommand } from './cli-keys.ts';
+import { ingestCommand } from './ingest.ts';
+import { failInterruptedBatches } from '../jobs/batches.ts';
+import { loadSamplesIfEmpty } from '../jobs/samples.ts';
+import { readSources, startScheduler } from '../jobs/scheduler.ts';
+import { syncCommand } from './sync.ts';
+import { article6Command } from './article6.ts';
+import { checkCommand } from './check.ts';
+import { exportCommand } from './export.ts';
+import { keyCommand, orgCommand } from './keys.ts';
 
 // `tally <command>`: the one entry point for people and for npm scripts (`npm start` is `tally serve`).
 
@@ -22,7 +22,7 @@ commands:
   migrate   apply pending database migrations and exit
   ingest    read registry exports into the ledger: tally ingest <file…> [--registry <slug>]
   sync      pull a registry's API into the ledger now: tally sync <registry> [--check]
-  article6  a Party's Article 6 position, AEF consistency checks and export: tally article6 <party> [--year] [--export]
+  article6  a Party's Article 6 position, AEF consistency checks and export: tally article6 <party> [--year <y>] [--export <file.xlsx|json> [--layout cadt|aef]]
   export    a slice of the ledger in CAD Trust form: tally export --format cadt-v1|cadt-v2 --out <path> [--registry …] [--vintage …]
   check     run the integrity rules over the whole ledger, record and list findings: tally check [--evidence]
   org       add or list organizations: tally org add <slug> --name <name> [--country JP]

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
 import { rows, type DatabaseHandle } from '../schema/database.ts';
-import { runChecks, type CheckSummary } from './integrity/index.ts';
+import { runChecks, type CheckSummary } from '../jobs/integrity/index.ts';
 
 // `tally check [--evidence] [--limit N]`: runs every integrity rule over the whole ledger, records the
 // findings, and lists the open ones, largest first.

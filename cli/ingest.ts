@@ -5,14 +5,14 @@ import { eq } from 'drizzle-orm';
 import cliProgress from 'cli-progress';
 import { organizations } from '../schema/db/index.ts';
 import type { Database } from '../schema/database.ts';
-import { printAefSummary, printSummary } from './cli-output.ts';
-import { ingestFiles } from './ingest-files.ts';
+import { printAefSummary, printSummary } from './output.ts';
+import { ingestFiles } from '../jobs/ingest-files.ts';
 
 // `tally ingest <file…> [--registry <slug>] [--organization <slug> [--private]]`: each file is one
 // batch, shown with a progress bar and summarized as rows read, records new / changed / unchanged,
 // and rows rejected with their reasons and line numbers.
 
-export const ingestUsage = `usage: tally ingest <file…> (.csv or .xlsx exports, .json saved API responses) [--registry <slug>] [--organization <slug>] [--private]
+export const ingestUsage = `usage: tally ingest <file…> (.csv or .xlsx exports, .json saved API responses) [--registry <slug>] [--format <id>] [--organization <slug>] [--private]
 
   Article 6 AEF tables (a workbook with a sheet per table, a CSV file per table, or a JSON document,
   with CAD Trust v2 field names) are recognised, and the AEF files given together are one upload.
@@ -22,6 +22,7 @@ export const ingestUsage = `usage: tally ingest <file…> (.csv or .xlsx exports
   /v2/unit…, or a document keyed by entity) are one upload too; the Article 6.4 mechanism's A6.4ERs come this way.
 
   --registry       read the files as this registry's exports (otherwise recognised by their columns)
+  --format         read the files as this export (its id), when their columns fit two exports equally
   --organization   record the files as published by this organization (its slug)
   --private        visible only to that organization
   --preview        read, check and count everything, store nothing (what the upload would do)
@@ -39,6 +40,7 @@ export async function ingestCommand(db: Database, argv: string[]): Promise<numbe
       preview: { type: 'boolean', default: false },
       errors: { type: 'string', default: '20' },
       sheet: { type: 'string' },
+      format: { type: 'string' },
     },
   });
   if (positionals.length === 0) {
@@ -61,6 +63,7 @@ export async function ingestCommand(db: Database, argv: string[]): Promise<numbe
   const errors = Number(values.errors);
   const outcomes = await ingestFiles(db, positionals, {
     registry: values.registry,
+    format: values.format,
     sheet: values.sheet,
     ownerOrganizationId,
     isPrivate: values.private,

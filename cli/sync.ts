@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
 import type { DatabaseHandle } from '../schema/database.ts';
-import { printSummary } from './cli-output.ts';
-import { BatchRejected } from './ingest.ts';
-import { readSources } from './scheduler.ts';
+import { printSummary } from './output.ts';
+import { BatchRejected } from '../jobs/ingest.ts';
+import { readSources } from '../jobs/scheduler.ts';
 import { HttpClient } from '../connectors/runtime/http.ts';
-import { apiConnector, sourceConfig, syncSource } from './sync.ts';
+import { apiConnector, sourceConfig, syncSource } from '../jobs/sync.ts';
 
 // `tally sync <registry> [--check]`: pulls one registry's API now, as one batch, under the same lock the
 // scheduler takes. Its configuration comes from the TALLY_SOURCES file when that file lists the

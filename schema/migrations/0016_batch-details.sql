@@ -1,0 +1,1 @@
+ALTER TABLE "batches" ADD COLUMN "details" jsonb DEFAULT '{}'::jsonb NOT NULL;

@@ -1,0 +1,1 @@
+ALTER TABLE "aef_authorizations" ALTER COLUMN "quantity" DROP NOT NULL;
