@@ -15,8 +15,11 @@ import { parseAcrSerial } from './serial.ts';
 // - `Account Holder` is sometimes a bare number (`1423`, `1099`): kept as written;
 // - the serial repeats the project, vintage and country: the project and vintage are checked against
 //   the row's columns;
-// - `Date Issued (GMT)`, `Vintage` and `Verified Removal` are the issuance's, so the block links to the
-//   issuance report's row (map-issuances.ts);
+// - `Date Issued (GMT)` and `Vintage` are the issuance's, so the block links to the issuance by its
+//   vintage and issue day (map-issuances.ts), whichever mode stored it. The key has no time: the report
+//   stamps an issuance's batches seconds apart (ACR554's 2025 batches 2974 and 2975 at 13:11:53 and
+//   13:11:54 GMT, one issuance row of 24,582 = 20,681 + 3,901), and no `Verified Removal` label: the
+//   removal rows are part of the issuance;
 // - `Status Effective (GMT)` is the retirement date, `6/30/2025 7:43:26 PM`;
 // - `Retirement Reason` is in every retirement report and in no cancellation report: it is what tells
 //   the two apart, so a file without it is not read as retirements.
@@ -36,7 +39,6 @@ export const ACR_CLOSED_COLUMNS = {
   // The cancellation report writes `Status Effective  (GMT)` (two spaces): the same name, spaces not counting.
   'Status Effective (GMT)': { required: true, aliases: { 'Status Effective': BEFORE_GMT } },
   'Project ID': { required: true },
-  'Verified Removal': {},
   ...ACR_PROJECT_COLUMNS,
 } as const satisfies Record<string, Column>;
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { BlockRecord, CanonicalInput, IssuanceRecord, ProjectRecord } from '../../schema/canonical.ts';
 import { acrConversion } from '../american-carbon-registry/map-cancellations.ts';
+import { acrIssuanceKeyOf } from '../american-carbon-registry/map-issuances.ts';
 import { parseAcrSerial } from '../american-carbon-registry/serial.ts';
 import { artCreditType, artIssuanceKey } from '../art-trees/map-issuances.ts';
 import { parseArtSerial } from '../art-trees/serial.ts';
@@ -74,6 +75,12 @@ export type GreenTraceTenant = {
   creditType(serialRaw: string): string;
   /** The issuance key, from what every credit row carries about its issuance; undefined when it cannot be formed. */
   issuanceKey(issuance: { vintageYear: number; issuedOn?: string; registryKey?: string }): string | undefined;
+  /**
+   * Whether two GreenTrace issuances (two `issuanceKey`s) can fall on one issuance key (a key made of the
+   * vintage and the day, as file mode can make it): the ledger's issuance is then their sum, so the pull
+   * adds up the distinct issuances of a key instead of keeping the last one's figure.
+   */
+  issuancesShareKeys?: boolean;
   /** Where a cancellation reason is a conversion out of the registry, what it converts into. */
   conversion?(reason: string | undefined): { counterpartyRegistry?: string; destination: string } | undefined;
 };
@@ -347,6 +354,9 @@ function readCredit(tenant: GreenTraceTenant, row: Record<string, unknown>, loca
 
 /** An issued-ledger row: one serial batch of an issuance, mapped to that issuance (and its project). */
 function mapIssued(tenant: GreenTraceTenant) {
+  // For a tenant whose GreenTrace issuances can share a key: per project and key, the GreenTrace
+  // issuances met in this pull (or saved file) and their quantities. The closure is made per pull.
+  const shared = new Map<string, Map<string, number>>();
   return (row: Record<string, unknown>, locator: string): Mapped => {
     const { credit, r, issuedOn } = readCredit(tenant, row, locator);
     // The issuance's total, repeated on each of its batches: the same figure for every row of one key.
@@ -356,7 +366,22 @@ function mapIssued(tenant: GreenTraceTenant) {
       r.fail('holdingQuantity', 'batch-exceeds-issuance', `the batch holds ${credit.block.quantity} units but its issuance's issuanceQuantity is ${quantity}`);
     }
     if (credit && !credit.issuanceKey && r.errors.length === 0) r.fail('issuanceKey', 'missing', 'is empty, so the batch cannot be tied to its issuance');
+    const registryKey = r.text('issuanceKey');
+    if (tenant.issuancesShareKeys && credit && !registryKey && r.errors.length === 0) {
+      r.fail('issuanceKey', 'missing', "is empty, so the batch cannot be told from another issuance's of the same vintage and day");
+    }
     if (r.errors.length > 0 || !credit || !quantity || !credit.issuanceKey) return { records: [], errors: r.errors };
+    let total = quantity;
+    if (tenant.issuancesShareKeys && registryKey) {
+      // Rows of one key merge in the ledger with the last one's figure: each carries the sum of the
+      // distinct GreenTrace issuances met so far, so the last carries them all (and a batch of an
+      // issuance already met adds nothing).
+      const key = `${credit.block.projectId}|${credit.issuanceKey}`;
+      const parts = shared.get(key) ?? new Map<string, number>();
+      parts.set(registryKey, quantity);
+      shared.set(key, parts);
+      total = [...parts.values()].reduce((a, b) => a + b, 0);
+    }
     const issuance: IssuanceRecord = {
       type: 'issuance',
       registry: tenant.registry,
@@ -365,7 +390,7 @@ function mapIssued(tenant: GreenTraceTenant) {
       vintageStart: credit.vintageStart,
       vintageYear: credit.block.vintageYear,
       issuedOn: credit.issuedOn,
-      quantity,
+      quantity: total,
       quantityFromBlocks: false,
       creditType: tenant.creditType(credit.block.serial.raw),
     };
@@ -451,11 +476,13 @@ function mapClosed(tenant: GreenTraceTenant, status: 'retired' | 'cancelled') {
 // ---- tenants ----
 
 /**
- * ACR (`ACR_REGISTRY`). File mode keys an issuance `<vintage>/<Date Issued (GMT) to the second>
- * [/verified-removal]`; GreenTrace gives the issuance's day only, and one GreenTrace issuance is the
- * report's removal and non-removal rows together (ACR885's 2025 issuance: 17,712 = 3,456 + 14,256), so
- * no API key can equal a file key. The key keeps file mode's form as far as the API allows and adds
- * GreenTrace's own issuance id, so two issuances of one vintage on one day stay two.
+ * ACR (`ACR_REGISTRY`). The key is file mode's, `<vintage>/<issue day>` (acrIssuanceKeyOf), so an
+ * issuance pulled here and the same issuance read from the report are one ledger row: GreenTrace gives
+ * the day (`issuanceDate`, a day in US Eastern time, as its timestamps are written), the report a GMT
+ * time that file mode turns into that day, and one GreenTrace issuance is the report's removal and
+ * non-removal rows together (ACR885's 2025 issuance: 17,712 = 3,456 + 14,256), which file mode sums.
+ * GreenTrace's own issuance id is not in the key, since the report has none: two GreenTrace issuances
+ * of one project and vintage on one day (none in the captures) are one ledger issuance, their sum.
  */
 export const acrGreenTrace = greenTraceApi({
   registry: 'american-carbon-registry',
@@ -463,7 +490,8 @@ export const acrGreenTrace = greenTraceApi({
   site: 'acr',
   parseSerial: parseAcrSerial,
   creditType: () => 'ert',
-  issuanceKey: ({ vintageYear, issuedOn, registryKey }) => (issuedOn && registryKey ? `${vintageYear}/${issuedOn}/${registryKey}` : undefined),
+  issuanceKey: ({ vintageYear, issuedOn }) => (issuedOn ? acrIssuanceKeyOf(vintageYear, issuedOn) : undefined),
+  issuancesShareKeys: true,
   conversion: acrConversion,
 });
 

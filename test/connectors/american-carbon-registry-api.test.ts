@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { acrGreenTrace } from '../../connectors/greentrace/platform.ts';
 import { HttpClient } from '../../connectors/runtime/http.ts';
-import { BatchRejected } from '../../jobs/ingest.ts';
+import { BatchRejected, type IngestSummary } from '../../jobs/ingest.ts';
 import { ingestFile } from '../../jobs/ingest-file.ts';
 import { syncSource } from '../../jobs/sync.ts';
 import { rows, type Database } from '../../schema/database.ts';
@@ -201,11 +201,12 @@ describe('ACR API mode (ICE GreenTrace, ACR_REGISTRY)', () => {
     expect(block).toEqual({ retirement_beneficiary: 'Factory Mutual Insurance Company', retirement_reason: 'Environmental Benefit',
       retirement_details: "To balance FM's Greenhouse gas emissions and energy \nrelated emissions in 2025.", account_holder: 'Weyerhaeuser NR Company',
       status_date: '2026-07-20', vintage_start: '2024-01-01', number_space: 'american-carbon-registry:ACR885:2024:3072', serial_start: '119446',
-      credit_type: 'ert', issuance_key: '2024/2025-10-28/I3323C9XKDJM', registry_project_id: 'ACR885' });
+      credit_type: 'ert', issuance_key: '2024/2025-10-28', registry_project_id: 'ACR885' });
 
-    // ACR885's 2025 issuance is three batches (3,188 + 11,068 + 3,456): one issuance of 17,712.
+    // ACR885's 2025 issuance is three batches (3,188 + 11,068 + 3,456): one issuance of 17,712, keyed as
+    // file mode keys the report's two rows of it (14,256 and 3,456 at 10/28/2025 9:50:47 PM GMT).
     const [issuance] = await rows<Record<string, unknown>>(db, sql`select quantity::bigint::text as quantity, issued_on::text as issued_on, vintage_year, credit_type
-      from issuances where registry_id = ${REGISTRY} and issuance_key = '2025/2025-10-28/I3323C9XKDJE'`);
+      from issuances i join projects p on p.id = i.project_id where i.registry_id = ${REGISTRY} and p.registry_project_id = 'ACR885' and i.issuance_key = '2025/2025-10-28'`);
     expect(issuance).toEqual({ quantity: '17712', issued_on: '2025-10-28', vintage_year: 2025, credit_type: 'ert' });
 
     const projects = await rows<Record<string, unknown>>(db, sql`select registry_project_id, status::text as status, status_raw, eligibility, registry_url, region, proponent
@@ -326,42 +327,23 @@ describe('ACR API mode (ICE GreenTrace, ACR_REGISTRY)', () => {
   });
 });
 
-// The same blocks ingested from the APX reports and then pulled from GreenTrace meet in one ledger row:
-// the block key is the serial as written, the project id loses GreenTrace's zero padding. The API rows
-// here are built from the report sample's rows (test/fixtures/registry-samples/american-carbon-registry).
-describe('ACR file mode and API mode on the same ledger', () => {
-  const sample = (name: string) => readCsv(new URL(`../fixtures/registry-samples/${REGISTRY}/${name}`, import.meta.url));
-  /** Month-first `6/30/2025 7:43:26 PM` → `2025-06-30`. */
-  const iso = (v: string | undefined) => {
-    const [m, d, y] = (v ?? '').split(' ')[0]!.split('/') as [string, string, string];
-    return `${y}-${m.padStart(2, '0')}-${d.padStart(2, '0')}`;
-  };
+// Two GreenTrace issuances of one project and vintage on one day would share the key `<vintage>/<day>`
+// (none do in the captures: 24 issuances, each alone on its project, vintage and day). The ledger then
+// holds one issuance, their sum, as file mode sums the report's rows of that day.
+describe('ACR API mode, two issuances of one vintage on one day', () => {
   let t: TestDatabase;
   let db: Database;
   let server: ReplayServer;
-  const data: GreenTraceData = { projects: [], issued: [], retired: [], cancelled: [] };
+  const issued = captured.issued.rows;
+  const first = issued.filter((r) => r.issuanceKey === 'I3323C9XKDJE');
+  // A second issuance of ACR885's 2025 vintage on 2025-10-28, its two batches served between the first's.
+  const second = [5_000, 1_200].map((size, i) => ({ ...first[0]!, issuanceKey: 'I9SAMEDAY', issuanceQuantity: 6_200, holdingKey: `S9SAMEDAY${i}`,
+    holdingSerialNumber: `ACR-US-885-2025-${9100 + i}-1 to ${size}`, holdingQuantity: size }));
+  const data: GreenTraceData = { projects: [], issued: [first[0]!, second[0]!, ...first.slice(1), second[1]!], retired: [], cancelled: [] };
 
   beforeAll(async () => {
     t = await openTestDatabase();
     db = t.handle.db;
-    for (const file of ['projects.csv', 'issuances.csv', 'retirements.csv', 'cancellations.csv']) {
-      await ingestFile(db, new URL(`../fixtures/registry-samples/${REGISTRY}/${file}`, import.meta.url).pathname, { registry: REGISTRY });
-    }
-    const [retiredTemplate] = capturedDataset('acr-retirements.json').rows;
-    const [cancelledTemplate] = capturedDataset('acr-cancellations.json').rows;
-    const credit = (r: Record<string, string>, i: number) => ({
-      holdingKey: `H9FILE${i}`, holdingSerialNumber: r['Credit Serial Numbers'], holdingQuantity: Number(r['Quantity of Credits']),
-      projectKey: `P9FILE${r['Project ID']!.slice(3)}`, projectReferenceId: padded('ACR', r['Project ID']!.slice(3)), projectName: r['Project Name'],
-      projectSiteLocationState: r['Project Site State'], projectSiteLocationCountry: r['Project Site Country'], vintage: r.Vintage,
-      issuanceKey: `I9FILE${i}`, issuanceDate: iso(r['Date Issued (GMT)']), accountHolderProfileName: r['Account Holder'], registryLabels: [],
-      issuanceVintageStartDate: r['Vintage Assignment Period Start Date'] ? iso(r['Vintage Assignment Period Start Date']) : null,
-      developerProfileName: null, arbEligible: r['ARB Eligible'] || 'No', ecologyEligible: r['Ecology Eligible'] || 'No',
-    });
-    data.retired = sample('retirements.csv').map((r, i) => ({ ...retiredTemplate, ...credit(r, i), retirementDate: iso(r['Status Effective (GMT)']),
-      retirementOnBehalfOfName: r['Retired on Behalf of'], retirementReasonDisplayName: r['Retirement Reason'], retirementPurpose: r['Purpose of Retirement'] }));
-    // The raw header has two spaces here (the CSV reader normalizes it for file mode).
-    data.cancelled = sample('cancellations.csv').map((r, i) => ({ ...cancelledTemplate, ...credit(r, 1000 + i), cancellationDate: iso(r['Status Effective  (GMT)']),
-      cancellationReasonDisplayName: r['Cancellation Type'], isReserve: false }));
     server = await startReplayServer(greenTraceRoutes(TENANT, greenTraceResults(data)));
   });
   afterAll(async () => {
@@ -369,19 +351,172 @@ describe('ACR file mode and API mode on the same ledger', () => {
     await t.close();
   });
 
-  it('when the blocks the reports hold are pulled from GreenTrace, then they meet the same blocks, projects and events instead of adding to them', async () => {
-    const before = await ledger(db);
-    const [blocksBefore] = await rows<{ n: number }>(db, sql`select count(*)::int as n from unit_blocks where registry_id = ${REGISTRY}`);
-    expect(blocksBefore!.n).toBe(data.retired.length + data.cancelled.length);
-
+  it('when both are pulled, then the ledger holds one issuance of their sum, and pulling again changes nothing', async () => {
+    expect(first.map(qty)).toHaveLength(3);
+    const stored = async () => rows<Record<string, unknown>>(db, sql`select i.issuance_key, i.quantity::bigint::text as quantity, i.issued_on::text as issued_on,
+        (select sum(quantity)::bigint::text from events e where e.issuance_id = i.id and e.kind = 'issued') as issued_events
+      from issuances i where i.registry_id = ${REGISTRY}`);
     const summary = await syncSource(db, REGISTRY, { config: config(server.url) });
     expect(summary).toMatchObject({ status: 'committed', rowsRejected: 0 });
-    expect(summary.projects.new).toBe(0);
-    expect(summary.blocks.new).toBe(0);
-    expect(summary.events.new).toBe(0);
-    const after = await ledger(db);
-    // Block totals, exports and their converted-out events are unchanged. The blocks' links to the
-    // report's issuances are not: the API's issuance key cannot be the report's (README, "API mode").
-    expect({ ...after, retired_linked: 0 }).toEqual({ ...before, retired_linked: 0 });
+    const expected = [{ issuance_key: '2025/2025-10-28', quantity: String(17_712 + 6_200), issued_on: '2025-10-28', issued_events: String(17_712 + 6_200) }];
+    expect(sum(data.issued.map(qty))).toBe(17_712 + 6_200);
+    expect(await stored()).toEqual(expected);
+
+    const again = await syncSource(db, REGISTRY, { config: config(server.url) });
+    expect(again.issuances.new + again.issuances.changed).toBe(0);
+    expect(again.events.new).toBe(0);
+    expect(await stored()).toEqual(expected);
+  });
+});
+
+// The same registry read both ways on one ledger: the APX report samples
+// (test/fixtures/registry-samples/american-carbon-registry), and GreenTrace answering with what those
+// reports hold, shaped as GreenTrace shapes it: an issuance per project, vintage and day in New York,
+// its batches the report's rows of that issuance (a removal row and the rest, as ACR885's 2025 issuance
+// is batches of 11,068 + 3,188 and 3,456), and the retired and cancelled blocks with their issuance's id
+// and day. Whichever mode comes first, the second adds no issuance, block or event: issuances meet on
+// `<vintage>/<issue day>`, blocks on the serial, events on keys made of those.
+describe('ACR file mode and API mode on the same ledger', () => {
+  const sample = (name: string) => readCsv(new URL(`../fixtures/registry-samples/${REGISTRY}/${name}`, import.meta.url));
+  /** Month-first `6/30/2025 7:43:26 PM` → `2025-06-30`, the day as written. */
+  const iso = (v: string | undefined) => {
+    const [m, d, y] = (v ?? '').split(' ')[0]!.split('/') as [string, string, string];
+    return `${y}-${m.padStart(2, '0')}-${d.padStart(2, '0')}`;
+  };
+  const newYork = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/New_York', year: 'numeric', month: '2-digit', day: '2-digit' });
+  /** A GMT time `10/1/2025 12:08:20 AM` → `2025-09-30`: its day in New York, the day GreenTrace gives (its timestamps are New York's). */
+  const dayInNewYork = (v: string | undefined) => {
+    const [date, time, meridiem] = (v ?? '').trim().split(/\s+/) as [string, string, string];
+    const [m, d, y] = date.split('/').map(Number) as [number, number, number];
+    const [h, min, sec] = time.split(':').map(Number) as [number, number, number];
+    return newYork.format(new Date(Date.UTC(y, m - 1, d, (h % 12) + (meridiem.toUpperCase() === 'PM' ? 12 : 0), min, sec)));
+  };
+  const n = (v: string | undefined) => Number(v || 0);
+  const files = ['projects.csv', 'issuances.csv', 'retirements.csv', 'cancellations.csv'];
+  const report = { issuances: sample('issuances.csv'), retirements: sample('retirements.csv'), cancellations: sample('cancellations.csv') };
+  const blockRows = [...report.retirements, ...report.cancellations];
+  /** An issuance: its project, vintage and day in New York. */
+  const identity = (r: Record<string, string>) => `${r['Project ID']}|${r.Vintage}|${dayInNewYork(r['Date Issued (GMT)'])}`;
+  const issuanceRows = new Map<string, Record<string, string>[]>();
+  for (const r of report.issuances) issuanceRows.set(identity(r), [...(issuanceRows.get(identity(r)) ?? []), r]);
+
+  // What the ledger must hold, computed from the report files, whatever mode fed it and in whatever order.
+  const expected = {
+    issuances: issuanceRows.size,
+    issued: sum(report.issuances.map((r) => n(r['Total Credits Issued']))),
+    buffer: sum(report.issuances.map((r) => n(r['Credits Issued to Buffer Pool']) + n(r['Credits Transferred to Buffer Pool']))),
+    blocks: blockRows.length,
+    linked: blockRows.filter((r) => issuanceRows.has(identity(r))).length,
+  };
+
+  /** GreenTrace's answer for what the reports hold. */
+  function greenTrace(): GreenTraceData {
+    const [issuedTemplate] = capturedDataset('acr-issuances.json').rows;
+    const [retiredTemplate] = capturedDataset('acr-retirements.json').rows;
+    const [cancelledTemplate] = capturedDataset('acr-cancellations.json').rows;
+    const ids = new Map<string, string>();
+    const issuanceOf = (r: Record<string, string>) => {
+      if (!ids.has(identity(r))) ids.set(identity(r), `I9FILE${ids.size}`);
+      return { issuanceKey: ids.get(identity(r))!, issuanceDate: dayInNewYork(r['Date Issued (GMT)']), vintage: r.Vintage };
+    };
+    const projectOf = (r: Record<string, string>) => ({
+      projectKey: `P9FILE${r['Project ID']!.slice(3)}`, projectReferenceId: padded('ACR', r['Project ID']!.slice(3)), projectName: r['Project Name'],
+      projectSiteLocationState: r['Project Site State'], projectSiteLocationCountry: r['Project Site Country'], developerProfileName: null,
+      registryLabels: [], arbEligible: r['ARB Eligible'] || 'No', ecologyEligible: r['Ecology Eligible'] || 'No',
+    });
+    let batch = 90_000;
+    const issued = [...issuanceRows.values()].flatMap((rowsOf) => rowsOf.map((r) => {
+      const number = batch++;
+      const quantity = n(r['Total Credits Issued']);
+      return { ...issuedTemplate, ...projectOf(r), ...issuanceOf(r), issuanceQuantity: sum(rowsOf.map((x) => n(x['Total Credits Issued']))),
+        issuanceVintageStartDate: r.ReportingPeriodBegin ? iso(r.ReportingPeriodBegin) : null, holdingKey: `S9FILE${number}`,
+        holdingSerialNumber: `ACR-${r['Project Site Country']}-${r['Project ID']!.slice(3)}-${r.Vintage}-${number}-1 to ${quantity}`, holdingQuantity: quantity };
+    }));
+    const credit = (r: Record<string, string>, i: number) => ({
+      ...projectOf(r), ...issuanceOf(r), holdingKey: `H9FILE${i}`, holdingSerialNumber: r['Credit Serial Numbers'], holdingQuantity: n(r['Quantity of Credits']),
+      accountHolderProfileName: r['Account Holder'],
+      issuanceVintageStartDate: r['Vintage Assignment Period Start Date'] ? iso(r['Vintage Assignment Period Start Date']) : null,
+    });
+    const retired = report.retirements.map((r, i) => ({ ...retiredTemplate, ...credit(r, i), retirementDate: iso(r['Status Effective (GMT)']),
+      retirementOnBehalfOfName: r['Retired on Behalf of'], retirementReasonDisplayName: r['Retirement Reason'], retirementPurpose: r['Purpose of Retirement'] }));
+    // The raw header has two spaces here (the CSV reader normalizes it for file mode).
+    const cancelled = report.cancellations.map((r, i) => ({ ...cancelledTemplate, ...credit(r, 1000 + i), cancellationDate: iso(r['Status Effective  (GMT)']),
+      cancellationReasonDisplayName: r['Cancellation Type'], isReserve: false }));
+    return { projects: [], issued, retired, cancelled };
+  }
+
+  let server: ReplayServer;
+  beforeAll(async () => {
+    server = await startReplayServer(greenTraceRoutes(TENANT, greenTraceResults(greenTrace())));
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  async function both(db: Database) {
+    const [t] = await rows<Record<string, number | string>>(db, sql`select
+      (select count(*)::int from issuances where registry_id = ${REGISTRY}) as issuances,
+      (select coalesce(sum(quantity), 0)::bigint::text from issuances where registry_id = ${REGISTRY}) as issued,
+      (select coalesce(sum(buffer_quantity), 0)::bigint::text from issuances where registry_id = ${REGISTRY}) as buffer,
+      (select count(*)::int from unit_blocks where registry_id = ${REGISTRY}) as blocks,
+      (select count(issuance_id)::int from unit_blocks where registry_id = ${REGISTRY}) as linked,
+      (select coalesce(sum(quantity), 0)::bigint::text from events where registry_id = ${REGISTRY} and kind = 'issued') as issued_events,
+      (select count(*)::int from events where registry_id = ${REGISTRY} and kind <> 'issued' and issuance_id is not null) as linked_events,
+      (select count(*)::int from events where registry_id = ${REGISTRY} and kind <> 'issued') as block_events,
+      (select coalesce(sum(quantity), 0)::bigint::text from unit_blocks where registry_id = ${REGISTRY}) as block_tonnes`);
+    return Object.fromEntries(Object.entries(t!).map(([k, v]) => [k, Number(v)]));
+  }
+
+  type Mode = (db: Database) => Promise<IngestSummary[]>;
+  const readReports: Mode = async (db) => {
+    const summaries: IngestSummary[] = [];
+    for (const file of files) {
+      const summary = await ingestFile(db, new URL(`../fixtures/registry-samples/${REGISTRY}/${file}`, import.meta.url).pathname, { registry: REGISTRY });
+      expect(summary, file).toMatchObject({ status: 'committed', rowsRejected: 0 });
+      summaries.push(summary);
+    }
+    return summaries;
+  };
+  const pull: Mode = async (db) => {
+    const summary = await syncSource(db, REGISTRY, { config: config(server.url) });
+    expect(summary).toMatchObject({ status: 'committed', rowsRejected: 0 });
+    return [summary];
+  };
+
+  /** Feeds one mode, then the other, checking the ledger against the report files after each. */
+  async function feed(first: Mode, second: Mode) {
+    const t = await openTestDatabase();
+    try {
+      const db = t.handle.db;
+      await first(db);
+      const before = await both(db);
+      expect({ issuances: before.issuances, issued: before.issued }).toEqual({ issuances: expected.issuances, issued: expected.issued });
+      const summaries = await second(db);
+      const after = await both(db);
+      // One count: each issuance once, with the report's quantity (the sum of its rows) and buffer.
+      expect(after).toMatchObject({ issuances: expected.issuances, issued: expected.issued, buffer: expected.buffer, issued_events: expected.issued });
+      // Blocks and their events meet, and attach to the issuance whichever mode stored it.
+      expect(after).toMatchObject({ blocks: expected.blocks, linked: expected.linked, linked_events: expected.linked, block_events: expected.blocks });
+      expect({ ...after, buffer: 0 }).toEqual({ ...before, buffer: 0 });
+      // Nothing the second mode read was new to the ledger.
+      expect({
+        issuances: sum(summaries.map((x) => x.issuances.new)), blocks: sum(summaries.map((x) => x.blocks.new)), events: sum(summaries.map((x) => x.events.new)),
+      }).toEqual({ issuances: 0, blocks: 0, events: 0 });
+    } finally {
+      await t.close();
+    }
+  }
+
+  it('when the report sample is computed as GreenTrace would serve it, then its issuances are fewer than its rows, and its blocks link to some', () => {
+    // 100 rows: 12 issuances are a removal row and another; ACR554's batches (blocks stamped 13:11:53 and 13:11:54) are one issuance.
+    expect(expected).toMatchObject({ issuances: 88, issued: 7_749_713, buffer: 195_800, blocks: 150, linked: 40 });
+  });
+
+  it('when the reports are ingested and then GreenTrace is pulled, then each issuance is in the ledger once, with the report\'s quantity', async () => {
+    await feed(readReports, pull);
+  });
+
+  it('when GreenTrace is pulled and then the reports are ingested, then each issuance is in the ledger once, with the report\'s quantity', async () => {
+    await feed(pull, readReports);
   });
 });

@@ -258,14 +258,12 @@ for (const [group, files] of groups) {
 /**
  * Optional columns the variant "optional columns missing" keeps:
  * - columns that tell apart parts of one record in today's files: dropped from such a file, the parts
- *   become one. No older file lacks them while splitting records (ACR wrote one row per issuance event
- *   before `Verified Removal`; Gold Standard's monitoring periods and vintages tell apart CER issuances,
- *   whose Kyoto serial names neither);
+ *   become one. No older file lacks them while splitting records (Gold Standard's monitoring periods
+ *   and vintages tell apart CER issuances, whose Kyoto serial names neither);
  * - J-Credit's `分類`, optional because the registry's workbook gives it as the sheet's name: a CSV
  *   without it cannot tell the two kinds of project apart, and its rows are refused as such.
  */
 const KEEP_OPTIONAL = new Set([
-  'acr-issuances:Verified Removal',
   ...['gold-standard-issuances', 'gold-standard-retirements'].flatMap((f) => ['Monitoring Period Start', 'Monitoring Period End', 'Vintage'].map((c) => `${f}:${c}`)),
   'j-credit-projects:分類',
 ]);

@@ -31,8 +31,21 @@ const csv = {
   retirements: readCsv(fixture('retirements.csv')),
   cancellations: readCsv(fixture('cancellations.csv')),
 };
-/** What identifies one issuance in every report: project, vintage, the issue timestamp, and the Verified Removal label. */
-const issuanceIdentity = (r: Record<string, string>) => `${r['Project ID']}|${r.Vintage}|${r['Date Issued (GMT)']}|${yes(r['Verified Removal'])}`;
+const newYork = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/New_York', year: 'numeric', month: '2-digit', day: '2-digit' });
+/** `10/1/2025 12:08:20 AM` (GMT) → `2025-09-30`: the day in New York, the day GreenTrace gives an issuance. */
+const dayInNewYork = (v: string | undefined) => {
+  const [date, time, meridiem] = (v ?? '').trim().split(/\s+/) as [string, string, string];
+  const [m, d, y] = date.split('/').map(Number) as [number, number, number];
+  const [h, min, sec] = time.split(':').map(Number) as [number, number, number];
+  const hours = (h % 12) + (meridiem.toUpperCase() === 'PM' ? 12 : 0);
+  return newYork.format(new Date(Date.UTC(y, m - 1, d, hours, min, sec)));
+};
+/**
+ * What identifies one issuance in every report: project, vintage and the issue day in New York. The
+ * removal and non-removal rows of an issuance share them, and so do its batches, which the block
+ * reports stamp seconds apart.
+ */
+const issuanceIdentity = (r: Record<string, string>) => `${r['Project ID']}|${r.Vintage}|${dayInNewYork(r['Date Issued (GMT)'])}`;
 const issuedIdentities = new Set(csv.issuances.map(issuanceIdentity));
 
 async function ledger(db: Database) {
@@ -104,7 +117,7 @@ describe('ACR file mode (APX reports)', () => {
     expect(missing).toBe(0);
   });
 
-  it('when the issuance report is ingested, then there is one issuance per row, GROSS of buffer, with the buffer beside it', async () => {
+  it('when the issuance report is ingested, then there is one issuance per project, vintage and day, GROSS of buffer, with the buffer beside it', async () => {
     const rowsIn = csv.issuances;
     // Gross = to project + to buffer on every row: the figure the ledger keeps is the gross one.
     expect(rowsIn.filter((r) => num(r['Total Credits Issued']) !== num(r['Credits Issued to Project']) + num(r['Credits Issued to Buffer Pool']))).toEqual([]);
@@ -115,13 +128,15 @@ describe('ACR file mode (APX reports)', () => {
       gross: sum(rowsIn.map((r) => num(r['Total Credits Issued']))),
       buffer: sum(rowsIn.map((r) => num(r['Credits Issued to Buffer Pool']) + num(r['Credits Transferred to Buffer Pool']))),
       byVintage: groupSum(rowsIn, (r) => Number(r.Vintage), (r) => num(r['Total Credits Issued'])),
-      byYearIssued: groupSum(rowsIn, (r) => yearOf(r['Date Issued (GMT)']), (r) => num(r['Total Credits Issued'])),
+      byYearIssued: groupSum(rowsIn, (r) => Number(dayInNewYork(r['Date Issued (GMT)']).slice(0, 4)), (r) => num(r['Total Credits Issued'])),
       newProjects: [...fileProjects].filter((p) => !knownProjects.has(p)).length,
     };
-    expect(expected).toMatchObject({ issuances: 100, gross: 7_749_713, buffer: 195_800, newProjects: 74 });
+    // 100 rows, 12 of them the removal part of an issuance whose other row is on the next or previous line.
+    expect(expected).toMatchObject({ issuances: 88, gross: 7_749_713, buffer: 195_800, newProjects: 74 });
 
     const summary = await ingestFile(db, fixture('issuances.csv'));
-    expect(summary).toMatchObject({ status: 'committed', format: 'acr-issuances', rowsRead: 100, rowsRejected: 0, errors: [] });
+    // A record per issuance: the two rows of an issuance are read as one.
+    expect(summary).toMatchObject({ status: 'committed', format: 'acr-issuances', rowsRead: expected.issuances, rowsRejected: 0, errors: [] });
     expect(summary.issuances.new).toBe(expected.issuances);
     expect(summary.projects.new).toBe(expected.newProjects);
 
@@ -134,10 +149,16 @@ describe('ACR file mode (APX reports)', () => {
     for (const [year, tonnes] of expected.byYearIssued) expect(eventTonnes(l, 'issued', (e) => e.year === year), `issued in ${year}`).toBe(tonnes);
     expect(eventTonnes(l, 'issued')).toBe(expected.gross);
 
-    // One issuance event reported as two rows (removals and the rest, same timestamp) stays two issuances.
-    const [split] = await rows<{ keys: string[] }>(db, sql`select array_agg(issuance_key order by issuance_key) as keys from issuances i
-      join projects p on p.id = i.project_id where p.key = 'american-carbon-registry:ACR851'`);
-    expect(split!.keys).toEqual(['2025/2025-11-27T19:17:00', '2025/2025-11-27T19:17:00/verified-removal']);
+    // One issuance event reported as two rows (removals and the rest, same timestamp) is one issuance, their sum.
+    const pair = rowsIn.filter((r) => r['Project ID'] === 'ACR851');
+    expect(pair.map((r) => num(r['Total Credits Issued']))).toEqual([33_028, 58_806]);
+    const split = await rows<Record<string, unknown>>(db, sql`select issuance_key, quantity::bigint::text as quantity, buffer_quantity::bigint::text as buffer,
+        issued_on::text as issued_on from issuances i join projects p on p.id = i.project_id where p.key = 'american-carbon-registry:ACR851'`);
+    expect(split).toEqual([{ issuance_key: '2025/2025-11-27', quantity: String(33_028 + 58_806), buffer: '16941', issued_on: '2025-11-27' }]);
+    // A GMT time after midnight is the evening before in New York: ACR802's pair, 10/1/2025 12:08:20 AM GMT.
+    const [evening] = await rows<Record<string, unknown>>(db, sql`select issuance_key, quantity::bigint::text as quantity, issued_on::text as issued_on
+      from issuances i join projects p on p.id = i.project_id where p.key = 'american-carbon-registry:ACR802'`);
+    expect(evening).toEqual({ issuance_key: '2025/2025-09-30', quantity: String(9_833 + 51_093), issued_on: '2025-09-30' });
   });
 
   it("when the registry's own project totals are compared with the issuance report, then they agree where the sample holds the project's whole history", () => {
@@ -211,7 +232,8 @@ describe('ACR file mode (APX reports)', () => {
       linkedRemoved: removed.filter((r) => issuedIdentities.has(issuanceIdentity(r))).length,
       convertedByYear: groupSum([...arb, ...ecology], (r) => yearOf(r['Status Effective  (GMT)']), (r) => num(r['Quantity of Credits'])),
     };
-    expect(expected).toMatchObject({ arb: { n: 41, t: 7_126_028 }, ecology: { n: 6, t: 447_531 }, removed: { n: 3, t: 73_150 }, linkedExported: 32, linkedRemoved: 2 });
+    // ACR554's batches 2974 and 2975 are stamped 13:11:53 and 13:11:54: both link to its one issuance row (24,582 = 20,681 + 3,901).
+    expect(expected).toMatchObject({ arb: { n: 41, t: 7_126_028 }, ecology: { n: 6, t: 447_531 }, removed: { n: 3, t: 73_150 }, linkedExported: 33, linkedRemoved: 2 });
 
     const summary = await ingestFile(db, fixture('cancellations.csv'));
     expect(summary).toMatchObject({ status: 'committed', format: 'acr-cancellations', rowsRead: 50, rowsRejected: 0, errors: [] });
@@ -263,6 +285,52 @@ describe('ACR file mode (APX reports)', () => {
       { key: 'american-carbon-registry:ACR1185', status: 'registered' },
       { key: 'american-carbon-registry:ACR869', status: 'completed' },
     ]);
+  });
+});
+
+describe('ACR file mode, an issuance whose rows come apart', () => {
+  let t: TestDatabase;
+  let db: Database;
+  let dir: string;
+  beforeAll(async () => {
+    t = await openTestDatabase();
+    db = t.handle.db;
+    dir = mkdtempSync(join(tmpdir(), 'tally-acr-issuances-'));
+  });
+  afterAll(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await t.close();
+  });
+
+  it('when the removal row of an issuance is away from its other row, then the later run is refused with both lines named, and the rest is stored', async () => {
+    const headerLine = readFileSync(fixture('issuances.csv'), 'utf8').replace(/^\uFEFF/, '').split(/\r?\n/)[0]!;
+    const headers = Object.keys(csv.issuances[0]!);
+    const line = (r: Record<string, string>) => csvLine(headers.map((h) => r[h] ?? ''));
+    const of = (id: string) => csv.issuances.filter((r) => r['Project ID'] === id);
+    const [removal, rest] = of('ACR851') as [Record<string, string>, Record<string, string>];
+    const [other] = of('ACR731');
+    expect([yes(removal['Verified Removal']), yes(rest['Verified Removal'])]).toEqual([true, false]);
+    const path = join(dir, 'acr-issuances-apart.csv');
+    writeFileSync(path, [headerLine, line(removal), line(other!), line(rest), ''].join('\n'));
+
+    const summary = await ingestFile(db, path);
+    expect(summary).toMatchObject({ status: 'committed', format: 'acr-issuances', rowsRead: 3, rowsRejected: 1 });
+    expect(summary.errors).toEqual([expect.objectContaining({ locator: 'line 4', field: 'Date Issued (GMT)', code: 'issuance-apart',
+      message: expect.stringMatching(/^line 4: .*ACR851's vintage 2025 issuance of 2025-11-27 has rows from line 2 on, apart from these/) })]);
+    const stored = await rows<{ project: string; quantity: string }>(db, sql`select p.registry_project_id as project, i.quantity::bigint::text as quantity
+      from issuances i join projects p on p.id = i.project_id order by 1`);
+    expect(stored).toEqual([
+      { project: 'ACR731', quantity: String(num(other!['Total Credits Issued'])) },
+      { project: 'ACR851', quantity: String(num(removal['Total Credits Issued'])) },
+    ]);
+
+    // Read again with the two rows together, the issuance is whole.
+    const together = join(dir, 'acr-issuances-together.csv');
+    writeFileSync(together, [headerLine, line(other!), line(removal), line(rest), ''].join('\n'));
+    expect(await ingestFile(db, together)).toMatchObject({ status: 'committed', rowsRead: 2, rowsRejected: 0 });
+    const [whole] = await rows<{ quantity: string }>(db, sql`select i.quantity::bigint::text as quantity from issuances i
+      join projects p on p.id = i.project_id where p.registry_project_id = 'ACR851'`);
+    expect(Number(whole!.quantity)).toBe(num(removal['Total Credits Issued']) + num(rest['Total Credits Issued']));
   });
 });
 
