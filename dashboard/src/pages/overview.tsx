@@ -7,20 +7,24 @@ import { useI18n } from '../i18n.ts';
 
 // Overview (researchers): issuance and retirement by year stacked by registry, by category, reduction
 // vs removal and the top countries, under one set of filters. The totals are the API's trend figures.
+// Issued tonnes are counted once, at the registry that issued them last (the API's `netOfConversions`);
+// what a registry converted out to another is a chart of its own, so no bar is ever below zero.
 
-type Point = { year: number | null; group: { code: string; label: string }[]; issued: number; retired: number; cancelled: number };
+type Measure = 'issued' | 'retired' | 'cancelled' | 'convertedOut';
+type Point = { year: number | null; group: { code: string; label: string }[] } & Record<Measure, number>;
 type Trend = { points: Point[]; csv: string };
 type Data = { byRegistry: Trend; byCategory: Trend; byKind: Trend; byCountry: Trend };
 
+const POINT = 'year group { code label } issued retired cancelled convertedOut';
 const QUERY = `query Overview($filter: ProjectFilter, $locale: Locale) {
-  byRegistry: trends(filter: $filter, groupBy: [REGISTRY], locale: $locale) { points { year group { code label } issued retired cancelled } csv }
-  byCategory: trends(filter: $filter, groupBy: [CATEGORY], locale: $locale) { points { year group { code label } issued retired cancelled } csv }
-  byKind: trends(filter: $filter, groupBy: [REDUCTION_REMOVAL], locale: $locale) { points { year group { code label } issued retired cancelled } csv }
-  byCountry: trends(filter: $filter, groupBy: [COUNTRY], locale: $locale) { points { year group { code label } issued retired cancelled } csv }
+  byRegistry: trends(filter: $filter, groupBy: [REGISTRY], locale: $locale) { points { ${POINT} } csv }
+  byCategory: trends(filter: $filter, groupBy: [CATEGORY], locale: $locale) { points { ${POINT} } csv }
+  byKind: trends(filter: $filter, groupBy: [REDUCTION_REMOVAL], locale: $locale) { points { ${POINT} } csv }
+  byCountry: trends(filter: $filter, groupBy: [COUNTRY], locale: $locale) { points { ${POINT} } csv }
 }`;
 
 /** Points summed by group (all years). */
-function byGroup(points: Point[], measure: 'issued' | 'retired') {
+function byGroup(points: Point[], measure: Measure) {
   const sums = new Map<string, { label: string; value: number }>();
   for (const p of points) {
     const g = p.group[0]!;
@@ -32,7 +36,7 @@ function byGroup(points: Point[], measure: 'issued' | 'retired') {
 }
 
 /** A years × registries matrix for a stacked chart. */
-function stacked(points: Point[], measure: 'issued' | 'retired', unknownYear: string) {
+function stacked(points: Point[], measure: Measure, unknownYear: string) {
   const years = [...new Set(points.filter((p) => p[measure] > 0).map((p) => p.year))].sort((a, b) => (a ?? 0) - (b ?? 0));
   const groups = new Map<string, string>();
   for (const p of points) if (p[measure] > 0) groups.set(p.group[0]!.code, p.group[0]!.label);
@@ -54,21 +58,23 @@ export function Overview() {
       <p class="lead">{t('overviewLead')}</p>
       <FilterBar filter={filter} onChange={setFilter} fields={['registry', 'category', 'reductionRemoval', 'vintage']} />
       <Loaded state={state}>{(data) => {
-        const total = (m: 'issued' | 'retired' | 'cancelled') => data.byRegistry.points.reduce((s, p) => s + p[m], 0);
+        const total = (m: Measure) => data.byRegistry.points.reduce((s, p) => s + p[m], 0);
         const issued = stacked(data.byRegistry.points, 'issued', t('unknownYear'));
         const retired = stacked(data.byRegistry.points, 'retired', t('unknownYear'));
+        const convertedOut = stacked(data.byRegistry.points, 'convertedOut', t('unknownYear'));
         const categories = byGroup(data.byCategory.points, 'issued');
         const kinds = byGroup(data.byKind.points, 'issued');
         const countries = byGroup(data.byCountry.points, 'issued').slice(0, 10);
         return (
           <>
             <dl class="totals">
-              {(['issued', 'retired', 'cancelled'] as const).map((m) => (
+              {(['issued', 'retired', 'cancelled', 'convertedOut'] as const).map((m) => (
                 <div key={m}><dt>{t(m)}</dt><dd data-testid={`total-${m}`} data-value={total(m)}>{tonnes(total(m))}<small class="approx">≈ {compact(total(m))} t</small></dd></div>
               ))}
             </dl>
             <div class="grid">
               <ChartFigure testId="chart-issued" title={t('chartIssuedByYear')} labels={issued.labels} series={issued.series} stacked />
+              <ChartFigure testId="chart-converted-out" title={t('chartConvertedOutByYear')} labels={convertedOut.labels} series={convertedOut.series} stacked />
               <ChartFigure testId="chart-retired" title={t('chartRetiredByYear')} labels={retired.labels} series={retired.series} stacked />
               <ChartFigure testId="chart-category" title={t('chartByCategory')} labels={categories.map((c) => c.label)} series={[{ label: t('issued'), data: categories.map((c) => c.value) }]} horizontal />
               <ChartFigure testId="chart-kind" title={t('chartReductionRemoval')} kind="doughnut" labels={kinds.map((c) => c.label)} series={[{ label: t('issued'), data: kinds.map((c) => c.value) }]} />
