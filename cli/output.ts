@@ -16,6 +16,7 @@ export function printSummary(file: string, format: string, s: IngestSummary, max
     `  issuances      ${t(s.issuances)}`,
     `  blocks         ${t(s.blocks)}${s.blocks.superseded ? `, ${s.blocks.superseded} superseded (no longer listed)` : ''}`,
     ...(s.labels.new + s.labels.changed + s.labels.unchanged > 0 ? [`  labels         ${t(s.labels)}`] : []),
+    ...(s.mirrors.new + s.mirrors.changed + s.mirrors.unchanged > 0 ? [`  mirrored       ${t(s.mirrors)} (another registry's units, as evidence; no tonnes added)`] : []),
     `  events         ${s.events.new} new, ${s.events.existing} already recorded`,
   ];
   if (s.failure) lines.push(`  failed: ${s.failure}`);

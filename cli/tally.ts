@@ -12,6 +12,7 @@ import { article6Command } from './article6.ts';
 import { checkCommand } from './check.ts';
 import { exportCommand } from './export.ts';
 import { keyCommand, orgCommand } from './keys.ts';
+import { reconcileCommand } from './reconcile.ts';
 
 // `tally <command>`: the one entry point for people and for npm scripts (`npm start` is `tally serve`).
 
@@ -25,6 +26,7 @@ commands:
   article6  a Party's Article 6 position, AEF consistency checks and export: tally article6 <party> [--year <y>] [--export <file.xlsx|json> [--layout cadt|aef]]
   export    a slice of the ledger in CAD Trust form: tally export --format cadt-v1|cadt-v2 --out <path> [--registry …] [--vintage …]
   check     run the integrity rules over the whole ledger, record and list findings: tally check [--evidence]
+  reconcile each registry's stated totals beside Tally's, every difference explained or listed: tally reconcile [<registry>]
   org       add or list organizations: tally org add <slug> --name <name> [--country JP]
   key       create, list or revoke API keys: tally key create --role admin|publisher|reader [--organization <slug>]
   help      show this message
@@ -99,6 +101,15 @@ const commands: Record<string, Command> = {
     const handle = await openMigrated(config);
     try {
       process.exitCode = await checkCommand(handle, args);
+    } finally {
+      await handle.close();
+    }
+  },
+
+  async reconcile(config, args) {
+    const handle = await openMigrated(config);
+    try {
+      process.exitCode = await reconcileCommand(handle, args);
     } finally {
       await handle.close();
     }

@@ -19,7 +19,7 @@ import { planVivo } from './plan-vivo/index.ts';
 import { puro } from './puro/index.ts';
 import { socialCarbon } from './socialcarbon/index.ts';
 import { describeFormatColumns, matchColumns, type ColumnMatch } from './runtime/columns.ts';
-import type { ApiStream, Connector, FileFormat, RegistryManifest, UploadFormat } from './types.ts';
+import type { ApiStream, Connector, FileFormat, RegistryManifest, UnitStatus, UploadFormat } from './types.ts';
 import { ukLandCarbonRegistry } from './uk-land-carbon-registry/index.ts';
 import { verra } from './verra/index.ts';
 
@@ -49,6 +49,22 @@ export function registerConnector(connector: Connector): void {
 /** Every registry the connectors declare (a connector's own, then the others it stores). */
 export function registries(): RegistryManifest[] {
   return list.flatMap((c) => [c.registry, ...(c.otherRegistries ?? [])]);
+}
+
+/**
+ * Where a registry's units are on record (DESIGN §3, "Sources of record and mirrors"): `own` when Tally
+ * reads the registry's own files or API, so any other source that reports its units (CAD Trust's data
+ * layer, another registry's export) is a mirror; `uploads` when it publishes through uploads only
+ * (national registries, the Article 6.4 mechanism), whose uploads are then its record.
+ */
+export function sourceOfRecord(registry: string): 'own' | 'uploads' {
+  const connector = list.find((c) => c.registry.id === registry || c.otherRegistries?.some((r) => r.id === registry));
+  return connector && (connector.files.length > 0 || connector.api) ? 'own' : 'uploads';
+}
+
+/** How a registry's own terms read a status another source reports for its units. */
+export function mirrorStatus(registry: string, status: UnitStatus): UnitStatus {
+  return registries().find((r) => r.id === registry)?.mirrorStatuses?.[status] ?? status;
 }
 
 /** The file formats of every connector. */

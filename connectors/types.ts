@@ -129,6 +129,11 @@ export type RegistryManifest = {
   cadTrustName?: string;
   /** Reads its serial numbers, for lookups of a serial whose registry the asker does not know. */
   parseSerial?(raw: string): SerialResult;
+  /**
+   * How its own terms read a unit status another source reports for its units (DESIGN §3, mirrors): the
+   * CDM registry retires nothing, so CDM units CAD Trust calls retired were voluntarily cancelled.
+   */
+  mirrorStatuses?: Readonly<Partial<Record<UnitStatus, UnitStatus>>>;
 };
 
 /**

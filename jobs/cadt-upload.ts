@@ -2,10 +2,11 @@ import { basename } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { cadtReferences, mapCadtUpload, type CadtLedger, type LedgerProject } from '../connectors/cad-trust/map-upload.ts';
 import { cadtV2References, mapCadtV2Upload, projectKeyOfV2, type CadtV2Ledger } from '../connectors/cad-trust/map-v2.ts';
+import { asMirrors, withExclusiveStarts, writesExclusiveBounds } from '../connectors/cad-trust/mirrors.ts';
 import type { NationalRegistry } from '../connectors/cad-trust/registries.ts';
 import { readCadtV2File, V2_ENTITIES, type V2Entity, type V2Problem, type V2Row } from '../connectors/cad-trust/v2.ts';
 import { cadtTableOfSheet, readCadtFile, type CadtRow, CADT_TABLES } from '../connectors/cad-trust/v1.ts';
-import type { Mapped, RawRecord } from '../connectors/types.ts';
+import type { Mapped, RawRecord, RowError } from '../connectors/types.ts';
 import { registries } from '../schema/db/index.ts';
 import { ownedBy, rows, textArray, type Database } from '../schema/database.ts';
 import { ingest, type IngestOptions, type IngestSummary } from './ingest.ts';
@@ -13,8 +14,12 @@ import { ingest, type IngestOptions, type IngestSummary } from './ingest.ts';
 // A national registry's upload in the CAD Trust v1 template, or of CAD Trust v2 records
 // (connectors/cad-trust/README.md): the files given together are one upload and one batch, through the ingest job, so raw
 // records, lineage, the batch digest and the integrity check after commit apply as to any source. Units
-// and labels may refer to projects and issuances of the organization's earlier uploads. By default an
-// upload with any row error stores nothing but its failed batch and the row-level reasons.
+// and labels may refer to projects and issuances of the organization's earlier uploads.
+//
+// Records of a registry whose own data Tally reads (the CDM, Verra…) are mirrors: evidence beside that
+// registry's units, never tonnes (connectors/cad-trust/mirrors.ts). An organization's upload (a
+// government's) with any row error stores nothing but its failed batch and the row-level reasons; CAD
+// Trust's public data, loaded without an organization, reports its row errors and keeps the rest.
 
 export const CADT_CONNECTOR = 'cadt-v1';
 
@@ -62,19 +67,32 @@ async function* failing(message: string): AsyncGenerator<RawRecord> {
   throw new Error(message);
 }
 
+/** A government's upload is all or nothing; CAD Trust's public data (no organization) keeps its good rows. */
+const rejectsOnRowErrors = (options: IngestOptions) => options.rejectOnRowErrors ?? options.ownerOrganizationId != null;
+
 /** Ingests one CAD Trust v1 upload (the files together) as one batch. */
 export async function ingestCadt(db: Database, paths: string[], options: IngestOptions = {}): Promise<IngestSummary> {
   const source = paths.map((p) => basename(p)).join(', ');
-  const rejectOnRowErrors = options.rejectOnRowErrors ?? true;
+  const rejectOnRowErrors = rejectsOnRowErrors(options);
   const run = (records: AsyncIterable<RawRecord>, map: (raw: RawRecord) => Mapped) =>
     ingest(db, { kind: 'upload', connector: CADT_CONNECTOR, source, records, map }, { ...options, rejectOnRowErrors });
 
   const uploaded: CadtRow[] = [];
+  // The rows as mapped: a file whose every block spans one unit more than it counts is read with its starts exclusive.
+  const read: CadtRow[] = [];
+  const notes = new Map<string, RowError>();
   const problems: string[] = [];
   for (const path of paths) {
     try {
       const file = await readCadtFile(path);
       uploaded.push(...file.rows);
+      const exclusive = writesExclusiveBounds(file.rows);
+      read.push(...(exclusive ? withExclusiveStarts(file.rows) : file.rows));
+      const first = file.rows.find((row) => row.table === 'units');
+      if (exclusive && first) {
+        notes.set(first.locator, { locator: basename(path), field: 'unitBlockStart', code: 'exclusive-block-bounds',
+          message: `${basename(path)}: every unit row spans one unit more than its unitCount (unitBlockEnd − unitBlockStart = unitCount); each block is read as starting after unitBlockStart` });
+      }
       for (const sheet of file.skipped) {
         const table = cadtTableOfSheet(sheet);
         if (table) problems.push(`${basename(path)}: sheet "${sheet}" has no header row of CAD Trust v1 ${table} fields`);
@@ -86,7 +104,7 @@ export async function ingestCadt(db: Database, paths: string[], options: IngestO
   if (problems.length === 0 && uploaded.length === 0) problems.push(`${source}: no CAD Trust v1 table (projects, units, issuances, labels…) in the upload`);
   if (problems.length > 0) return run(failing(problems.join('; ')), () => ({ records: [], errors: [] }));
 
-  const { mapped, nationalRegistries } = mapCadtUpload(uploaded, await lookUpLedger(db, uploaded, options.ownerOrganizationId ?? null));
+  const { mapped, nationalRegistries } = mapCadtUpload(read, await lookUpLedger(db, read, options.ownerOrganizationId ?? null));
   // An upload that will be refused writes nothing: its rows are read, checked and reported, and none is stored.
   const refused = rejectOnRowErrors && [...mapped.values()].some((m) => m.errors.length > 0);
   if (!refused) await createRegistries(db, nationalRegistries);
@@ -102,8 +120,10 @@ export async function ingestCadt(db: Database, paths: string[], options: IngestO
     }
   }
   return run(records(), (raw) => {
-    const m = mapped.get(raw.locator)!;
-    return refused ? { records: [], errors: m.errors, warnings: m.warnings } : m;
+    const m = asMirrors(mapped.get(raw.locator)!, raw.locator);
+    const note = notes.get(raw.locator);
+    const warnings = note ? [note, ...m.warnings ?? []] : m.warnings;
+    return refused ? { records: [], errors: m.errors, warnings } : { ...m, warnings };
   });
 }
 
@@ -167,7 +187,7 @@ async function lookUpV2Ledger(db: Database, uploaded: V2Row[], viewer: number | 
  */
 export async function ingestCadtV2(db: Database, paths: string[], options: IngestOptions = {}): Promise<IngestSummary> {
   const source = paths.map((p) => basename(p)).join(', ');
-  const rejectOnRowErrors = options.rejectOnRowErrors ?? true;
+  const rejectOnRowErrors = rejectsOnRowErrors(options);
   const run = (records: AsyncIterable<RawRecord>, map: (raw: RawRecord) => Mapped) =>
     ingest(db, { kind: 'upload', connector: CADT_V2_CONNECTOR, source, records, map }, { ...options, rejectOnRowErrors });
 
@@ -200,7 +220,7 @@ export async function ingestCadtV2(db: Database, paths: string[], options: Inges
     }
   }
   return run(records(), (raw) => {
-    const m = mapped.get(raw.locator)!;
+    const m = asMirrors(mapped.get(raw.locator)!, raw.locator);
     return refused ? { records: [], errors: m.errors, warnings: m.warnings } : m;
   });
 }

@@ -1,4 +1,4 @@
-import type { BlockRecord, EventRecord, IssuanceRecord, LabelRecord, ProjectRecord } from '../schema/canonical.ts';
+import type { BlockRecord, EventRecord, IssuanceRecord, LabelRecord, MirrorRecord, ProjectRecord } from '../schema/canonical.ts';
 import { classifyProject, resolveCountry } from '../schema/taxonomy/index.ts';
 import type { RowError } from '../connectors/types.ts';
 
@@ -156,5 +156,31 @@ export function eventRow(record: EventRecord, ids: { projectId: number; issuance
     rawRecordId: ids.rawRecordId,
     batchId,
     ...ownership,
+  };
+}
+
+export function mirrorRow(record: MirrorRecord, rawRecordId: number, ownership: Ownership, batchId: number) {
+  return {
+    registryId: record.registry,
+    reportedBy: record.reportedBy,
+    mirrorKey: record.mirrorKey,
+    kind: record.kind,
+    registryProjectId: record.registryProjectId ?? null,
+    projectRef: record.projectRef ?? null,
+    projectName: record.projectName ?? null,
+    country: resolveCountry(record.country)?.code ?? null,
+    numberSpace: record.serial?.numberSpace ?? null,
+    serialStart: record.serial?.start ?? null,
+    serialEnd: record.serial?.end ?? null,
+    serialRaw: record.serial?.raw ?? null,
+    quantity: record.quantity ?? null,
+    vintageYear: record.vintageYear ?? null,
+    creditType: record.creditType ?? null,
+    status: record.status ?? null,
+    statusDate: record.statusDate ?? null,
+    rawRecordId,
+    ...ownership,
+    firstBatchId: batchId,
+    lastBatchId: batchId,
   };
 }

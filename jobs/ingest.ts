@@ -1,16 +1,17 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { z } from 'zod';
-import { CanonicalRecord, type BlockRecord, type EventRecord, type IssuanceRecord, type LabelRecord, type ProjectRecord } from '../schema/canonical.ts';
-import { events, issuances, labelBlocks, labels, projects, rawRecords, recordLineage, unitBlocks } from '../schema/db/index.ts';
+import { CanonicalRecord, type BlockRecord, type EventRecord, type IssuanceRecord, type LabelRecord, type MirrorRecord, type ProjectRecord, type StatedRecord } from '../schema/canonical.ts';
+import { events, issuances, labelBlocks, labels, mirrorRecords, projects, rawRecords, recordLineage, unitBlocks } from '../schema/db/index.ts';
 import { ownedBy, rows, type Database } from '../schema/database.ts';
 import { log } from '../schema/log.ts';
 import type { Mapped, RawRecord, RowError } from '../connectors/types.ts';
 import { sha256, stableJson } from '../schema/hash.ts';
 import { BatchFailed, BatchRun } from './batches.ts';
-import { blockRow, eventRow, issuanceRow, labelRow, projectRow, type Ownership } from './harmonize.ts';
+import { blockRow, eventRow, issuanceRow, labelRow, mirrorRow, projectRow, type Ownership } from './harmonize.ts';
 import { runChecks, type CheckSummary } from './integrity/index.ts';
 import { writeRows, type WriteSpec } from './ledger-writer.ts';
+import { writeStatedTotals, type StatedInput } from './stated-totals.ts';
 
 // The ingest job (DESIGN §2): one source run as one batch. Raw records are stored with their hashes,
 // mapped to canonical records and validated, the taxonomy is applied, the ledger is upserted, events
@@ -33,6 +34,8 @@ export type IngestInput = {
   afterRead?(received: number): void | Promise<void>;
   /** Streams that list every current block of the registry in these statuses (see ApiStream.snapshotOf). */
   snapshots?: readonly { stream: string; statuses: readonly string[] }[];
+  /** Figures the source stated outside its records (an API's total counts), known once all is read. */
+  stated?(): StatedInput[];
 };
 
 export type IngestOptions = {
@@ -63,6 +66,8 @@ export type IngestSummary = {
   issuances: Tally;
   blocks: Tally & { superseded: number };
   labels: Tally;
+  /** Records of another registry's units or projects, kept as evidence (DESIGN §3, mirrors). */
+  mirrors: Tally;
   events: { new: number; existing: number };
   /** Row-level errors (rows rejected) and warnings (rows kept, a value not understood). */
   errors: RowError[];
@@ -136,6 +141,14 @@ const specs = {
     merge: Object.fromEntries(['creditingPeriodStart', 'creditingPeriodEnd', 'validityPeriodStart', 'validityPeriodEnd', 'unitQuantity', 'labelLink'].map((c) => [c, 'coalesce'])),
   },
   labelBlock: { table: labelBlocks, key: ['labelId', 'blockId'], returnIds: false },
+  // What a source reports of another registry's units: its latest word on them replaces the last.
+  mirror: {
+    table: mirrorRecords,
+    key: ['reportedBy', 'mirrorKey', 'ownerOrganizationId'],
+    merge: Object.fromEntries(['registryId', 'kind', 'registryProjectId', 'projectRef', 'projectName', 'country', 'numberSpace', 'serialStart', 'serialEnd',
+      'serialRaw', 'quantity', 'vintageYear', 'creditType', 'status', 'statusDate', 'rawRecordId'].map((c) => [c, 'replace'])),
+    returnIds: false,
+  },
   event: { table: events, key: ['registryId', 'eventKey', 'ownerOrganizationId'], returnIds: false },
   lineage: { table: recordLineage, key: ['rawRecordId', 'projectId', 'issuanceId', 'blockId'], returnIds: false },
 } satisfies Record<string, WriteSpec>;
@@ -177,6 +190,7 @@ export async function ingest(db: Database, input: IngestInput, options: IngestOp
 
 type Found = {
   project: Valid<ProjectRecord>[]; issuance: Valid<IssuanceRecord>[]; block: Valid<BlockRecord>[]; event: Valid<EventRecord>[]; label: Valid<LabelRecord>[];
+  mirror: Valid<MirrorRecord>[]; stated: Valid<StatedRecord>[];
 };
 /** A chunk of records read and mapped (`prepare`), on its way to the ledger (`persist`). */
 type Chunk = { records: RawRecord[]; hashes: string[]; found: Found; rawIds: number[]; lineage: Map<number, { projects: number[]; issuances: number[]; blocks: number[] }> };
@@ -193,13 +207,13 @@ class LedgerBatch {
   readonly #recordsHash = createHash('sha256');
   readonly #projectIds = new Map<string, number>();
   readonly #issuanceIds = new Map<string, number>();
-  readonly #seen = { projects: new Set<string>(), issuances: new Set<string>(), labels: new Set<string>() };
+  readonly #seen = { projects: new Set<string>(), issuances: new Set<string>(), labels: new Set<string>(), mirrors: new Set<string>() };
 
   constructor(readonly batchId: number, readonly input: IngestInput, readonly options: IngestOptions) {
     this.#ownership = { ownerOrganizationId: options.ownerOrganizationId ?? null, isPrivate: options.isPrivate ?? false };
     this.summary = {
       batchId, status: 'failed', digest: null, rowsRead: 0, rowsRejected: 0, rawRecords: { new: 0, seen: 0 },
-      projects: tally(), issuances: tally(), blocks: { ...tally(), superseded: 0 }, labels: tally(), events: { new: 0, existing: 0 }, errors: [], warnings: [],
+      projects: tally(), issuances: tally(), blocks: { ...tally(), superseded: 0 }, labels: tally(), mirrors: tally(), events: { new: 0, existing: 0 }, errors: [], warnings: [],
       ...(input.details ? { details: input.details } : {}),
     };
   }
@@ -215,6 +229,8 @@ class LedgerBatch {
         blocksNew: s.blocks.new, blocksChanged: s.blocks.changed, blocksUnchanged: s.blocks.unchanged, blocksSuperseded: s.blocks.superseded,
         ...(s.labels.new + s.labels.changed + s.labels.unchanged > 0
           ? { labelsNew: s.labels.new, labelsChanged: s.labels.changed, labelsUnchanged: s.labels.unchanged } : {}),
+        ...(s.mirrors.new + s.mirrors.changed + s.mirrors.unchanged > 0
+          ? { mirrorsNew: s.mirrors.new, mirrorsChanged: s.mirrors.changed, mirrorsUnchanged: s.mirrors.unchanged } : {}),
         eventsNew: s.events.new, eventsExisting: s.events.existing,
         warnings: s.warnings.length,
       },
@@ -246,6 +262,7 @@ class LedgerBatch {
     await hand(records);
     await writing;
     await this.input.afterRead?.(this.summary.rowsRead);
+    await writeStatedTotals(tx, this.input.stated?.() ?? [], this.#ownership, this.batchId);
     await this.derive(tx);
     if (this.options.rejectOnRowErrors && this.summary.errors.length > 0) {
       throw new Error(`${this.summary.errors.length} row(s) have errors; nothing from this file was stored`);
@@ -258,7 +275,7 @@ class LedgerBatch {
     const { summary } = this;
     summary.rowsRead += records.length;
     const hashes = records.map((raw) => sha256(stableJson(raw.payload)));
-    const found: Found = { project: [], issuance: [], block: [], event: [], label: [] };
+    const found: Found = { project: [], issuance: [], block: [], event: [], label: [], mirror: [], stated: [] };
     records.forEach((record, rawIndex) => {
       let mapped: Mapped;
       try {
@@ -305,6 +322,9 @@ class LedgerBatch {
     const blockIds = await this.writeBlocks(tx, chunk);
     await this.writeEvents(tx, chunk, blockIds);
     await this.writeLabels(tx, chunk, blockIds);
+    await this.writeMirrors(tx, chunk);
+    // Figures the source states about the registry's totals (jobs/reconcile.ts reconciles with them).
+    await writeStatedTotals(tx, chunk.found.stated.map((v) => ({ record: v.record, stream: chunk.records[v.rawIndex]!.stream, rawRecordId: chunk.rawIds[v.rawIndex]! })), this.#ownership, batchId);
     await this.writeLineage(tx, chunk);
     this.options.onProgress?.({ rowsRead: summary.rowsRead });
   }
@@ -441,6 +461,13 @@ class LedgerBatch {
     await writeRows(tx, specs.labelBlock, input.flatMap((x, i) => [...new Set(x.v.record.blockKeys)].map((k) => ({
       labelId: write.ids[i]!, blockId: blockIds.get(`${x.v.record.registry}|${k}`)!,
     }))));
+  }
+
+  /** Another registry's units or projects as this source reports them: evidence, never tonnes. */
+  async writeMirrors(tx: Database, chunk: Chunk): Promise<void> {
+    const found = chunk.found.mirror;
+    const write = await writeRows(tx, specs.mirror, found.map((v) => mirrorRow(v.record, chunk.rawIds[v.rawIndex]!, this.#ownership, this.batchId)));
+    count(this.summary.mirrors, write, this.#seen.mirrors);
   }
 
   async writeLineage(tx: Database, chunk: Chunk): Promise<void> {

@@ -5,6 +5,7 @@ import { reconcile } from '../connectors/runtime/paging.ts';
 import type { Connector, RawRecord } from '../connectors/types.ts';
 import type { Database } from '../schema/database.ts';
 import { ingest, BatchRejected, type IngestOptions, type IngestSummary } from './ingest.ts';
+import type { StatedInput } from './stated-totals.ts';
 
 // `tally sync <registry>`: pulls every stream of a connector's API as one batch. After each stream
 // the number of records received is reconciled with the registry's own total; a shortfall fails the
@@ -40,11 +41,17 @@ export async function syncSource(db: Database, registry: string, options: SyncOp
   const streams = connector.api.streams(config);
   const byName = new Map(streams.map((s) => [s.name, s]));
 
+  // The registry's own count of each stream, kept as a stated total (jobs/reconcile.ts).
+  const stated: StatedInput[] = [];
   async function* records(): AsyncGenerator<RawRecord> {
     for (const stream of streams) {
       const pulled = stream.pull(http);
       for await (const record of pulled) yield record;
       reconcile(registry, stream.name, pulled.received(), pulled.reported(), stream.totalField);
+      const reported = pulled.reported();
+      if (reported !== undefined) {
+        stated.push({ stream: stream.name, rawRecordId: null, record: { type: 'stated', registry, measure: 'records', quantity: reported, statedAs: stream.totalField } });
+      }
     }
   }
 
@@ -56,6 +63,7 @@ export async function syncSource(db: Database, registry: string, options: SyncOp
       registry,
       source: httpOptions.baseUrl ?? registry,
       records: records(),
+      stated: () => stated,
       snapshots: streams.filter((s) => s.snapshotOf).map((s) => ({ stream: s.name, statuses: s.snapshotOf! })),
       map: (raw) => {
         const stream = byName.get(raw.stream);

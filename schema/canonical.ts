@@ -157,13 +157,66 @@ export const LabelRecord = z.object({
   blockKeys: z.array(text).default([]),
 });
 
-export const CanonicalRecord = z.discriminatedUnion('type', [ProjectRecord, IssuanceRecord, BlockRecord, EventRecord, LabelRecord]);
+/**
+ * What a source reports of units another registry issued and keeps (DESIGN §3, "Sources of record and
+ * mirrors"): CAD Trust's data layer listing CDM units, Gold Standard's export listing CDM CERs. Kept as
+ * evidence beside the units of record, matched to them by serial range or by project, vintage and
+ * quantity (jobs/mirrors.ts), and never counted as tonnes. A project a mirror describes (`units` absent)
+ * is kept the same way: it names the registry's project without making one.
+ */
+export const MirrorRecord = z.object({
+  type: z.literal('mirror'),
+  /** The registry of record: the one that issued the units and keeps them. */
+  registry: text,
+  /** The source that reports them: a registry slug, or `cad-trust` for CAD Trust's data layer. */
+  reportedBy: text,
+  /** The source's identity for the record (its unit id, a serial range, a project link). */
+  mirrorKey: text,
+  kind: z.enum(['project', 'units']),
+  /** The registry of record's project id, where the source states it (`RW-7014` from a Kyoto serial). */
+  registryProjectId: optionalText,
+  /** The source's own reference for the project (a CAD Trust project link, a GS project id). */
+  projectRef: optionalText,
+  projectName: optionalText,
+  country: optionalText,
+  serial: SerialRangeSchema.optional(),
+  quantity: quantity.optional(),
+  vintageYear: year.optional(),
+  creditType: optionalText,
+  status: enumOf(unitStatus.enumValues).optional(),
+  statusDate: isoDate.optional(),
+}).refine((m) => m.kind === 'project' || (m.quantity !== undefined && m.status !== undefined), { message: 'units need a quantity and a status' });
+
+/**
+ * A figure a source publishes about a registry's own totals (the CDM report's `Total` row, Verra's
+ * `Total Vintage Quantity`): no tonnes of its own, only what the ledger is reconciled with (jobs/reconcile.ts).
+ */
+export const StatedRecord = z.object({
+  type: z.literal('stated'),
+  registry: text,
+  /** Absent: the figure is the registry's (the whole source's) total. */
+  registryProjectId: optionalText,
+  /** With a project: the figure is for that project's vintage. */
+  vintageYear: year.optional(),
+  /** The vintage period, where the source states one (Verra's vintages may be half a year). */
+  vintageStart: isoDate.optional(),
+  vintageEnd: isoDate.optional(),
+  measure: z.enum(['issued', 'retired', 'cancelled', 'records']),
+  quantity: z.number().finite().nonnegative(),
+  /** The source's own words for the figure. */
+  statedAs: text,
+  statedOn: isoDate.optional(),
+});
+
+export const CanonicalRecord = z.discriminatedUnion('type', [ProjectRecord, IssuanceRecord, BlockRecord, EventRecord, LabelRecord, MirrorRecord, StatedRecord]);
 
 export type ProjectRecord = z.infer<typeof ProjectRecord>;
 export type IssuanceRecord = z.infer<typeof IssuanceRecord>;
 export type BlockRecord = z.infer<typeof BlockRecord>;
 export type EventRecord = z.infer<typeof EventRecord>;
 export type LabelRecord = z.infer<typeof LabelRecord>;
+export type MirrorRecord = z.infer<typeof MirrorRecord>;
+export type StatedRecord = z.infer<typeof StatedRecord>;
 export type CanonicalRecord = z.infer<typeof CanonicalRecord>;
 /** What a connector builds before validation: the same shape, defaults not yet applied. */
 export type CanonicalInput = z.input<typeof CanonicalRecord>;

@@ -17,7 +17,9 @@ import { createContext, type Context } from './context.ts';
 import { findingResolvers } from './findings.ts';
 import { useInputLimits } from './limits.ts';
 import { lookupResolvers } from './lookup.ts';
+import { mirrorResolvers } from './mirrors.ts';
 import { projectResolvers } from './projects.ts';
+import { reconciliationResolvers } from './reconciliation.ts';
 import { trendResolvers } from './trends.ts';
 import { MAX_UPLOAD_FILES, uploadResolvers } from './uploads.ts';
 
@@ -27,7 +29,7 @@ import { MAX_UPLOAD_FILES, uploadResolvers } from './uploads.ts';
 // Errors a resolver raises on purpose (GraphQLError) reach the caller; anything else is logged and
 // answered "Unexpected error.", so no stack, SQL or private value leaks.
 
-const SDL_FILES = ['schema', 'admin', 'projects', 'lookup', 'trends', 'findings', 'article6', 'uploads'];
+const SDL_FILES = ['schema', 'admin', 'projects', 'lookup', 'mirrors', 'trends', 'findings', 'article6', 'uploads', 'reconciliation'];
 export const typeDefs = SDL_FILES.map((name) => readFileSync(new URL(`./${name}.graphql`, import.meta.url), 'utf8'));
 
 /** Limits on one operation. An honest dashboard query stays well inside them. */
@@ -59,7 +61,7 @@ const JsonScalar = new GraphQLScalarType({ name: 'JSON', serialize: (value) => v
 
 const resolvers = [
   { Date: DateScalar, DateTime: DateTimeScalar, JSON: JsonScalar },
-  adminResolvers, projectResolvers, lookupResolvers, trendResolvers, findingResolvers, article6Resolvers, uploadResolvers,
+  adminResolvers, projectResolvers, lookupResolvers, mirrorResolvers, trendResolvers, findingResolvers, article6Resolvers, uploadResolvers, reconciliationResolvers,
 ];
 
 export const schema = createSchema<Context>({ typeDefs, resolvers: resolvers as never });

@@ -52,7 +52,7 @@ export const uploadResolvers = {
             accepted: o.accepted,
             rowsRead: o.kind === 'unread' ? 0 : o.summary.rowsRead,
             counts: o.kind === 'unread' ? {} : o.kind === 'aef' ? o.summary.tables
-              : { projects: o.summary.projects, issuances: o.summary.issuances, blocks: o.summary.blocks, labels: o.summary.labels, events: o.summary.events },
+              : { projects: o.summary.projects, issuances: o.summary.issuances, blocks: o.summary.blocks, labels: o.summary.labels, mirrors: o.summary.mirrors, events: o.summary.events },
             errors: outcomeErrors(o),
             failure: o.accepted ? null : o.failure,
           })),

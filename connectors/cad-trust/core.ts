@@ -153,11 +153,15 @@ export function readProject(r: CadtReader, f: ProjectFields): { project: CadtPro
   const registry = registryName ? registryOfCadtName(registryName) : undefined;
   if (registryName && !registry) r.fail(f.registry, 'unknown-registry', `"${registryName}" is not a registry Tally knows (accepted: ${acceptedRegistryNames()})`);
   const registryProjectId = r.required(f.projectId, r.text(f.projectId)) ?? '';
-  const name = r.required(f.name, r.text(f.name)) ?? '';
+  // A project without a name keeps the project, known by its id until a name comes.
+  const name = r.text(f.name);
   const link = r.text(f.link);
   if (link && !/^https?:\/\/\S+$/i.test(link)) r.fail(f.link, 'not-a-url', `"${link}" is not a web address`);
   const slug = registry?.slug ?? '';
-  const record = { type: 'project' as const, registry: slug, registryProjectId, name, registryUrl: link, eligibility: [], coBenefits: [] };
+  const record = {
+    type: 'project' as const, registry: slug, registryProjectId, ...(name ? { name } : { name: registryProjectId, nameIsIdentifier: true }),
+    registryUrl: link, eligibility: [], coBenefits: [],
+  };
   return { project: { locator: r.locator, registry: slug, registryProjectId, country: null, methodology: null, record }, registry, registryName };
 }
 

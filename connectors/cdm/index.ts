@@ -20,6 +20,9 @@ export const cdm: Connector = {
     projectIdPrefix: 'CDM',
     cadTrustName: 'CDM Registry',
     parseSerial: parseKyotoSerialRange,
+    // The registry's transactions are issuance and cancellation (voluntary or administrative); what
+    // other sources call a retired CER is a voluntary cancellation (connectors/cdm/README.md).
+    mirrorStatuses: { retired: 'cancelled' },
   },
   files: [issuanceReport, voluntaryCancellations, administrativeCancellations, pipelineProjects, pipelineIssuances],
 };

@@ -1,6 +1,7 @@
 import type { BlockRecord } from '../../schema/canonical.ts';
 import type { FileFormat, Mapped } from '../types.ts';
 import { rowReader } from '../runtime/row.ts';
+import { totalRow } from './total-rows.ts';
 import { CDM_CREDIT_TYPES, cdmProjectId, isTrailingRow, parseProjectIdentifier, reportDate, reportedProject } from './ids.ts';
 import { parseCdmReportRange } from './serial.ts';
 
@@ -75,6 +76,8 @@ export const voluntaryCancellations: FileFormat = {
     'VCP (From Voluntary Cancellation Platform)': {},
   },
   map(row, locator): Mapped {
+    const total = totalRow(row, 'Completion Date', 'Total', 'cancelled', 'Total row of the CDM Registry voluntary cancellations report');
+    if (total) return total;
     if (isTrailingRow(row, 'Completion Date')) return { records: [], errors: [] };
     const read = readCancellation(row, locator, {
       date: 'Completion Date', type: 'Transaction Type', status: 'Status', serial: 'Serial Range', project: 'Project Identifier', unit: 'Unit', quantity: 'Total',
@@ -112,6 +115,8 @@ export const administrativeCancellations: FileFormat = {
     'REASON FOR CANCELLATION': {},
   },
   map(row, locator): Mapped {
+    const total = totalRow(row, 'COMPLETION DATE', 'UNIT BLOCK TOTAL', 'cancelled', 'TOTAL row of the CDM Registry administrative cancellations report');
+    if (total) return total;
     if (isTrailingRow(row, 'COMPLETION DATE')) return { records: [], errors: [] };
     const read = readCancellation(row, locator, {
       date: 'COMPLETION DATE', type: 'TRANSACTION TYPE', status: 'STATUS', serial: 'SERIAL RANGE', project: 'PROJECT IDENTIFIER', unit: 'Unit Type', quantity: 'UNIT BLOCK TOTAL',

@@ -3,6 +3,7 @@ import { rowReader } from '../runtime/row.ts';
 import { isCountryCode } from '../runtime/serial.ts';
 import { CDM_CREDIT_TYPES, cdmProjectId, isTrailingRow, parseReference, reportDate, reportedProject } from './ids.ts';
 import { parseCdmReportRange } from './serial.ts';
+import { totalRow } from './total-rows.ts';
 
 // The UNFCCC CDM Registry issuance report (sheet `CDM_Registry_Issuance_Report`): one row per completed
 // issuance transaction, with the serial range it issued. Quirks (README.md):
@@ -14,7 +15,7 @@ import { parseCdmReportRange } from './serial.ts';
 //   milliseconds, which the streaming reader hands over as an Excel serial number (the workbook stores
 //   its styles after its sheet, so the cell's date format is not known when the row is read); issuances the registry completed before it opened to the ITL (2007-11-09) carry that
 //   day's date, not the Executive Board's decision date;
-// - the last row is `Total` with an Excel formula: skipped;
+// - the last row is `Total` with an Excel formula: read as the report's stated total (total-rows.ts);
 // - the report lists issuances as issued, never their state now: a row is an issuance with its serial
 //   range, not a held block (what is still held is the issuance less the cancelled blocks).
 
@@ -41,6 +42,8 @@ export const issuanceReport: FileFormat = {
     Total: { required: true },
   },
   map(row, locator): Mapped {
+    const total = totalRow(row, 'Completion date', 'Total', 'issued', 'Total row of the CDM Registry issuance report');
+    if (total) return total;
     if (isTrailingRow(row, 'Completion date')) return { records: [], errors: [] };
     const r = rowReader(row, locator);
     const issuedOn = r.required('Completion date', reportDate(r, row, 'Completion date'));

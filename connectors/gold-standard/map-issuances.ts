@@ -157,13 +157,9 @@ export const creditBlockMapper = (source: 'issuance-export' | 'retirement-export
   if (r.errors.length > 0 || !projectId || !quantity || !serial || !status || !creditType) return { records: [], errors: r.errors };
 
   const year = vintageYear ?? serial.vintageYear;
-  // The parser has checked the GS serial's nine parts; the seventh is the issuance batch number.
-  const batch = kyoto ? undefined : serial.raw.split('-')[6];
-  // PERs are not issued credits. A CER batch is not numbered in its serial, so its issuance is keyed by
-  // its vintage and monitoring period.
-  const issuanceKey = creditType === 'per' ? undefined
-    : kyoto ? `${year ?? ''}/CER/${vintageStart ?? ''}/${vintageEnd ?? ''}`
-    : `${year ?? ''}/${batch}`;
+  // The parser has checked the GS serial's nine parts; the seventh is the issuance batch number. PERs
+  // are not issued credits.
+  const issuanceKey = creditType === 'per' || kyoto ? undefined : `${year ?? ''}/${serial.raw.split('-')[6]}`;
 
   const note = r.text('Note');
   const usingEntity = r.text('Using Entity');
@@ -191,6 +187,28 @@ export const creditBlockMapper = (source: 'issuance-export' | 'retirement-export
       registryUrl: projectUrl(projectId),
     },
   ];
+  // CERs are the CDM's units, kept in the CDM registry's numbering: Gold Standard's row reports them,
+  // the CDM registry is their source of record (DESIGN §3, mirrors).
+  if (kyoto) {
+    records.push({
+      type: 'mirror',
+      registry: 'cdm',
+      reportedBy: REGISTRY,
+      mirrorKey: serial.raw,
+      kind: 'units',
+      registryProjectId: serial.country && serial.projectId ? `${serial.country}-${serial.projectId}` : undefined,
+      projectRef: projectId,
+      projectName: name,
+      country: r.text('Country'),
+      serial: { numberSpace: serial.numberSpace, start: serial.start, end: serial.end, raw: serial.raw },
+      quantity,
+      vintageYear: year,
+      creditType,
+      status: transferredTo ? 'exported' : status,
+      statusDate,
+    });
+    return { records, errors: [] };
+  }
   if (issuanceKey) {
     records.push({
       type: 'issuance',

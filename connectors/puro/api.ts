@@ -5,6 +5,7 @@ import type { ApiMode, ApiStream, Mapped, RawRecord } from '../types.ts';
 import { isPuroProject, isPuroTransaction, mapIssuance, mapProject, mapRetirement, PURO, PURO_REGISTRY_URL } from './map.ts';
 import { PageError, pageData, projectPage } from './rsc.ts';
 import { httpConfig, httpOptions } from '../runtime/http-config.ts';
+import { mapProjectTotals } from './project-totals.ts';
 
 // Puro.earth's API mode: the registry's own pages (rb-carbon-scraper `docs/api-contract-puro.md`,
 // measured 2026-08-05). registry.puro.earth is a Next.js site with no API: `GET /projects`,
@@ -124,8 +125,8 @@ function projectTotalsStream(tally: Tally): ApiStream {
     }
     return { [Symbol.asyncIterator]: records, reported: () => undefined, received: () => received };
   }
-  // The registry's own figures are kept as received; they are evidence, not ledger rows.
-  return { name: 'project-totals', totalField: 'Issued credits / Retired credits on each project page', pull, map: () => ({ records: [], errors: [] }) };
+  // The registry's own figures are kept as received and as stated totals (jobs/reconcile.ts); they are evidence, not ledger rows.
+  return { name: 'project-totals', totalField: 'Issued credits / Retired credits on each project page', pull, map: mapProjectTotals };
 }
 
 export const puroApi: ApiMode<PuroConfig> = {

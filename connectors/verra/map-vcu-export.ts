@@ -46,6 +46,9 @@ export const vcuExport: FileFormat = {
     Name: { aliases: { resourceName: UIAPI } },
     'Country/Area': { aliases: { Country: 'VCU workbook (before 2022)', country: UIAPI } },
     Methodology: { aliases: { protocol: UIAPI } },
+    // The whole vintage's issuance as Verra states it, repeated on each of its rows: read as a stated
+    // total (jobs/reconcile.ts), since a file may list only some of the vintage's blocks.
+    'Total Vintage Quantity': {},
     'Quantity Issued': { required: true, aliases: { 'Credits Quantity Issued': 'VCU workbook (before 2022)', quantity: UIAPI } },
     'Serial Number': { required: true, aliases: { serialNumbers: UIAPI } },
     'Additional Certifications': { aliases: { additionalCertifications: UIAPI } },
@@ -119,6 +122,13 @@ export const vcuExport: FileFormat = {
         article6Authorization: certifications.article6Authorization,
       },
     ];
+    const vintageTotal = r.number('Total Vintage Quantity');
+    if (vintageTotal !== undefined && vintageStart && vintageEnd) {
+      records.push({
+        type: 'stated', registry: 'verra', registryProjectId: projectId, vintageYear: Number(vintageStart.slice(0, 4)), vintageStart, vintageEnd,
+        measure: 'issued', quantity: vintageTotal, statedAs: 'Total Vintage Quantity',
+      });
+    }
     return { records, errors: [] };
   },
 };

@@ -14,6 +14,7 @@ import { findContributionClaimOverlaps } from './contribution-claim-overlap.ts';
 import { conversionScope } from './conversions.ts';
 import { attachSources } from './evidence.ts';
 import { findExportsNotImported } from './export-not-imported.ts';
+import { findMirrorDisagreements } from './mirror-disagrees.ts';
 import { recordRun, type FindingCandidate, type RecordOutcome, type RuleRun, type Scope, type ScopedBy } from './findings.ts';
 import { linkProjects, type LinkOutcome } from './project-links.ts';
 import { findRetiredTwice } from './retired-twice.ts';
@@ -22,8 +23,8 @@ import { findSerialOverlaps, overlappingBlocks, type OverlapPair } from './seria
 import { findTokenizedAfterRetirement } from './tokenized-after-retirement.ts';
 import { findUnnettedConversions } from './unnetted-conversion.ts';
 
-// The integrity rules (DESIGN §6), one module each: double counting (rules 1–7) and
-// corresponding-adjustment gaps (rules 8–14). `tally check` and the scheduler
+// The integrity rules (DESIGN §6), one module each: double counting (rules 1–7),
+// corresponding-adjustment gaps (rules 8–14), and mirrors that disagree with the registry (rule 15). `tally check` and the scheduler
 // run them over the whole ledger; the ingest job runs them over what each batch wrote and what that
 // can collide with. Project links are recomputed first: rules 2, 3, 4 and 7 compare linked projects.
 
@@ -44,6 +45,8 @@ export const rules: readonly Rule[] = [
   { kind: 'retired-twice', scopedBy: 'blocks', find: findRetiredTwice },
   { kind: 'tokenized-after-retirement', scopedBy: 'blocks', find: findTokenizedAfterRetirement },
   { kind: 'export-not-imported', scopedBy: 'projects', widen: conversionScope, find: findExportsNotImported },
+  // Rule 15: a mirror that disagrees with the source of record (jobs/mirrors.ts); few records, compared whole.
+  { kind: 'mirror-disagrees', scopedBy: 'everything', find: findMirrorDisagreements },
   // Corresponding-adjustment gaps (rules 8–14; see jobs/article6).
   { kind: 'ca-unreported-first-transfer', scopedBy: 'everything', find: findUnreportedFirstTransfers },
   { kind: 'ca-quantity-mismatch', scopedBy: 'everything', find: findCaQuantityMismatches },
@@ -77,6 +80,10 @@ export async function batchScope(db: Database, batchId: number): Promise<NonNull
   };
 }
 
+async function wroteMirrors(db: Database, batchId: number): Promise<boolean> {
+  return (await rows(db, sql`select 1 from mirror_records where last_batch_id = ${batchId} limit 1`)).length > 0;
+}
+
 /**
  * Runs the rules over the whole ledger, or over what batch `batchId` wrote, and records the findings.
  * `kinds` limits the run to some rules (an AEF upload runs the corresponding-adjustment ones).
@@ -90,7 +97,8 @@ export async function runChecks(db: Database, options: { batchId?: number; kinds
     links: { declared: 0, inferred: 0, milliseconds: 0 },
     rules: {},
   };
-  if (scope && scope.projectIds.length === 0 && scope.blockIds.length === 0) return summary;
+  // A batch that wrote nothing the rules compare is not checked; one that wrote only mirror records is.
+  if (scope && scope.projectIds.length === 0 && scope.blockIds.length === 0 && !(await wroteMirrors(db, options.batchId!))) return summary;
   const selected = rules.filter((rule) => !options.kinds || options.kinds.includes(rule.kind));
   if (selected.some((rule) => rule.scopedBy === 'projects')) {
     const linking = performance.now();

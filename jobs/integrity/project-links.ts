@@ -131,14 +131,18 @@ async function declaredLinks(db: Database): Promise<Link[]> {
 }
 
 /**
- * CDM units another registry carries: its issuances and current blocks numbered in a Kyoto number
- * space, whose serials name the CDM project (Party and reference) they belong to.
+ * CDM units another registry carries: its issuances, current blocks and reports of the CDM's own units
+ * (mirror records) numbered in a Kyoto number space, whose serials name the CDM project (Party and
+ * reference) they belong to.
  */
 async function kyotoSerialLinks(db: Database): Promise<Link[]> {
   const carried = await rows<{ id: number; key: string; owner: number | null; serial: string }>(db, sql`select distinct p.id::float8 as id, p.key,
       p.owner_organization_id::float8 as owner, x.serial
     from (select project_id, serial_raw as serial from issuances where registry_id <> 'cdm' and number_space like 'cdm:%'
-      union select project_id, serial_raw from unit_blocks where registry_id <> 'cdm' and number_space like 'cdm:%' and superseded_in_batch_id is null) x
+      union select project_id, serial_raw from unit_blocks where registry_id <> 'cdm' and number_space like 'cdm:%' and superseded_in_batch_id is null
+      union select p.id, m.serial_raw from mirror_records m
+        join projects p on p.registry_id = m.reported_by and p.registry_project_id = m.project_ref and p.owner_organization_id is not distinct from m.owner_organization_id
+        where m.kind = 'units' and m.number_space like 'cdm:%') x
     join projects p on p.id = x.project_id
     where x.serial is not null
     order by 1, 3`);

@@ -35,6 +35,8 @@ export const findingKind = pgEnum('finding_kind', [
   // double counting (DESIGN §6 rules 1–7)
   'serial-overlap', 'unnetted-conversion', 'same-activity-overlap', 'cdm-overlap', 'retired-twice',
   'tokenized-after-retirement', 'export-not-imported',
+  // a source that reports another registry's units says otherwise than the registry (DESIGN §3, mirrors)
+  'mirror-disagrees',
   // corresponding-adjustment gaps (rules 8–14)
   'ca-unreported-first-transfer', 'ca-quantity-mismatch', 'ca-range-mismatch', 'ca-mirror-missing',
   'ca-unauthorized-use', 'ca-status-overdue', 'contribution-claim-overlap',

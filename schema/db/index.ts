@@ -4,6 +4,8 @@ export * from './registries.ts';
 export * from './organizations.ts';
 export * from './projects.ts';
 export * from './units.ts';
+export * from './mirrors.ts';
 export * from './sources.ts';
 export * from './findings.ts';
 export * from './article6.ts';
+export * from './stated-totals.ts';

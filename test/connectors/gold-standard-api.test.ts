@@ -135,7 +135,9 @@ async function ledger(db: Database) {
     (select coalesce(sum(quantity), 0)::text from unit_blocks where registry_id = 'gold-standard' and status = 'retired') as retired,
     (select coalesce(sum(quantity), 0)::text from unit_blocks where registry_id = 'gold-standard' and credit_type = 'per') as per,
     (select coalesce(sum(quantity), 0)::text from events where registry_id = 'gold-standard' and kind = 'issued') as issued_events,
-    (select count(*)::int from events where registry_id = 'gold-standard' and kind = 'retired') as retired_events`);
+    (select count(*)::int from events where registry_id = 'gold-standard' and kind = 'retired') as retired_events,
+    (select count(*)::int from mirror_records where reported_by = 'gold-standard') as mirrored,
+    (select coalesce(sum(quantity), 0)::text from mirror_records where reported_by = 'gold-standard') as mirrored_units`);
   return t!;
 }
 
@@ -274,13 +276,15 @@ describe('Gold Standard API mode', () => {
     expect(summary.errors).toEqual([]);
     expect(summary.rowsRead).toBe(data.projects.length + data.credits.length);
 
-    // Computed from the served records, without Tally's mappers.
-    const blocks = data.credits;
+    // Computed from the served records, without Tally's mappers. CER blocks are the CDM's units (Kyoto
+    // serials): Gold Standard's report of them, kept apart from its own.
+    const cers = data.credits.filter((e) => abbreviation(e) === 'CER');
+    const blocks = data.credits.filter((e) => abbreviation(e) !== 'CER');
     const issuable = blocks.filter((e) => abbreviation(e) !== 'PER');
-    const issuanceKeys = new Set(issuable.map((e) => `${gsid(e)}|${e.vintage}|${e.batch_number ?? `CER ${String(e.monitoring_period_start_date)}`}`));
+    const issuanceKeys = new Set(issuable.map((e) => `${gsid(e)}|${e.vintage}|${e.batch_number}`));
     const ofStatus = (s: string) => blocks.filter((e) => e.status === s);
     const expected = {
-      projects: new Set([...data.projects.map((p) => p.sustaincert_id), ...blocks.map((e) => (e.project as Entity).sustaincert_id)]).size,
+      projects: new Set([...data.projects.map((p) => p.sustaincert_id), ...data.credits.map((e) => (e.project as Entity).sustaincert_id)]).size,
       issuances: issuanceKeys.size,
       issued: String(sum(issuable)),
       blocks: blocks.length,
@@ -292,14 +296,16 @@ describe('Gold Standard API mode', () => {
       per: String(sum(blocks.filter((e) => abbreviation(e) === 'PER'))),
       issued_events: String(sum(issuable)),
       retired_events: ofStatus('RETIRED').length,
+      mirrored: cers.length,
+      mirrored_units: String(sum(cers)),
     };
     const got = await ledger(db);
     const numeric = (r: Record<string, number | string>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, String(Number(v))]));
     expect(numeric(got)).toEqual(numeric(expected));
 
-    // The blocks add up to the units the registry reports in X-Total-Number-Of-Credits.
+    // The blocks and the CDM units it lists add up to the units the registry reports in X-Total-Number-Of-Credits.
     const lastCredits = server.requests.filter((r) => r.path === '/credits').at(-1)!;
-    expect(serve(lastCredits).headers!['x-total-number-of-credits']).toBe(String(Number(got.block_units)));
+    expect(serve(lastCredits).headers!['x-total-number-of-credits']).toBe(String(Number(got.block_units) + Number(got.mirrored_units)));
 
     // GS716 batch 1302 is one issuance with the export's figure and serial, and its retired blocks are
     // the rows the retirement export wrote, not copies of them.

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -9,12 +9,12 @@ import { ingestCommand } from '../../cli/ingest.ts';
 import { BatchRejected, type IngestSummary } from '../../jobs/ingest.ts';
 import { organizations } from '../../schema/db/index.ts';
 import { rows, visibleTo, type Database } from '../../schema/database.ts';
-import { readCsv } from '../helpers/csv.ts';
+import { csvLine, readCsv } from '../helpers/csv.ts';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
-// National-registry uploads in the CAD Trust v1 template. The real CDM rows of CAD Trust's COP 28 upload
-// (test/fixtures/cad-trust/README.md): the retired units load and add up to the file's own totals; the
-// held units, whose ranges hold one unit more than their unitCount, are refused row by row. A constructed
+// CAD Trust v1 uploads. The real CDM rows of CAD Trust's COP 28 upload (test/fixtures/cad-trust/README.md),
+// loaded as CAD Trust's public data: the CDM publishes its own data, so they are CAD Trust's report of the
+// CDM's units (mirror records), adding no tonne; the held units' file writes every block end one past. A constructed
 // Vanuatu National Registry workbook: an organization's private upload with issuances, units under a
 // committed corresponding adjustment and a Letter of Authorization covering some of them.
 
@@ -34,83 +34,77 @@ const ledgerCounts = async (db: Database) => (await rows<{ projects: number; iss
   (select count(*)::int from projects) as projects, (select count(*)::int from issuances) as issuances, (select count(*)::int from unit_blocks) as blocks,
   (select count(*)::int from labels) as labels, (select count(*)::int from events) as events`))[0]!;
 
-describe('CAD Trust v1 upload: the CDM rows of the COP 28 upload', () => {
+describe('CAD Trust v1: the CDM rows of the COP 28 upload, CAD Trust\'s public data', () => {
   let t: TestDatabase;
   let db: Database;
+  let dir: string;
   beforeAll(async () => {
     t = await openTestDatabase();
     db = t.handle.db;
+    dir = mkdtempSync(join(tmpdir(), 'tally-cadt-public-'));
   });
   afterAll(async () => {
     await t.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 
-  it('when the held units come with their projects, then every row is refused with its line and both counts, and nothing is stored', async () => {
+  const mirrors = async (status: string) => (await rows<{ n: number; t: number }>(db, sql`select count(*)::int as n, coalesce(sum(quantity), 0)::float8 as t
+    from mirror_records where kind = 'units' and status = ${status}`))[0]!;
+
+  it('when every block of a file spans one unit more than it counts, then its starts are read as exclusive, with one warning, and CAD Trust\'s report of the CDM units loads without adding a tonne', async () => {
+    const projects = readCsv(fixture('cdm-projects.csv'));
     const held = readCsv(fixture('cdm-held-units.csv'));
-    const summary = await rejected(ingestCadt(db, [fixture('cdm-projects.csv'), fixture('cdm-held-units.csv')]));
-    expect(summary.status).toBe('failed');
-    expect(summary.rowsRejected).toBe(held.length);
-    expect(summary.errors.map((e) => e.code)).toEqual(held.map(() => 'serial-quantity-mismatch'));
-    // Line 2 of the file is its first unit: 3,177 units said, 163143652.0 … 163146829 holds 3,178.
-    const first = held[0]!;
-    expect(first.unitCount).toBe('3177');
-    expect(summary.errors[0]!.message).toBe('cdm-held-units.csv line 2: unitCount: 3177, but the block from unitBlockStart 163143652 to unitBlockEnd 163146829 holds 3178 units (the range is inclusive: end − start + 1)');
-    held.forEach((row, i) => {
-      const size = Number(row.unitBlockEnd) - Number(row.unitBlockStart) + 1;
-      expect(summary.errors[i]!.message).toContain(`line ${i + 2}: unitCount: ${row.unitCount}, but`);
-      expect(summary.errors[i]!.message).toContain(`holds ${size} units`);
-      expect(size).toBe(Number(row.unitCount) + 1);
-    });
+    // Every row of the file: the range from unitBlockStart to unitBlockEnd holds unitCount + 1 units.
+    expect(held.every((u) => Number(u.unitBlockEnd) - Number(u.unitBlockStart) === Number(u.unitCount))).toBe(true);
+    const summary = await ingestCadt(db, [fixture('cdm-projects.csv'), fixture('cdm-held-units.csv')]);
+    expect(summary).toMatchObject({ status: 'committed', rowsRead: projects.length + held.length, rowsRejected: 0, errors: [] });
+    expect(summary.warnings.map((w) => w.code)).toEqual(['exclusive-block-bounds']);
+    expect(summary.warnings[0]!.message).toBe('cdm-held-units.csv: every unit row spans one unit more than its unitCount (unitBlockEnd − unitBlockStart = unitCount); each block is read as starting after unitBlockStart');
+    expect(summary.mirrors).toEqual({ new: projects.length + held.length, changed: 0, unchanged: 0 });
+    expect(await ledgerCounts(db)).toEqual({ projects: 0, issuances: 0, blocks: 0, labels: 0, events: 0 });
+    expect(await mirrors('held')).toEqual({ n: held.length, t: held.reduce((n, u) => n + Number(u.unitCount), 0) });
+    // Line 2 of the file: 3,177 units after 163143652, the last one 163146829.
+    const [first] = await rows<Record<string, unknown>>(db, sql`select registry_id, reported_by, project_ref, number_space, serial_start::float8 as s, serial_end::float8 as e, quantity::float8 as q
+      from mirror_records where kind = 'units' order by id limit 1`);
+    expect(first).toEqual({ registry_id: 'cdm', reported_by: 'cad-trust', project_ref: '5G9IN03Q4C07IONC5MZ82P4MQHTKBE', number_space: 'cdm:KR:5', s: 163143653, e: 163146829, q: 3177 });
+    const named = await rows<{ n: number }>(db, sql`select count(*)::int as n from mirror_records where kind = 'project' and country is not null`);
+    expect(named[0]!.n).toBe(projects.length);
+  });
+
+  it('when only some rows of a file are one unit longer than their count, then those rows are errors with their lines and counts: CAD Trust\'s public data keeps the rest, a government\'s upload is refused whole', async () => {
+    // Constructed from the real held rows: every other row's unitCount raised by one, so the file no longer writes all its ends one past.
+    const [header, ...lines] = readFileSync(fixture('cdm-held-units.csv'), 'utf8').trimEnd().split('\n');
+    const held = readCsv(fixture('cdm-held-units.csv'));
+    const mixed = held.map((u, i) => (i % 2 === 1 ? { ...u, unitCount: String(Number(u.unitCount) + 1) } : u));
+    const path = join(dir, 'mixed-held-units.csv');
+    writeFileSync(path, [header, ...mixed.map((u, i) => (i % 2 === 1 ? csvLine(Object.values(u)) : lines[i]!))].join('\n'));
+    const bad = mixed.filter((_, i) => i % 2 === 0);
+
+    const [{ id: government }] = await db.insert(organizations).values({ slug: 'kr-government', name: 'A government' }).returning({ id: organizations.id }) as [{ id: number }];
+    const refused = await rejected(ingestCadt(db, [fixture('cdm-projects.csv'), path], { ownerOrganizationId: government }));
+    expect(refused.rowsRejected).toBe(bad.length);
+    expect(await rows(db, sql`select 1 from mirror_records where owner_organization_id = ${government}`)).toEqual([]);
+
+    const summary = await ingestCadt(db, [fixture('cdm-projects.csv'), path]);
+    expect(summary).toMatchObject({ status: 'committed', rowsRejected: bad.length });
+    expect(summary.errors[0]!.message).toBe(`mixed-held-units.csv line 2: unitCount: ${bad[0]!.unitCount}, but the block from unitBlockStart 163143652 to unitBlockEnd 163146829 holds 3178 units (the range is inclusive: end − start + 1)`);
+    expect(summary.errors.map((e) => Number(/line (\d+)/.exec(e.message)![1]))).toEqual(bad.map((_, i) => 2 + 2 * i));
+  });
+
+  it('when the retired units come as workbooks, then each is CAD Trust\'s report of a CDM voluntary cancellation: the CDM\'s own term, the file\'s tonnes, no tonne of record', async () => {
+    const retired = readCsv(fixture('cdm-retired-units.csv'));
+    const summary = await ingestCadt(db, [fixture('cdm-projects.xlsx'), fixture('cdm-retired-units.xlsx')]);
+    expect(summary).toMatchObject({ status: 'committed', rowsRejected: 0, errors: [], warnings: [] });
+    expect(summary.mirrors.new).toBe(retired.length);
+    // "Retired" in CAD Trust; the CDM registry retires nothing: its term is voluntary cancellation.
+    expect(retired.every((u) => u.unitStatus === 'Retired')).toBe(true);
+    expect(await mirrors('cancelled')).toEqual({ n: retired.length, t: retired.reduce((n, u) => n + Number(u.unitCount), 0) });
+    expect(await mirrors('retired')).toEqual({ n: 0, t: 0 });
     expect(await ledgerCounts(db)).toEqual({ projects: 0, issuances: 0, blocks: 0, labels: 0, events: 0 });
   });
 
-  it('when the retired units come with their projects as workbooks, then the ledger holds the file\'s projects and tonnes', async () => {
-    const projects = readCsv(fixture('cdm-projects.csv'));
-    const retired = readCsv(fixture('cdm-retired-units.csv'));
-    const summary = await ingestCadt(db, [fixture('cdm-projects.xlsx'), fixture('cdm-retired-units.xlsx')]);
-    expect(summary).toMatchObject({ status: 'committed', rowsRead: projects.length + retired.length, rowsRejected: 0, errors: [], warnings: [] });
-    expect(summary.projects.new).toBe(projects.length);
-    expect(summary.blocks.new).toBe(retired.length);
-
-    // Totals computed from the file itself: tonnes by status, projects, issuances.
-    const byStatus = new Map<string, number>();
-    for (const u of retired) byStatus.set(u.unitStatus!.toLowerCase(), (byStatus.get(u.unitStatus!.toLowerCase()) ?? 0) + Number(u.unitCount));
-    const ledger = await rows<{ status: string; tonnes: number; blocks: number }>(db, sql`select status::text, sum(quantity)::float8 as tonnes, count(*)::int as blocks
-      from unit_blocks group by status order by status`);
-    expect(ledger.map((l) => [l.status, l.tonnes])).toEqual([...byStatus]);
-    expect(ledger.reduce((n, l) => n + l.blocks, 0)).toBe(retired.length);
-    const issuanceIds = new Set(retired.map((u) => u.issuance!.match(/'id': '([^']+)'/)![1]));
-    const [totals] = await rows<{ projects: number; countries: string; issuances: number; issued: number; retiredEvents: number }>(db, sql`select
-      (select count(*)::int from projects where registry_id = 'cdm') as projects,
-      (select string_agg(distinct country, ',' order by country) from projects) as countries,
-      (select count(*)::int from issuances where quantity_from_blocks) as issuances,
-      (select sum(quantity)::float8 from issuances) as issued,
-      (select sum(quantity)::float8 from events where kind = 'retired') as "retiredEvents"`);
-    const tonnes = retired.reduce((n, u) => n + Number(u.unitCount), 0);
-    expect(totals).toEqual({ projects: projects.length, countries: 'BR,KR', issuances: issuanceIds.size, issued: tonnes, retiredEvents: tonnes });
-
-    // Kyoto number spaces by host Party; registry URL, status, NDC coverage and the estimations read.
-    const [block] = await rows<{ number_space: string; serial_raw: string; block_key: string; serial_start: number; unit_type: string | null; ca_declaration: string | null; ca_status: string | null }>(db, sql`
-      select number_space, serial_raw, block_key, serial_start::float8 as serial_start, unit_type::text, ca_declaration::text, ca_status::text
-      from unit_blocks where serial_start = 149782321`);
-    expect(block).toEqual({ number_space: 'cdm:KR:5', serial_raw: '149782321-149975111', block_key: '6TJZFLT03HMWXLX279SK3Q0H4CKONF:149782321-149975111',
-      serial_start: 149782321, unit_type: null, ca_declaration: 'unknown', ca_status: null });
-    const [brazil] = await rows<Record<string, unknown>>(db, sql`select name, country, status::text, covered_by_ndc::text, latitude, longitude, registry_url,
-      crediting_period_start, crediting_period_end, estimated_annual_quantity::float8 as annual, methodologies from projects where country = 'BR'`);
-    expect(brazil).toMatchObject({
-      name: 'Brazil NovaGerar Landfill Gas to Energy Project', status: 'registered', covered_by_ndc: 'unknown', latitude: -14.235004, longitude: -51.92528,
-      registry_url: expect.stringMatching(/^https:\/\/cdm\.unfccc\.int\/Projects\/Validation\/DB\/\w+\/view\.html$/),
-    });
-    const estimation = projects.find((p) => p.country === 'Brazil')!.estimations!;
-    const [, start, end, units] = estimation.match(/'creditingPeriodStart': '(\d{4}-\d\d-\d\d)T.*'creditingPeriodEnd': '(\d{4}-\d\d-\d\d)T.*'unitCount': (\d+)/)!;
-    // A crediting period of whole years: the day after it ends is an anniversary of its start.
-    expect(new Date(Date.parse(end!) + 86_400_000).toISOString().slice(5, 10)).toBe(start!.slice(5, 10));
-    const years = Number(end!.slice(0, 4)) + 1 - Number(start!.slice(0, 4)) - (end!.slice(5) < start!.slice(5) ? 1 : 0);
-    expect(brazil).toMatchObject({ crediting_period_start: start, crediting_period_end: end, annual: Math.round(Number(units) / years) });
-  });
-
   it('when the same upload comes again as CSV files through `tally ingest`, then it is one upload and nothing changes', async () => {
-    const before = await ledgerCounts(db);
+    const before = await rows(db, sql`select id, updated_at from mirror_records order by id`);
     const printed: string[] = [];
     const spy = vi.spyOn(console, 'log').mockImplementation((line: string) => void printed.push(line));
     try {
@@ -120,9 +114,8 @@ describe('CAD Trust v1 upload: the CDM rows of the COP 28 upload', () => {
     }
     expect(printed).toHaveLength(1);
     expect(printed[0]).toMatch(/^cdm-projects\.csv, cdm-retired-units\.csv \(cadt-v1\): batch \d+ committed/);
-    expect(printed[0]).toMatch(/projects +0 new, 0 changed, 20 unchanged/);
-    expect(printed[0]).toMatch(/blocks +0 new, 0 changed, 109 unchanged/);
-    expect(await ledgerCounts(db)).toEqual(before);
+    expect(printed[0]).toMatch(/mirrored +0 new, 0 changed, 129 unchanged/);
+    expect(await rows(db, sql`select id, updated_at from mirror_records order by id`)).toEqual(before);
   });
 });
 

@@ -32,9 +32,13 @@ const batchOf = (r: Record<string, string>) => {
   return s ? `${r.GSID}|${s.batch}` : `${r.GSID}|CER|${r.Vintage}|${r['Monitoring Period Start']}|${r['Monitoring Period End']}`;
 };
 
+/** CERs are the CDM's units in its own numbering: Gold Standard reports them, the CDM issued them. */
+const isCer = (r: Record<string, string>) => r['Product Type'] === 'CER';
+
 /**
- * Issued per batch. The issuance export lists each batch whole (units 1…serial end; a CER row holds its
- * own quantity); a batch seen only in the retirement export is as large as its blocks there.
+ * Issued per batch. The issuance export lists each batch whole (units 1…serial end); a batch seen only
+ * in the retirement export is as large as its blocks there. PERs are not issued credits, and CERs are
+ * the CDM registry's issuance.
  */
 function issuedByBatch(issuanceRows: Record<string, string>[], retirementRows: Record<string, string>[]) {
   const batches = new Map<string, { tonnes: number; vintage: string; issuedOn: string }>();
@@ -45,14 +49,14 @@ function issuedByBatch(issuanceRows: Record<string, string>[], retirementRows: R
   };
   const reported = new Set<string>();
   for (const r of issuanceRows) {
-    if (r['Product Type'] === 'PER') continue;
+    if (r['Product Type'] === 'PER' || isCer(r)) continue;
     const key = batchOf(r);
     const s = gsSerial(r['Serial Number']!);
     batches.set(key, { tonnes: s ? s.end : num(r.Quantity), vintage: r.Vintage!, issuedOn: earliest(key, r) });
     reported.add(key);
   }
   for (const r of retirementRows) {
-    if (r['Product Type'] === 'PER') continue;
+    if (r['Product Type'] === 'PER' || isCer(r)) continue;
     const key = batchOf(r);
     const tonnes = reported.has(key) ? batches.get(key)!.tonnes : (batches.get(key)?.tonnes ?? 0) + num(r.Quantity);
     batches.set(key, { tonnes, vintage: r.Vintage!, issuedOn: earliest(key, r) });
@@ -83,7 +87,7 @@ function expected() {
   for (const b of batches.values()) addTo(issuedByYear, Number(b.issuedOn.slice(0, 4)), b.tonnes);
   const issuedByVintage = new Map<number, number>();
   for (const b of batches.values()) addTo(issuedByVintage, Number(b.vintage), b.tonnes);
-  const cer = blockRows.filter((r) => r['Product Type'] === 'CER');
+  const cer = blockRows.filter(isCer);
 
   // Units the blocks cover, per batch, counting a unit listed twice once; and the units listed twice.
   const ranges = new Map<string, [number, number][]>();
@@ -91,7 +95,7 @@ function expected() {
     const s = gsSerial(r['Serial Number']!);
     if (s) ranges.set(`${r.GSID}|${s.batch}`, [...(ranges.get(`${r.GSID}|${s.batch}`) ?? []), [s.start, s.end]]);
   }
-  let coveredUnits = sum(cer.map((r) => num(r.Quantity)));
+  let coveredUnits = 0;
   let doubleListedUnits = 0;
   for (const list of ranges.values()) {
     const units = new Set<number>();
@@ -111,7 +115,7 @@ function expected() {
     issuedGsBatches,
     // The issuance export's rows are issuances, not blocks: nothing is held as a block of its own.
     held: { blocks: issuancesCsv.filter((r) => r['Product Type'] === 'PER').length, tonnes: sum(issuancesCsv.filter((r) => r['Product Type'] === 'PER').map((r) => num(r.Quantity))) },
-    issuanceExportTonnes: sum(issuancesCsv.map((r) => num(r.Quantity))),
+    issuanceExportTonnes: sum(issuancesCsv.filter((r) => !isCer(r) && r['Product Type'] !== 'PER').map((r) => num(r.Quantity))),
     retired: { blocks: retired.length, tonnes: sum(retired.map((r) => num(r.Quantity))) },
     cancelled: { blocks: cancelledInPlace.length, tonnes: sum(cancelledInPlace.map((r) => num(r.Quantity))) },
     exported: { blocks: transferred.length, tonnes: sum(transferred.map((r) => num(r.Quantity))) },
@@ -210,11 +214,15 @@ describe('Gold Standard file mode', () => {
       where registry_id = 'gold-standard' and serial_end - serial_start + 1 = quantity`);
     expect(ranged!.n).toBe(batches.size);
 
-    // The three CERs keep their CDM number space and the GS project that carries them.
-    const cer = await rows<{ project: string; number_space: string; t: string; n: number }>(db, sql`select p.registry_project_id as project,
-        i.number_space, sum(i.quantity)::bigint::text as t, count(*)::int as n
-      from issuances i join projects p on p.id = i.project_id where i.credit_type = 'cer' group by 1, 2`);
-    expect(cer).toEqual([{ project: 'GS4823', number_space: 'cdm:RW:5', t: String(want.cer.tonnes), n: want.cer.blocks }]);
+    // The three CERs are the CDM's: kept as Gold Standard's report of CDM RW-7014's units, in their CDM
+    // number space, beside the GS project that lists them, and never as GS tonnes.
+    const cer = await rows<{ registry: string; project: string; reference: string; number_space: string; t: string; n: number }>(db, sql`select
+        registry_id as registry, project_ref as project, registry_project_id as reference, number_space, sum(quantity)::bigint::text as t, count(*)::int as n
+      from mirror_records where reported_by = 'gold-standard' group by 1, 2, 3, 4`);
+    expect(cer).toEqual([{ registry: 'cdm', project: 'GS4823', reference: 'RW-7014', number_space: 'cdm:RW:5', t: String(want.cer.tonnes), n: want.cer.blocks }]);
+    expect(summary.mirrors).toEqual({ new: want.cer.blocks, changed: 0, unchanged: 0 });
+    const [gsCer] = await rows<{ n: number }>(db, sql`select count(*)::int as n from issuances where registry_id = 'gold-standard' and credit_type = 'cer'`);
+    expect(gsCer!.n).toBe(0);
   });
 
   it('when the retirement export is ingested, then retired, cancelled and transferred-out blocks equal the file', async () => {
@@ -274,12 +282,12 @@ describe('Gold Standard file mode', () => {
         and not (b.serial_start >= i.serial_start and b.serial_end <= i.serial_end and b.number_space = i.number_space)`);
     expect(outside!.n).toBe(0);
 
-    // Issued = the units listed in either file, each once: 7,332,139 t. The batches known only from
+    // Issued = the GS units listed in either file, each once: 7,324,504 t (the CDM's 7,635 CERs apart). The batches known only from
     // retirements reach serial ends 42,812 units higher than their blocks add up to: units held, or
     // retired before these downloads, that no file lists.
     const ledger = await ledgerTotals(db);
     expect(ledger.issuances.tonnes).toBe(want.coveredUnits);
-    expect(ledger.issuances.tonnes).toBe(7_332_139);
+    expect(ledger.issuances.tonnes).toBe(7_324_504);
     expect(want.floorOfGsBatches - want.issuedGsBatches).toBe(42_812);
   });
 

@@ -102,7 +102,7 @@ describe('scheduler', () => {
       expect(ran).toHaveLength(1);
       expect(ran[0]!.scope).toBe('full');
       expect(Object.keys(ran[0]!.rules)).toEqual(['serial-overlap', 'unnetted-conversion', 'same-activity-overlap', 'cdm-overlap',
-        'retired-twice', 'tokenized-after-retirement', 'export-not-imported',
+        'retired-twice', 'tokenized-after-retirement', 'export-not-imported', 'mirror-disagrees',
         'ca-unreported-first-transfer', 'ca-quantity-mismatch', 'ca-range-mismatch', 'ca-mirror-missing', 'ca-unauthorized-use', 'ca-status-overdue', 'contribution-claim-overlap']);
     } finally {
       await scheduler.stop();

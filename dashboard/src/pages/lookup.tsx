@@ -1,11 +1,13 @@
 import { useState } from 'preact/hooks';
 import { SOURCE_FIELDS, SourcesList, type SourceData } from '../components/blocks.tsx';
+import { MIRROR_FIELDS, MirrorReports, type MirrorData } from '../components/mirrors.tsx';
 import { Empty, Loaded, useQuery } from '../components/states.tsx';
 import { useI18n } from '../i18n.ts';
 import { href, type Route } from '../router.ts';
 
 // Serial lookup (exchanges): paste a serial or a range, get a provenance card for every block that holds
-// it: registry, project, vintage, status, events, Article 6 state, findings and sources.
+// it: registry, project, vintage, status, events, Article 6 state, findings and sources; and what other
+// sources (CAD Trust, another registry) report of the same units.
 
 type Card = {
   id: string; serial: string | null; blockKey: string; quantity: number; vintageYear: number | null; numberSpace: string | null;
@@ -20,6 +22,7 @@ type Card = {
 type Data = { lookup: {
   readings: { registry: string | null; numberSpace: string | null; start: number; end: number }[]; message: string | null; blocks: Card[];
   issuances: { id: string; serial: string | null; quantity: number; vintageYear: number | null; project: { key: string; name: string } }[];
+  reportedBy: MirrorData[];
 } };
 
 const QUERY = `query Lookup($serial: String!, $locale: Locale) { lookup(serial: $serial, locale: $locale) {
@@ -28,6 +31,7 @@ const QUERY = `query Lookup($serial: String!, $locale: Locale) { lookup(serial: 
     status { code label } statusDate retirementBeneficiary retirementPurpose { label } article6Authorization caDeclaration { label } caStatus { label } tokenizationMarker
     events { id kind { label } occurredOn quantity } findings { id title tonnesAtRisk severity { label } } sources { ${SOURCE_FIELDS} } }
   issuances { id serial quantity vintageYear project { key name } }
+  reportedBy { ${MIRROR_FIELDS} }
 } }`;
 
 function ProvenanceCard({ block: b }: { block: Card }) {
@@ -82,6 +86,7 @@ export function Lookup({ route }: { route: Route }) {
               <ul>{lookup.issuances.map((i) => <li key={i.id}><a href={href('project', i.project.key)}>{i.project.name}</a> · {i.serial} · {i.vintageYear ?? '–'} · {tonnes(i.quantity)}</li>)}</ul>
             </>
           )}
+          <MirrorReports reports={lookup.reportedBy} />
         </>
       )}</Loaded>}
     </section>

@@ -1,6 +1,7 @@
 import { BLOCK_FIELDS, BlocksTable, SOURCE_FIELDS, SourcesList, type BlockData, type SourceData } from '../components/blocks.tsx';
 import { ChartFigure } from '../components/chart.tsx';
 import { FINDING_FIELDS, FindingCard, type FindingData } from '../components/finding.tsx';
+import { MIRROR_FIELDS, MirrorReports, type MirrorData } from '../components/mirrors.tsx';
 import { Empty, Loaded, useQuery } from '../components/states.tsx';
 import { useI18n } from '../i18n.ts';
 import { href } from '../router.ts';
@@ -22,6 +23,7 @@ type Project = {
   labels: { labelType: { label: string }; label: string; unitQuantity: number | null }[];
   links: { relation: { label: string }; source: { code: string; label: string }; score: number | null; outgoing: boolean; project: { key: string; name: string; registry: { name: string } } }[];
   findings: FindingData[];
+  reportedBy: MirrorData[];
   sources: SourceData[];
 };
 
@@ -36,6 +38,7 @@ const QUERY = `query Project($key: String!, $locale: Locale) { project(key: $key
   labels { labelType { label } label unitQuantity }
   links { relation { label } source { code label } score outgoing project { key name registry { name } } }
   findings { ${FINDING_FIELDS} }
+  reportedBy { ${MIRROR_FIELDS} }
   sources { ${SOURCE_FIELDS} }
 } }`;
 
@@ -89,6 +92,7 @@ export function ProjectPage({ projectKey }: { projectKey: string }) {
           )}
           <h2>{t('findings')}</h2>
           {p.findings.length === 0 ? <Empty>{t('noFindings')}</Empty> : p.findings.map((f) => <FindingCard key={f.id} finding={f} canDecide={false} />)}
+          <MirrorReports reports={p.reportedBy} />
           {p.labels.length > 0 && <><h2>{t('labels')}</h2><ul>{p.labels.map((l) => <li key={l.label}>{l.labelType.label}: {l.label}{l.unitQuantity ? ` · ${tonnes(l.unitQuantity)}` : ''}</li>)}</ul></>}
           <h2>{t('sources')}</h2>
           <SourcesList sources={p.sources} />

@@ -1,6 +1,7 @@
 import { Loaded, useQuery } from '../components/states.tsx';
 import { useI18n } from '../i18n.ts';
 import { href } from '../router.ts';
+import { Reconciliation } from './reconciliation.tsx';
 
 // Sources: each registry's last batch and last sync, with counts and failures.
 
@@ -33,6 +34,7 @@ export function Sources() {
           ))}</tbody>
         </table></div>
       )}</Loaded>
+      <Reconciliation />
     </section>
   );
 }

@@ -135,10 +135,13 @@ describe('integrity over real CDM, Gold Standard and Verra samples', () => {
     const [cdm] = await rows<{ id: number }>(db, sql`select id::float8 as id from projects where key = 'cdm:RW-7014'`);
     const periods = await cdmPipelinePeriods(db, await projectFacts(db, [cdm!.id]), [cdm!.id]);
     expect(periods.get(cdm!.id)!.map((p) => [p.key, p.start, p.end, p.quantity])).toEqual([[`CP2 CER ${start}-${end}`, '2013-03-15', '2019-08-16', end - start + 1]]);
-    // … and sets GS's CER issuances aside: they are numbered in cdm:RW:5, the same 7,635 units.
-    const carried = await rows<{ number_space: string; t: number }>(db, sql`select i.number_space, sum(i.quantity)::float8 as t from issuances i
-      join projects p on p.id = i.project_id where p.key = 'gold-standard:GS4823' group by 1`);
+    // … and GS's CER rows are the CDM's own units: GS reports them (mirror records, in cdm:RW:5, the same
+    // 7,635 units) and issues nothing for them.
+    const carried = await rows<{ number_space: string; t: number }>(db, sql`select number_space, sum(quantity)::float8 as t from mirror_records
+      where reported_by = 'gold-standard' and project_ref = 'GS4823' group by 1`);
     expect(carried).toEqual([{ number_space: 'cdm:RW:5', t: end - start + 1 }]);
+    const [gsIssued] = await rows<{ n: number }>(db, sql`select count(*)::int as n from issuances i join projects p on p.id = i.project_id where p.key = 'gold-standard:GS4823'`);
+    expect(gsIssued!.n).toBe(0);
     expect(await findingsIn(db)).toEqual([]);
   });
 
