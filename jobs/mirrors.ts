@@ -1,5 +1,5 @@
 import { sql, type SQL } from 'drizzle-orm';
-import { rows, visibleTo, type Database } from '../schema/database.ts';
+import { bigintArray, rows, visibleTo, type Database } from '../schema/database.ts';
 
 // Sources of record and mirrors (DESIGN §3). A unit has one source of record: the registry that issued
 // it, through its own files or API. Another source that reports the same units (CAD Trust's data
@@ -58,28 +58,31 @@ export type MirrorMatch = {
   blockIds: number[];
 };
 
-/** Which mirror records to match: all of one scope, by id, by the range they report, or by the project they report. */
+/** Which mirror records to match: all, by id, those a batch wrote, by the range they report, or by the projects they report. */
 export type MirrorScope =
   | { all: true }
   | { ids: readonly number[] }
+  | { batchId: number }
   | { numberSpace: string; start: number; end: number }
-  | { projectId: number };
+  | { projectIds: readonly number[] };
 
 const scopeFilter = (scope: MirrorScope): SQL => {
   if ('all' in scope) return sql`true`;
-  if ('ids' in scope) return sql`m.id = any(string_to_array(${scope.ids.join(',')}, ',')::bigint[])`;
+  if ('ids' in scope) return sql`m.id = any(${bigintArray(scope.ids)})`;
+  if ('batchId' in scope) return sql`m.last_batch_id = ${scope.batchId}`;
   if ('numberSpace' in scope) return sql`m.number_space = ${scope.numberSpace} and m.serial_range && int8range(${scope.start}, ${scope.end}, '[]')`;
+  const projects = bigintArray(scope.projectIds);
   // A project's mirror records: those that name it, those its CAD Trust or other id refers to, those whose
   // units lie in its issuances or blocks, and another registry's units the project's own registry lists under it.
   return sql`(m.id in (
-      select m2.id from mirror_records m2 join projects p on p.id = ${scope.projectId}
+      select m2.id from mirror_records m2 join projects p on p.id = any(${projects})
       where (m2.registry_id = p.registry_id and (m2.registry_project_id = p.registry_project_id or m2.project_ref = p.registry_project_id
         or m2.project_ref = any(coalesce(p.alternate_ids, '{}')) or (p.registry_url is not null and position(m2.project_ref in p.registry_url) > 0)))
         or (m2.reported_by = p.registry_id and m2.project_ref = p.registry_project_id))
     or m.id in (
-      select m2.id from mirror_records m2 join issuances i on i.project_id = ${scope.projectId} and i.number_space = m2.number_space
+      select m2.id from mirror_records m2 join issuances i on i.project_id = any(${projects}) and i.number_space = m2.number_space
         and int8range(i.serial_start, i.serial_end, '[]') && m2.serial_range
-      union select m2.id from mirror_records m2 join unit_blocks b on b.project_id = ${scope.projectId} and b.number_space = m2.number_space
+      union select m2.id from mirror_records m2 join unit_blocks b on b.project_id = any(${projects}) and b.number_space = m2.number_space
         and b.serial_range && m2.serial_range))`;
 };
 
@@ -140,7 +143,7 @@ export async function matchMirrors(db: Database, scope: MirrorScope, viewer: num
     order by m.id`);
   const projectIds = [...new Set(found.flatMap((f) => f.projectIds as number[]))];
   const keys = projectIds.length === 0 ? new Map<number, string>() : new Map((await rows<{ id: number; key: string }>(db, sql`select id::float8 as id, registry_project_id as key
-    from projects where id = any(string_to_array(${projectIds.join(',')}, ',')::bigint[])`)).map((p) => [p.id, p.key]));
+    from projects where id = any(${bigintArray(projectIds)})`)).map((p) => [p.id, p.key]));
   return found.map((f) => ({ ...f, projectKeys: (f.projectIds as number[]).map((id) => keys.get(id)!).sort() }) as MirrorMatch);
 }
 

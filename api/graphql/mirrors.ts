@@ -18,7 +18,7 @@ export const mirrorResolvers = {
   },
   Project: {
     reportedBy: async (p: ProjectRow, _: unknown, context: Context) =>
-      (await matchMirrors(context.db, { projectId: p.id }, context.viewer.organizationId)).slice(0, MAX_REPORTS),
+      (await matchMirrors(context.db, { projectIds: [p.id] }, context.viewer.organizationId)).slice(0, MAX_REPORTS),
   },
   MirrorReport: {
     key: (m: MirrorMatch) => m.mirrorKey,

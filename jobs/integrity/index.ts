@@ -14,6 +14,7 @@ import { findContributionClaimOverlaps } from './contribution-claim-overlap.ts';
 import { conversionScope } from './conversions.ts';
 import { attachSources } from './evidence.ts';
 import { findExportsNotImported } from './export-not-imported.ts';
+import { matchMirrors } from '../mirrors.ts';
 import { findMirrorDisagreements } from './mirror-disagrees.ts';
 import { recordRun, type FindingCandidate, type RecordOutcome, type RuleRun, type Scope, type ScopedBy } from './findings.ts';
 import { linkProjects, type LinkOutcome } from './project-links.ts';
@@ -45,8 +46,8 @@ export const rules: readonly Rule[] = [
   { kind: 'retired-twice', scopedBy: 'blocks', find: findRetiredTwice },
   { kind: 'tokenized-after-retirement', scopedBy: 'blocks', find: findTokenizedAfterRetirement },
   { kind: 'export-not-imported', scopedBy: 'projects', widen: conversionScope, find: findExportsNotImported },
-  // Rule 15: a mirror that disagrees with the source of record (jobs/mirrors.ts); few records, compared whole.
-  { kind: 'mirror-disagrees', scopedBy: 'everything', find: findMirrorDisagreements },
+  // Rule 15: a mirror that disagrees with the source of record (jobs/mirrors.ts).
+  { kind: 'mirror-disagrees', scopedBy: 'projects', find: findMirrorDisagreements },
   // Corresponding-adjustment gaps (rules 8–14; see jobs/article6).
   { kind: 'ca-unreported-first-transfer', scopedBy: 'everything', find: findUnreportedFirstTransfers },
   { kind: 'ca-quantity-mismatch', scopedBy: 'everything', find: findCaQuantityMismatches },
@@ -67,21 +68,21 @@ export type CheckSummary = {
 /** Above this many blocks written, a batch's check runs over the whole ledger. */
 const WHOLE_LEDGER_ABOVE_BLOCKS = 50_000;
 
-/** What one batch wrote: the blocks it added, changed or superseded, and every project it touched. */
+/**
+ * What one batch wrote: the blocks it added, changed or superseded, and every project it touched,
+ * including the projects of record whose units the batch's mirror records report.
+ */
 export async function batchScope(db: Database, batchId: number): Promise<NonNullable<Scope>> {
   const blocks = await rows<{ id: number; project_id: number }>(db, sql`select id::float8 as id, project_id::float8 as project_id
     from unit_blocks where last_batch_id = ${batchId}`);
   const projects = await rows<{ id: number }>(db, sql`select id::float8 as id from projects where last_batch_id = ${batchId}
     union select project_id::float8 from issuances where last_batch_id = ${batchId}
     union select project_id::float8 from events where batch_id = ${batchId}`);
+  const mirrored = (await matchMirrors(db, { batchId }, 'everyone')).flatMap((m) => m.projectIds);
   return {
     blockIds: blocks.map((b) => b.id),
-    projectIds: [...new Set([...projects.map((p) => p.id), ...blocks.map((b) => b.project_id)])],
+    projectIds: [...new Set([...projects.map((p) => p.id), ...blocks.map((b) => b.project_id), ...mirrored])],
   };
-}
-
-async function wroteMirrors(db: Database, batchId: number): Promise<boolean> {
-  return (await rows(db, sql`select 1 from mirror_records where last_batch_id = ${batchId} limit 1`)).length > 0;
 }
 
 /**
@@ -97,8 +98,7 @@ export async function runChecks(db: Database, options: { batchId?: number; kinds
     links: { declared: 0, inferred: 0, milliseconds: 0 },
     rules: {},
   };
-  // A batch that wrote nothing the rules compare is not checked; one that wrote only mirror records is.
-  if (scope && scope.projectIds.length === 0 && scope.blockIds.length === 0 && !(await wroteMirrors(db, options.batchId!))) return summary;
+  if (scope && scope.projectIds.length === 0 && scope.blockIds.length === 0) return summary;
   const selected = rules.filter((rule) => !options.kinds || options.kinds.includes(rule.kind));
   if (selected.some((rule) => rule.scopedBy === 'projects')) {
     const linking = performance.now();

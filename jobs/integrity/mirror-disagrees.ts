@@ -11,7 +11,8 @@ import type { FindingCandidate, RuleRun } from './findings.ts';
 // registries, never their record (reference/registries.md; ICVCM CCP 8 "only counted once").
 
 export async function findMirrorDisagreements(run: RuleRun): Promise<FindingCandidate[]> {
-  const matches = await matchMirrors(run.db, { all: true }, 'everyone');
+  // A batch's run covers the mirror records of the projects it touched (its own mirrors' projects included: batchScope).
+  const matches = await matchMirrors(run.db, run.scope ? { projectIds: run.scope.projectIds } : { all: true }, 'everyone');
   return matches.flatMap((m): FindingCandidate[] => {
     const said = disagreements(m);
     if (said.length === 0) return [];

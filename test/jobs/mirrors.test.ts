@@ -25,8 +25,8 @@ const CADT = ['cdm-projects.xlsx', 'cdm-held-units.xlsx', 'cdm-retired-units.xls
 const loadCdm = async (db: Database) => {
   for (const file of CDM_REPORTS) expect((await ingestFile(db, file, { check: false })).rowsRejected).toBe(0);
 };
-const loadCadt = async (db: Database) => {
-  const summary = await ingestCadt(db, CADT, { check: false });
+const loadCadt = async (db: Database, check = false) => {
+  const summary = await ingestCadt(db, CADT, { check });
   expect(summary).toMatchObject({ status: 'committed', rowsRejected: 0 });
   return summary;
 };
@@ -64,7 +64,8 @@ describe('sources of record and mirrors: the CDM registry\'s reports and CAD Tru
     const db = first.handle.db;
     await loadCdm(db);
     const before = await ledger(db);
-    const summary = await loadCadt(db);
+    // Checked as it lands: the batch's check covers the projects its reports name.
+    const summary = await loadCadt(db, true);
     expect(summary.mirrors.new).toBe(readCsv(cadt('cdm-projects.csv')).length + held.length + retired.length);
     const after = await ledger(db);
     expect({ ...after, mirrored: [] }).toEqual({ ...before, mirrored: [] });
@@ -88,6 +89,7 @@ describe('sources of record and mirrors: the CDM registry\'s reports and CAD Tru
       where m.kind = 'units' and m.status = 'held' group by m.id) x`);
     expect(contradicted!.n).toBeGreaterThan(0);
     expect(found.find((f) => f.kind === 'mirror-disagrees')).toEqual({ kind: 'mirror-disagrees', n: contradicted!.n, t: contradicted!.units });
+    expect(summary.check!.rules['mirror-disagrees']).toMatchObject({ found: contradicted!.n, opened: contradicted!.n });
     const [evidence] = await rows<{ evidence: { mirror: { source: string; status: string }; record: { registry: string; otherStates: string[] } } }>(db, sql`select evidence
       from findings where kind = 'mirror-disagrees' limit 1`);
     expect(evidence!.evidence).toMatchObject({ mirror: { source: 'cad-trust', status: 'held' }, record: { registry: 'cdm', otherStates: ['cancelled'] } });
