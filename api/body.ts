@@ -12,11 +12,13 @@ export const MAX_JSON_BYTES = 256 * 1024;
 export const maxUploadBody = (maxUploadBytes: number) => maxUploadBytes + MAX_JSON_BYTES;
 
 /**
- * After a refusal, how long the rest of a body is read and thrown away before the connection is cut: a
- * client that is still sending reads the answer only once it has sent (as most do), and one that never
- * stops is cut off.
+ * After a refusal, the rest of a body is read and thrown away, up to this many bytes or this long, before
+ * the connection is cut: a client that is still sending reads the answer only once it has sent (as most
+ * do), and one that never stops is cut off. Bytes, not only time, bound it, so that a busy client is given
+ * the time it needs to read the answer and a fast one cannot send without end.
  */
-const LINGER_MS = 2_000;
+const LINGER_BYTES = 8 * 1024 * 1024;
+const LINGER_MS = 10_000;
 
 export class BodyTooLarge extends Error {
   constructor(readonly max: number) {
@@ -28,7 +30,11 @@ export class BodyTooLarge extends Error {
 function refuse(req: Request, res: Response, error: BodyTooLarge): void {
   if (!res.headersSent) res.status(413).set('connection', 'close').json({ errors: [{ message: error.message, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
   req.removeAllListeners('data');
-  req.on('data', () => {});
+  let drained = 0;
+  req.on('data', (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained > LINGER_BYTES) req.socket.destroy();
+  });
   req.resume();
   setTimeout(() => req.socket.destroy(), LINGER_MS).unref();
 }
