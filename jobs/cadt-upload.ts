@@ -2,7 +2,8 @@ import { basename } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { cadtReferences, mapCadtUpload, type CadtLedger, type LedgerProject } from '../connectors/cad-trust/map-upload.ts';
 import { cadtV2References, mapCadtV2Upload, projectKeyOfV2, type CadtV2Ledger } from '../connectors/cad-trust/map-v2.ts';
-import { asMirrors, withExclusiveStarts, writesExclusiveBounds } from '../connectors/cad-trust/mirrors.ts';
+import { CAD_TRUST_SOURCE, withExclusiveStarts, writesExclusiveBounds } from '../connectors/cad-trust/mirrors.ts';
+import { asMirrors } from '../connectors/mirrors.ts';
 import type { NationalRegistry } from '../connectors/cad-trust/registries.ts';
 import { readCadtV2File, V2_ENTITIES, type V2Entity, type V2Problem, type V2Row } from '../connectors/cad-trust/v2.ts';
 import { cadtTableOfSheet, readCadtFile, type CadtRow, CADT_TABLES } from '../connectors/cad-trust/v1.ts';
@@ -120,7 +121,7 @@ export async function ingestCadt(db: Database, paths: string[], options: IngestO
     }
   }
   return run(records(), (raw) => {
-    const m = asMirrors(mapped.get(raw.locator)!, raw.locator);
+    const m = asMirrors(mapped.get(raw.locator)!, raw.locator, CAD_TRUST_SOURCE);
     const note = notes.get(raw.locator);
     const warnings = note ? [note, ...m.warnings ?? []] : m.warnings;
     return refused ? { records: [], errors: m.errors, warnings } : { ...m, warnings };
@@ -220,7 +221,7 @@ export async function ingestCadtV2(db: Database, paths: string[], options: Inges
     }
   }
   return run(records(), (raw) => {
-    const m = asMirrors(mapped.get(raw.locator)!, raw.locator);
+    const m = asMirrors(mapped.get(raw.locator)!, raw.locator, CAD_TRUST_SOURCE);
     return refused ? { records: [], errors: m.errors, warnings: m.warnings } : m;
   });
 }

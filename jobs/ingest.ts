@@ -6,6 +6,7 @@ import { events, issuances, labelBlocks, labels, mirrorRecords, projects, rawRec
 import { ownedBy, rows, type Database } from '../schema/database.ts';
 import { log } from '../schema/log.ts';
 import type { Mapped, RawRecord, RowError } from '../connectors/types.ts';
+import { asMirrors } from '../connectors/mirrors.ts';
 import { sha256, stableJson } from '../schema/hash.ts';
 import { BatchFailed, BatchRun } from './batches.ts';
 import { blockRow, eventRow, issuanceRow, labelRow, mirrorRow, projectRow, type Ownership } from './harmonize.ts';
@@ -165,7 +166,7 @@ export async function ingest(db: Database, input: IngestInput, options: IngestOp
     kind: input.kind, connector: input.connector, registryId: input.registry, source: input.source, details: input.details,
     ownerOrganizationId: options.ownerOrganizationId, isPrivate: options.isPrivate, apiKeyId: options.apiKeyId,
   });
-  const batch = new LedgerBatch(run.id, input, options);
+  const batch = new LedgerBatch(run.id, input, options, await uploaderOf(db, options.ownerOrganizationId));
   const { summary } = batch;
   try {
     summary.digest = (await run.commit((tx) => batch.write(tx), { preview: options.preview, outcome: () => batch.outcome() })) ?? null;
@@ -186,6 +187,17 @@ export async function ingest(db: Database, input: IngestInput, options: IngestOp
     }
   }
   return summary;
+}
+
+/**
+ * How an organization's upload names itself as a source: `upload:<organization>`. What it reports of a
+ * registry whose own data Tally reads is a mirror of that registry's units (DESIGN §3), never a second
+ * count of them; its records of registries that publish through uploads are their record.
+ */
+async function uploaderOf(db: Database, organizationId: number | undefined): Promise<string | undefined> {
+  if (organizationId === undefined) return undefined;
+  const [org] = await rows<{ slug: string }>(db, sql`select slug from organizations where id = ${organizationId}`);
+  return `upload:${org?.slug ?? organizationId}`;
 }
 
 type Found = {
@@ -209,7 +221,7 @@ class LedgerBatch {
   readonly #issuanceIds = new Map<string, number>();
   readonly #seen = { projects: new Set<string>(), issuances: new Set<string>(), labels: new Set<string>(), mirrors: new Set<string>() };
 
-  constructor(readonly batchId: number, readonly input: IngestInput, readonly options: IngestOptions) {
+  constructor(readonly batchId: number, readonly input: IngestInput, readonly options: IngestOptions, readonly uploader?: string) {
     this.#ownership = { ownerOrganizationId: options.ownerOrganizationId ?? null, isPrivate: options.isPrivate ?? false };
     this.summary = {
       batchId, status: 'failed', digest: null, rowsRead: 0, rowsRejected: 0, rawRecords: { new: 0, seen: 0 },
@@ -280,6 +292,7 @@ class LedgerBatch {
       let mapped: Mapped;
       try {
         mapped = this.input.map(record);
+        if (this.uploader) mapped = asMirrors(mapped, record.locator, this.uploader);
       } catch (error) {
         mapped = { records: [], errors: [{ locator: record.locator, code: 'unreadable-row', message: `${record.locator}: ${(error as Error).message}` }] };
       }

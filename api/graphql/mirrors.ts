@@ -1,6 +1,7 @@
 import { disagreements, matchMirrors, type MirrorMatch } from '../../jobs/mirrors.ts';
 import type { ProjectRow } from './loaders.ts';
 import type { Context } from './context.ts';
+import type { ProjectFilter } from './filters.ts';
 import { term } from './terms.ts';
 
 // Mirror reports (jobs/mirrors.ts) where a reader meets units: the lookup of a serial, a project page.
@@ -19,6 +20,27 @@ export const mirrorResolvers = {
   Project: {
     reportedBy: async (p: ProjectRow, _: unknown, context: Context) =>
       (await matchMirrors(context.db, { projectIds: [p.id] }, context.viewer.organizationId)).slice(0, MAX_REPORTS),
+  },
+  Trend: {
+    async reportedOnly(trend: { axis: 'YEAR' | 'VINTAGE'; filter?: ProjectFilter | null }, _: unknown, context: Context) {
+      const registries = trend.filter?.registries?.length ? new Set(trend.filter.registries) : undefined;
+      const points = new Map<string, { year: number | null; registry: string; source: string; status: string; quantity: number }>();
+      for (const m of await matchMirrors(context.db, { all: true }, context.viewer.organizationId)) {
+        if (m.matchedBy !== null || (registries && !registries.has(m.registry))) continue;
+        const year = trend.axis === 'VINTAGE' ? m.vintageYear : m.statusDate ? Number(m.statusDate.slice(0, 4)) : null;
+        const key = JSON.stringify([year, m.registry, m.reportedBy, m.status]);
+        const point = points.get(key) ?? { year, registry: m.registry, source: m.reportedBy, status: m.status, quantity: 0 };
+        point.quantity += m.quantity;
+        points.set(key, point);
+      }
+      const ordered = [...points.values()]
+        .sort((a, b) => (a.year ?? Infinity) - (b.year ?? Infinity) || a.registry.localeCompare(b.registry) || a.source.localeCompare(b.source) || a.status.localeCompare(b.status));
+      return Promise.all(ordered.map(async (p) => {
+        const registry = await context.loaders.registry.load(p.registry);
+        const label = (context.locale === 'ja' ? registry?.nameJa : registry?.name) ?? p.registry;
+        return { ...p, registry: { code: p.registry, label }, status: term(context, 'unitStatus', p.status) };
+      }));
+    },
   },
   MirrorReport: {
     key: (m: MirrorMatch) => m.mirrorKey,

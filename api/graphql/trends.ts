@@ -106,7 +106,7 @@ export const trendResolvers = {
     async trends(_: unknown, args: TrendArgs, context: Context) {
       useLocale(context, args.locale);
       const points = await trendPoints(context, args);
-      return { axis: args.by, groupBy: args.groupBy, points };
+      return { axis: args.by, groupBy: args.groupBy, filter: args.filter, points };
     },
   },
   Trend: {

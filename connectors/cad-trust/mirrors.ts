@@ -1,46 +1,12 @@
-import type { CanonicalInput } from '../../schema/canonical.ts';
-import { mirrorStatus, sourceOfRecord } from '../index.ts';
-import type { Mapped, RowError } from '../types.ts';
 import type { CadtRow } from './v1.ts';
 
 // CAD Trust as a mirror (DESIGN §3, "Sources of record and mirrors"). A CAD Trust record of a registry
 // whose own data Tally reads (the CDM, Verra, Gold Standard…) reports that registry's units: it is kept
-// as evidence beside them and adds no tonnes. Records of registries that publish through uploads only
-// (national registries, the Article 6.4 mechanism) stay records of their own.
+// as evidence beside them and adds no tonnes (connectors/mirrors.ts). Records of registries that publish
+// through uploads only (national registries, the Article 6.4 mechanism) stay records of their own. A
+// file's systematic quirks are decided here, for the whole file.
 
 export const CAD_TRUST_SOURCE = 'cad-trust';
-
-/**
- * One row's records with those of mirrored registries turned into mirror records: a project into the
- * source's description of it, a unit block into its report of the units. Issuances and labels of a
- * mirrored registry are the registry's to state; they stay in the raw record only, with a warning for a
- * label (it names units Tally does not hold from this source).
- */
-export function asMirrors(mapped: Mapped, locator: string): Mapped {
-  const warnings: RowError[] = [...mapped.warnings ?? []];
-  const records = mapped.records.flatMap((record): CanonicalInput[] => {
-    if (record.type === 'mirror' || sourceOfRecord(record.registry) === 'uploads') return [record];
-    switch (record.type) {
-      case 'project':
-        return [{
-          type: 'mirror', registry: record.registry, reportedBy: CAD_TRUST_SOURCE, mirrorKey: `project:${record.registryProjectId}`, kind: 'project',
-          projectRef: record.registryProjectId, projectName: record.nameIsIdentifier ? undefined : record.name, country: record.country ?? undefined,
-        }];
-      case 'block':
-        return [{
-          type: 'mirror', registry: record.registry, reportedBy: CAD_TRUST_SOURCE, mirrorKey: record.blockKey, kind: 'units',
-          projectRef: record.registryProjectId, serial: record.serial, quantity: record.quantity, vintageYear: record.vintageYear,
-          creditType: record.creditType, status: mirrorStatus(record.registry, record.status), statusDate: record.statusDate,
-        }];
-      case 'label':
-        warnings.push({ locator, code: 'mirrored-label', message: `${locator}: label "${record.label}" covers units of ${record.registry}, whose own data is their record; kept in the raw record only` });
-        return [];
-      default:
-        return [];
-    }
-  });
-  return { records, errors: mapped.errors, ...(warnings.length > 0 ? { warnings } : {}) };
-}
 
 const numberOf = (value: string | undefined) => (value === undefined || value.trim() === '' ? undefined : Number(value));
 

@@ -17,6 +17,13 @@ import { openTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
 const fixture = (path: string) => new URL(`../fixtures/${path}`, import.meta.url).pathname;
 const csvRows = (path: string) => parse(readFileSync(fixture(path)), { columns: true, bom: true }) as Record<string, string>[];
+// Organization A's private record: an Article 6.4 mechanism project and its units in CAD Trust v2. The
+// mechanism publishes through uploads (README, "Sources of record and mirrors"), so the upload is its
+// record, seen by A alone. A's private upload of ART's own export is a report of ART's units instead.
+const A64 = ['a64-pacm-10471.json', 'a64-pacm-10471-units.json', 'a64-pacm-10471-unit-labels.json'];
+const a64Files = () => A64.map((name) => ({ name, content: readFileSync(fixture(`cad-trust/${name}`)) }));
+const A64_KEY = 'a64-mechanism:A6.4-PoA-10471';
+const a64Units = () => (JSON.parse(readFileSync(fixture(`cad-trust/${A64[1]}`), 'utf8')) as { data: { unitCount: number }[] }).data;
 
 type Keys = { admin: string; reader: string; readerA: string; publisherA: string; publisherB: string };
 
@@ -40,11 +47,13 @@ describe('GraphQL API', () => {
     keys.publisherA = (await createApiKey(db, { name: 'vanuatu registry', role: 'publisher', organizationId: a!.id })).key;
     keys.publisherB = (await createApiKey(db, { name: 'other registry', role: 'publisher', organizationId: b!.id })).key;
     api = await startApi(t.handle);
-    const draft = await api.upload([
+    const draft = await api.upload(a64Files(), { key: keys.publisherA, private: true });
+    expect(draft.data?.upload).toMatchObject({ accepted: true, errors: [] });
+    const report = await api.upload([
       { name: 'projects.csv', content: readFileSync(fixture('api/private-art-projects.csv')) },
       { name: 'issuances.csv', content: readFileSync(fixture('api/private-art-issuances.csv')) },
     ], { key: keys.publisherA, private: true });
-    expect(draft.data?.upload).toMatchObject({ accepted: true, errors: [] });
+    expect(report.data?.upload).toMatchObject({ accepted: true, errors: [] });
     const aef = await api.upload([{ name: 'ca0004-vut-2025.json', content: readFileSync(fixture('article6/ca0004-vut-2025.json')) }], { key: keys.publisherA, private: true });
     expect(aef.data?.upload.accepted).toBe(true);
   }, 120_000);
@@ -175,12 +184,14 @@ describe('GraphQL API', () => {
 
   describe('governments: preview before storing', () => {
     it('counts what an upload would store, keeps nothing, and leaves no batch behind', async () => {
-      const [before] = await rows<{ batches: number; projects: number }>(db, sql`select (select count(*)::int from batches) as batches, (select count(*)::int from projects) as projects`);
+      const stored = sql`select (select count(*)::int from batches) as batches, (select count(*)::int from projects) as projects, (select count(*)::int from mirror_records) as mirrors`;
+      const [before] = await rows<{ batches: number; projects: number; mirrors: number }>(db, stored);
       const draft = readFileSync(fixture('api/private-art-projects.csv'), 'utf8').replace('ART9901', 'ART9902');
+      // ART's own export, uploaded by an organization: its report of an ART project.
       const preview = await api.upload([{ name: 'projects.csv', content: draft }], { key: keys.publisherA, private: true, preview: true });
       expect(preview.data!.upload).toMatchObject({ accepted: true, preview: true, batches: [],
-        files: [{ files: ['projects.csv'], format: 'art-trees-programs', accepted: true, rowsRead: 1, counts: { projects: { new: 1, changed: 0, unchanged: 0 } } }] });
-      const [after] = await rows<{ batches: number; projects: number }>(db, sql`select (select count(*)::int from batches) as batches, (select count(*)::int from projects) as projects`);
+        files: [{ files: ['projects.csv'], format: 'art-trees-programs', accepted: true, rowsRead: 1, counts: { projects: { new: 0 }, mirrors: { new: 1, changed: 0, unchanged: 0 } } }] });
+      const [after] = await rows<{ batches: number; projects: number; mirrors: number }>(db, stored);
       expect(after).toEqual(before);
       const aef = await api.upload([{ name: 'ca0004-vut-2025.json', content: readFileSync(fixture('article6/ca0004-vut-2025.json')) }], { key: keys.publisherA, private: true, preview: true });
       expect(aef.data!.upload.files[0]).toMatchObject({ format: 'article6-aef', accepted: true, counts: { t2: { unchanged: 1 } } });
@@ -234,24 +245,27 @@ describe('GraphQL API', () => {
     it.each(callers)('%s: reads public data; sees the private draft only as its owner, in lists, trends, exports and provenance', async (caller) => {
       const key = keyOf(caller);
       const q = await api.gql(`{ publicProject: project(key: "art-trees:ART102") { key }
-        privateProject: project(key: "art-trees:ART9901") { key private }
-        projects(filter: { registries: ["art-trees"] }) { totalCount csv }
-        trends(filter: { registries: ["art-trees"] }) { points { issued } } }`, {}, { key });
+        privateProject: project(key: "${A64_KEY}") { key private }
+        projects(filter: { registries: ["a64-mechanism"] }) { totalCount csv }
+        a64: trends(filter: { registries: ["a64-mechanism"] }) { points { issued } }
+        art: trends(filter: { registries: ["art-trees"] }) { points { issued } reportedOnly { source } } }`, {}, { key });
       expect(q.data!.publicProject).toEqual({ key: 'art-trees:ART102' });
-      const publicCount = csvRows('registry-samples/art-trees/projects.csv').length;
       const publicIssued = csvRows('registry-samples/art-trees/issuances.csv').reduce((s, r) => s + Number(r['Total Emission Reductions/Removals']), 0);
-      const draftIssued = csvRows('api/private-art-issuances.csv').reduce((s, r) => s + Number(r['Total Emission Reductions/Removals']), 0);
-      const issued = q.data!.trends.points.reduce((s: number, p: { issued: number }) => s + p.issued, 0);
+      const draftIssued = a64Units().reduce((s, u) => s + u.unitCount, 0);
+      const issued = (points: { issued: number }[]) => points.reduce((s, p) => s + p.issued, 0);
+      // A's report of ART's units (its upload of ART's export) adds nothing to ART's tonnes, for anyone.
+      expect(issued(q.data!.art.points)).toBe(publicIssued);
+      expect(q.data!.art.reportedOnly).toEqual([]);
       if (ownsPrivate(caller)) {
-        expect(q.data!.privateProject).toEqual({ key: 'art-trees:ART9901', private: true });
-        expect(q.data!.projects.totalCount).toBe(publicCount + 1);
-        expect(q.data!.projects.csv).toContain('ART9901');
-        expect(issued).toBe(publicIssued + draftIssued);
+        expect(q.data!.privateProject).toEqual({ key: A64_KEY, private: true });
+        expect(q.data!.projects.totalCount).toBe(1);
+        expect(q.data!.projects.csv).toContain('A6.4-PoA-10471');
+        expect(issued(q.data!.a64.points)).toBe(draftIssued);
       } else {
         expect(q.data!.privateProject).toBeNull();
-        expect(q.data!.projects.totalCount).toBe(publicCount);
-        expect(q.data!.projects.csv).not.toContain('ART9901');
-        expect(issued).toBe(publicIssued);
+        expect(q.data!.projects.totalCount).toBe(0);
+        expect(q.data!.projects.csv).not.toContain('A6.4-PoA-10471');
+        expect(q.data!.a64.points).toEqual([]);
       }
       const batches = await api.gql(`{ batches(first: 500) { nodes { source private } } }`, {}, { key });
       expect(batches.data!.batches.nodes.some((b: { private: boolean }) => b.private)).toBe(ownsPrivate(caller));
@@ -267,14 +281,13 @@ describe('GraphQL API', () => {
     });
 
     it('a publisher cannot attach records to another organization\'s private project: for it, the project is not there', async () => {
-      const result = await api.upload([{ name: 'issuances.csv', content: readFileSync(fixture('api/private-art-issuances.csv')) }], { key: keys.publisherB, preview: true });
+      const result = await api.upload(a64Files(), { key: keys.publisherB, preview: true });
       // B's rows describe the project: they are B's own records, and nothing in the answer speaks of A's.
       expect(result.data!.upload).toMatchObject({ accepted: true, errors: [] });
-      const projects = result.data!.upload.files[0].counts.projects;
-      expect(projects.new + projects.changed + projects.unchanged).toBe(1);
+      expect(result.data!.upload.files[0].counts.projects).toEqual({ new: 1, changed: 0, unchanged: 0 });
       expect(JSON.stringify(result)).not.toMatch(/privately|another organization/);
-      const [attached] = await rows<{ n: number }>(db, sql`select count(*)::int as n from issuances i join projects p on p.id = i.project_id
-        where p.registry_project_id = 'ART9901' and i.owner_organization_id is distinct from p.owner_organization_id`);
+      const [attached] = await rows<{ n: number }>(db, sql`select count(*)::int as n from unit_blocks b join projects p on p.id = b.project_id
+        where p.registry_project_id = 'A6.4-PoA-10471' and b.owner_organization_id is distinct from p.owner_organization_id`);
       expect(attached!.n).toBe(0);
     });
 
@@ -298,8 +311,8 @@ describe('GraphQL API', () => {
       const created = await api.gql(`mutation { createApiKey(name: "new", role: READER, organization: "vanuatu") { id key organization { slug } } }`, {}, { key: keys.admin });
       const newKey = created.data!.createApiKey;
       expect(newKey.organization.slug).toBe('vanuatu');
-      const draft = await api.gql(`{ project(key: "art-trees:ART9901") { key } }`, {}, { key: newKey.key });
-      expect(draft.data!.project).toEqual({ key: 'art-trees:ART9901' });
+      const draft = await api.gql(`{ project(key: "${A64_KEY}") { key } }`, {}, { key: newKey.key });
+      expect(draft.data!.project).toEqual({ key: A64_KEY });
       await api.gql(`mutation ($id: ID!) { revokeApiKey(id: $id) }`, { id: newKey.id }, { key: keys.admin });
       const after = await api.gql(`{ viewer { role } }`, {}, { key: newKey.key });
       expect(after.status).toBe(401);

@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../api/auth.ts';
+import { ingestCadtV2 } from '../../jobs/cadt-upload.ts';
 import { ingestFile } from '../../jobs/ingest-file.ts';
 import { loadSamplesIfEmpty } from '../../jobs/samples.ts';
 import { organizations } from '../../schema/db/index.ts';
@@ -45,7 +46,9 @@ describe.skipIf(!CHROMIUM && !REQUIRED)('dashboard in a browser', () => {
     for (const file of ['car-projects.csv', 'car-issuances.csv', 'verra-projects.json', 'verra-issuances.json']) await ingestFile(db, fixture(`integrity/${file}`));
     const [a] = await db.insert(organizations).values({ slug: 'vanuatu', name: 'Government of Vanuatu', country: 'VU' }).returning();
     publisherKey = (await createApiKey(db, { name: 'vanuatu registry', role: 'publisher', organizationId: a!.id })).key;
-    await ingestFile(db, fixture('api/private-art-projects.csv'), { ownerOrganizationId: a!.id, isPrivate: true });
+    // A's private record: an Article 6.4 mechanism project in CAD Trust v2 (the mechanism publishes through uploads).
+    const a64 = ['a64-pacm-10471.json', 'a64-pacm-10471-units.json', 'a64-pacm-10471-unit-labels.json'].map((f) => fixture(`cad-trust/${f}`));
+    await ingestCadtV2(db, a64, { ownerOrganizationId: a!.id, isPrivate: true });
     api = await startApi(t.handle);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   }, 180_000);
@@ -205,22 +208,23 @@ describe.skipIf(!CHROMIUM && !REQUIRED)('dashboard in a browser', () => {
     await page.getByTestId('check-upload').click();
     await page.getByTestId('upload-result').waitFor();
     expect(await page.getByTestId('upload-result').textContent()).toContain('1 rows read');
-    expect((await rows(db, sql`select 1 from projects where registry_project_id = 'ART9903'`)).length).toBe(0);
+    expect((await rows(db, sql`select 1 from mirror_records where project_ref = 'ART9903'`)).length).toBe(0);
     await page.getByTestId('store-upload').click();
     await page.getByText('Stored as batch').waitFor();
-    expect((await rows(db, sql`select 1 from projects where registry_project_id = 'ART9903' and is_private`)).length).toBe(1);
+    // ART's own export from an organization: its private report of an ART project.
+    expect((await rows(db, sql`select 1 from mirror_records where project_ref = 'ART9903' and is_private and reported_by = 'upload:vanuatu'`)).length).toBe(1);
     await page.context().close();
   });
 
   it('a private record does not appear when signed out, and does for its organization', async () => {
-    const signedOut = await open('#/project/art-trees:ART9901');
+    const signedOut = await open('#/project/a64-mechanism:A6.4-PoA-10471');
     expect(await signedOut.page.locator('h1').textContent()).toBe('Project not found');
     await signedOut.page.context().close();
-    const list = await open('#/projects?q=private%20draft');
+    const list = await open('#/projects?q=Cookstoves%20in%20Myanmar');
     expect(await list.page.getByTestId('project-count').textContent()).toBe('0 projects');
     await list.page.context().close();
-    const signedIn = await open('#/project/art-trees:ART9901', { key: publisherKey });
-    expect(await signedIn.page.locator('h1').textContent()).toContain('Guyana (private draft)');
+    const signedIn = await open('#/project/a64-mechanism:A6.4-PoA-10471', { key: publisherKey });
+    expect(await signedIn.page.locator('h1').textContent()).toContain('Installation of Energy Efficient Cookstoves in Myanmar');
     await signedIn.page.context().close();
   });
 

@@ -1,14 +1,17 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiKey } from '../../api/auth.ts';
 import { exportCadt } from '../../jobs/cadt-export.ts';
 import { ingestCadt } from '../../jobs/cadt-upload.ts';
 import { ingestFile } from '../../jobs/ingest-file.ts';
 import { runChecks } from '../../jobs/integrity/index.ts';
 import { disagreements, MATCH_TOLERANCES, matchMirrors } from '../../jobs/mirrors.ts';
+import { organizations } from '../../schema/db/index.ts';
 import { rows, type Database } from '../../schema/database.ts';
+import { startApi } from '../helpers/api.ts';
 import { readCsv } from '../helpers/csv.ts';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
@@ -167,5 +170,70 @@ describe('a mirror without serials: CAD Trust records of ART TREES units', () =>
     // No tonne of record moved.
     const [blocks] = await rows<{ n: number }>(db, sql`select count(*)::int as n from unit_blocks where status = 'retired'`);
     expect(blocks!.n).toBe(units.length);
+  }, 120_000);
+});
+
+describe('an organization\'s upload of a registry\'s own export', () => {
+  let t: TestDatabase;
+  let api: Awaited<ReturnType<typeof startApi>>;
+  let publisherA: string;
+  let publisherB: string;
+  const files = ['projects.csv', 'transactions.csv'].map((f) => ({ name: `verra-${f}`, content: readFileSync(sample(`verra/${f}`)) }));
+  const vcus = readCsv(sample('verra/transactions.csv'));
+  // The file's own figure, summed here from its rows: each VCU row is one block of `Quantity Issued` units.
+  const issued = vcus.reduce((sum, row) => sum + Number(row['Quantity Issued']!.replace(/,/g, '')), 0);
+  const TRENDS = `{ trends(by: YEAR, groupBy: [REGISTRY]) { points { issued } reportedOnly { registry { code } source status { code } quantity } } }`;
+  type Trends = { trends: { points: { issued: number }[]; reportedOnly: { source: string; quantity: number }[] } };
+  const trends = async (key?: string) => (await api.gql<Trends>(TRENDS, {}, { key })).data!.trends;
+  const issuedIn = (seen: Trends['trends']) => seen.points.reduce((s, p) => s + p.issued, 0);
+  const reportedOnlyIn = (seen: Trends['trends']) => seen.reportedOnly.reduce((s, p) => s + p.quantity, 0);
+
+  beforeAll(async () => {
+    t = await openTestDatabase();
+    const db = t.handle.db;
+    const orgs = await db.insert(organizations).values([{ slug: 'ministry-a', name: 'A' }, { slug: 'exchange-b', name: 'B' }]).returning();
+    publisherA = (await createApiKey(db, { name: 'a', role: 'publisher', organizationId: orgs[0]!.id })).key;
+    publisherB = (await createApiKey(db, { name: 'b', role: 'publisher', organizationId: orgs[1]!.id })).key;
+    api = await startApi(t.handle);
+  }, 60_000);
+  afterAll(async () => {
+    await api?.close();
+    await t?.close();
+  });
+
+  it('when an organization uploads it before the registry\'s own data, then its units are reported only by that upload: counted apart, never in the totals, and a private one only for its owner', async () => {
+    expect((await api.upload(files, { key: publisherA, private: true })).data!.upload).toMatchObject({ accepted: true, errors: [] });
+    const own = await trends(publisherA);
+    expect(issuedIn(own)).toBe(0);
+    expect(reportedOnlyIn(own)).toBe(issued);
+    expect(new Set(own.reportedOnly.map((p) => p.source))).toEqual(new Set(['upload:ministry-a']));
+    expect(await trends()).toEqual({ points: [], reportedOnly: [] });
+    const [records] = await rows<{ n: number }>(t.handle.db, sql`select (select count(*) from projects) + (select count(*) from unit_blocks) + (select count(*) from events) as n`);
+    expect(Number(records!.n)).toBe(0);
+  }, 120_000);
+
+  it('when the registry\'s own files come, and another organization uploads the same export publicly, then each tonne counts once: the uploads are reports of the registry\'s units', async () => {
+    for (const f of files) {
+      const path = join(tmpdir(), `tally-mirror-${process.pid}-${f.name}`);
+      writeFileSync(path, f.content);
+      expect((await ingestFile(t.handle.db, path, { check: false })).rowsRejected).toBe(0);
+      rmSync(path);
+    }
+    expect((await api.upload(files, { key: publisherB })).data!.upload).toMatchObject({ accepted: true, errors: [] });
+    for (const key of [undefined, publisherA, publisherB]) {
+      const seen = await trends(key);
+      expect(issuedIn(seen)).toBe(issued);
+      expect(seen.reportedOnly).toEqual([]);
+    }
+    // Each upload's every VCU row is found by its serials in the registry's blocks, and agrees with them.
+    const reports = await matchMirrors(t.handle.db, { all: true }, 'everyone');
+    expect(reports).toHaveLength(2 * vcus.length);
+    expect(reports.every((m) => m.matchedBy === 'serial' && disagreements(m).length === 0)).toBe(true);
+    // A lookup shows the public upload beside the record; A's private one only to A.
+    const serial = vcus[0]!['Serial Number']!;
+    const lookup = `{ lookup(serial: "${serial}") { reportedBy { reportedBy matchedBy } } }`;
+    expect((await api.gql(lookup)).data!.lookup.reportedBy).toEqual([{ reportedBy: 'upload:exchange-b', matchedBy: 'serial' }]);
+    expect((await api.gql(lookup, {}, { key: publisherA })).data!.lookup.reportedBy)
+      .toEqual(expect.arrayContaining([{ reportedBy: 'upload:exchange-b', matchedBy: 'serial' }, { reportedBy: 'upload:ministry-a', matchedBy: 'serial' }]));
   }, 120_000);
 });

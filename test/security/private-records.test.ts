@@ -14,7 +14,9 @@ import { openTestDatabase, type TestDatabase } from '../helpers/database.ts';
 // wins its key". Organization A (Vanuatu) uploads privately what a registry also publishes, ahead of
 // the registry; organization B (Japan) uploads the same files. A record's identity includes its owner,
 // so none of them meets another: B's answers are the ones it gets when A has uploaded nothing, the
-// registry's own rows are stored whatever A holds, and no message anyone can read speaks of A.
+// registry's own rows are stored whatever A holds, and no message anyone can read speaks of A. An
+// organization's upload of a registry's own export is its report of the registry's units (a mirror):
+// beside the registry's record for those who may see it, never a second count.
 //
 // Files: real rows of test/fixtures/registry-samples/verra/ (project 5962's row with its ID changed to
 // the unused 999001, constructed here as "a project A holds before the registry publishes it"; every VCU
@@ -98,13 +100,17 @@ describe('private records and the registry\'s own records', () => {
       q: project(key: "verra:1340", organization: $org) { private organization { slug } totals { issued } } }`;
     const anonymous = await api.gql(query);
     expect(anonymous.data).toEqual({ p: { name: projectRow.Name, private: false, organization: null }, q: { private: false, organization: null, totals: { issued } } });
-    // A sees the registry's record under the key, and its own copy when it asks for it.
+    // A sees the registry's record under the key; its own copy is its report of the registry's units,
+    // beside them for A alone.
     const a = await api.gql(query, {}, { key: keys.publisherA });
     expect(a.data).toEqual(anonymous.data);
-    const own = await api.gql(query, { org: 'vanuatu' }, { key: keys.publisherA });
-    expect(own.data).toMatchObject({ p: { private: true, organization: { slug: 'vanuatu' } }, q: { private: true, totals: { issued } } });
+    expect((await api.gql(query, { org: 'vanuatu' }, { key: keys.publisherA })).data).toEqual({ p: null, q: null });
+    const reports = `{ project(key: "verra:1340") { reportedBy { reportedBy matchedBy disagreements } } }`;
+    const seenByA = (await api.gql(reports, {}, { key: keys.publisherA })).data!.project.reportedBy as { reportedBy: string }[];
+    expect(seenByA.filter((r) => r.reportedBy === 'upload:vanuatu')).toEqual(vcuRows.map(() => ({ reportedBy: 'upload:vanuatu', matchedBy: 'serial', disagreements: [] })));
     // For B, A's copy is not there at all.
     expect((await api.gql(query, { org: 'vanuatu' }, { key: keys.readerB })).data).toEqual({ p: null, q: null });
+    expect(JSON.stringify((await api.gql(reports, {}, { key: keys.readerB })).data)).not.toMatch(LEAKS);
   });
 
   it('when A and B upload the same CAD Trust v1 and v2 records, then each keeps its own and B is told nothing of A', async () => {

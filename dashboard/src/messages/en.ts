@@ -38,6 +38,7 @@ export const en = {
   noFindingsForUnit: 'No double-counting finding touches these units.', issuancesHolding: 'Issuances whose range holds it',
   reportedByTitle: 'Reported by other sources', reportedByLead: 'What other sources than the registry that issued these units report of them (CAD Trust, another registry\'s export): evidence beside the registry\'s record, never counted as tonnes.',
   reportedBySource: 'Source', reportedByRecord: 'The registry\'s record', reportedOnlyBy: 'No unit of record matches: reported only by {source}',
+  reportedOnlyTitle: 'Reported only by another source', reportedOnlyLead: 'Units that a source other than their registry reports and that no record of the registry holds. They are counted here, apart, and in none of the totals above.',
   reportedAgrees: 'Agrees with {registry} ({projects})', reportedDisagrees: 'Disagrees with {registry}:',
   findingsTitle: 'Integrity findings', findingsLead: 'Possible double counting and corresponding-adjustment gaps, largest tonnes at risk first, with the evidence to check each one at the registries.',
   kind: 'Kind', severity: 'Severity', openAndAcknowledged: 'Open and acknowledged', findingsFound: '{count} findings, {tonnes} at risk',

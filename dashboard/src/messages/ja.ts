@@ -40,6 +40,7 @@ export const ja: Messages = {
   noFindingsForUnit: 'このユニットに関わる二重計上の検出事項はありません。', issuancesHolding: 'この番号を範囲に含む発行',
   reportedByTitle: '他の情報源による報告', reportedByLead: 'このユニットを発行した登録簿以外の情報源（CAD Trust、他の登録簿のエクスポート）による報告です。登録簿の記録と並べて示す証拠であり、トン数には加算しません。',
   reportedBySource: '情報源', reportedByRecord: '登録簿の記録', reportedOnlyBy: '一致する登録簿の記録なし：{source} のみが報告',
+  reportedOnlyTitle: '他の情報源のみが報告する単位', reportedOnlyLead: '登録簿以外の情報源が報告し、登録簿の記録にない単位です。ここに別に数え、上の合計には含めません。',
   reportedAgrees: '{registry} の記録と一致（{projects}）', reportedDisagrees: '{registry} の記録と不一致：',
   findingsTitle: '整合性の検出事項', findingsLead: '二重計上の可能性と相当調整の不整合。リスクのあるトン数の大きい順に、登録簿で確認するための根拠とともに示します。',
   kind: '種類', severity: '重大度', openAndAcknowledged: '未対応と確認済み', findingsFound: '{count} 件、リスクのある量 {tonnes}',

@@ -13,11 +13,13 @@ import { useI18n } from '../i18n.ts';
 type Measure = 'issued' | 'retired' | 'cancelled' | 'convertedOut';
 type Point = { year: number | null; group: { code: string; label: string }[] } & Record<Measure, number>;
 type Trend = { points: Point[]; csv: string };
-type Data = { byRegistry: Trend; byCategory: Trend; byKind: Trend; byCountry: Trend };
+type ReportedOnly = { registry: { code: string; label: string }; source: string; status: { code: string; label: string }; quantity: number };
+type Data = { byRegistry: Trend & { reportedOnly: ReportedOnly[] }; byCategory: Trend; byKind: Trend; byCountry: Trend };
 
 const POINT = 'year group { code label } issued retired cancelled convertedOut';
 const QUERY = `query Overview($filter: ProjectFilter, $locale: Locale) {
-  byRegistry: trends(filter: $filter, groupBy: [REGISTRY], locale: $locale) { points { ${POINT} } csv }
+  byRegistry: trends(filter: $filter, groupBy: [REGISTRY], locale: $locale) { points { ${POINT} } csv
+    reportedOnly { registry { code label } source status { code label } quantity } }
   byCategory: trends(filter: $filter, groupBy: [CATEGORY], locale: $locale) { points { ${POINT} } csv }
   byKind: trends(filter: $filter, groupBy: [REDUCTION_REMOVAL], locale: $locale) { points { ${POINT} } csv }
   byCountry: trends(filter: $filter, groupBy: [COUNTRY], locale: $locale) { points { ${POINT} } csv }
@@ -33,6 +35,18 @@ function byGroup(points: Point[], measure: Measure) {
     sums.set(g.code, entry);
   }
   return [...sums.values()].filter((e) => e.value > 0).sort((a, b) => b.value - a.value);
+}
+
+/** Tonnes reported only by a mirror, summed over the years by registry, source and state. */
+function reportedOnlyRows(points: ReportedOnly[]) {
+  const sums = new Map<string, ReportedOnly>();
+  for (const p of points) {
+    const key = `${p.registry.code}|${p.source}|${p.status.code}`;
+    const entry = sums.get(key) ?? { ...p, quantity: 0 };
+    entry.quantity += p.quantity;
+    sums.set(key, entry);
+  }
+  return [...sums.values()].sort((a, b) => b.quantity - a.quantity);
 }
 
 /** A years × registries matrix for a stacked chart. */
@@ -81,6 +95,18 @@ export function Overview() {
               <ChartFigure testId="chart-country" title={t('chartTopCountries')} labels={countries.map((c) => c.label)} series={[{ label: t('issued'), data: countries.map((c) => c.value) }]} horizontal />
             </div>
             <p><button type="button" onClick={() => download('tally-trends-by-registry.csv', data.byRegistry.csv)}>{t('downloadCsv')}</button></p>
+            {data.byRegistry.reportedOnly.length > 0 ? (
+              <>
+                <h2>{t('reportedOnlyTitle')}</h2>
+                <p class="lead">{t('reportedOnlyLead')}</p>
+                <div class="table-wrap"><table data-testid="reported-only">
+                  <thead><tr><th>{t('registry')}</th><th>{t('reportedBySource')}</th><th>{t('status')}</th><th>{t('quantity')}</th></tr></thead>
+                  <tbody>{reportedOnlyRows(data.byRegistry.reportedOnly).map((r) => (
+                    <tr key={`${r.registry.code}|${r.source}|${r.status.code}`}><td>{r.registry.label}</td><td>{r.source}</td><td>{r.status.label}</td><td>{tonnes(r.quantity)}</td></tr>
+                  ))}</tbody>
+                </table></div>
+              </>
+            ) : null}
           </>
         );
       }}</Loaded>
