@@ -10,8 +10,9 @@ import { exportRouter } from './export.ts';
 import { createGraphqlHandler } from './graphql/index.ts';
 import { healthHandler } from './health.ts';
 import { measureRequests, metricsHandler } from './metrics.ts';
+import { unitsRouter } from './units.ts';
 
-/** The verified caller of a request to /graphql or /export (set by the authentication step below). */
+/** The verified caller of a request to /graphql, /export or /v1 (set by the authentication step below). */
 export const viewerOf = (res: express.Response): Viewer => res.locals.viewer as Viewer;
 
 const refuse = (res: express.Response, status: number, message: string, code: string) =>
@@ -19,8 +20,8 @@ const refuse = (res: express.Response, status: number, message: string, code: st
 
 /**
  * The HTTP application: the dashboard at /, the GraphQL API (with GraphiQL at GET /graphql), CAD Trust
- * downloads under /export, /health and /metrics, behind security headers, request size limits, and rate
- * limits per address and per verified API key.
+ * downloads under /export, a unit's provenance at /v1/units/{serial}, /health and /metrics, behind
+ * security headers, request size limits, and rate limits per address and per verified API key.
  */
 export function createApp(handle: DatabaseHandle, limits: ApiLimits = DEFAULT_API_LIMITS): express.Express {
   const app = express();
@@ -43,7 +44,7 @@ export function createApp(handle: DatabaseHandle, limits: ApiLimits = DEFAULT_AP
   app.get('/health', healthHandler(handle));
   app.get('/metrics', metricsHandler);
 
-  const api = ['/graphql', '/export'];
+  const api = ['/graphql', '/export', '/v1'];
   const address = (req: express.Request) => `address:${ipKeyGenerator(req.ip ?? 'unknown')}`;
   const perMinute = limits.rateLimitPerMinute;
   // However many keys one address holds, it gets a bounded share.
@@ -69,8 +70,10 @@ export function createApp(handle: DatabaseHandle, limits: ApiLimits = DEFAULT_AP
   }
   app.use(api, (_req, res, next) => (res.locals.refusal ? refuse(res, 401, res.locals.refusal as string, 'UNAUTHENTICATED') : next()));
   app.use('/graphql', boundedBody(limits.maxUploadBytes));
-  app.use('/graphql', createGraphqlHandler(handle, limits) as unknown as express.RequestHandler);
+  const graphql = createGraphqlHandler(handle, limits);
+  app.use('/graphql', graphql as unknown as express.RequestHandler);
   app.use('/export', exportRouter(handle, limits));
+  app.use('/v1', unitsRouter(graphql));
   app.use(dashboardRouter());
   return app;
 

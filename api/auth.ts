@@ -20,6 +20,13 @@ export type Viewer = {
 
 export const ANONYMOUS: Viewer = { role: 'anonymous', organizationId: null, apiKeyId: null };
 
+/**
+ * Who a caller writes as, for read-your-writes (a replica's reads wait for its last write): its
+ * organization, so every key of it reads what any of them wrote, else its key; null for anonymous.
+ */
+export const writerOf = (viewer: Viewer): string | null =>
+  viewer.organizationId !== null ? `org:${viewer.organizationId}` : viewer.apiKeyId !== null ? `key:${viewer.apiKeyId}` : null;
+
 /** A request that names a key Tally does not accept: answered 401, never served as anonymous. */
 export class InvalidApiKey extends Error {}
 

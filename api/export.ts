@@ -4,7 +4,7 @@ import { CadtExportError, cadtV1Workbook, exportCadt, type CadtExportFilter, typ
 import type { ApiLimits } from '../schema/config.ts';
 import { organizations } from '../schema/db/index.ts';
 import type { DatabaseHandle } from '../schema/database.ts';
-import type { Viewer } from './auth.ts';
+import { writerOf, type Viewer } from './auth.ts';
 
 // Downloads of a ledger slice in CAD Trust form (jobs/cadt-export.ts), for feeding a CAD Trust node:
 //
@@ -47,7 +47,7 @@ export function exportRouter(handle: DatabaseHandle, limits: ApiLimits): express
       }
       // The caller was verified before the request got here (api/app.ts).
       const viewer = res.locals.viewer as Viewer;
-      const db = handle.withStatementTimeout(viewer.apiKeyId === null ? limits.statementTimeoutMs.anonymous : limits.statementTimeoutMs.key);
+      const db = await handle.forReads(viewer.apiKeyId === null ? limits.statementTimeoutMs.anonymous : limits.statementTimeoutMs.key, writerOf(viewer));
       const vintage = values(req.query, 'vintage')?.[0];
       const range = vintage?.match(/^(\d{4})(?:-(\d{4}))?$/);
       if (vintage && !range) return refuse(res, 400, `vintage: expected a year or a range of years (2016-2020), got "${vintage}"`, 'BAD_USER_INPUT');

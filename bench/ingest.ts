@@ -2,9 +2,10 @@ import { statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { ingestFile } from '../jobs/ingest-file.ts';
-import { createScratchDatabase, migrateDatabase, openDatabase } from '../schema/database.ts';
+import { createScratchDatabase, migrateDatabase, openDatabase, rows } from '../schema/database.ts';
 import { syntheticBlocks, writeVcuExport } from './verra-vcu-file.ts';
 
 // Ingest of a synthetic Verra VCU export through the file path (CSV reader → mapper → validation →
@@ -49,6 +50,9 @@ export async function ingestBench(serverUrl: string, blocks: number, dir: string
   const summary = await ingestFile(handle.db, file, { chunkSize: 5000 });
   const ingestSeconds = (performance.now() - started) / 1000;
   clearInterval(sampler);
+  // What the ledger takes on disk: every table of it with its indexes and TOAST (README, "Running at scale").
+  const [size] = await rows<{ bytes: number }>(handle.db, sql`select sum(pg_total_relation_size(c.oid))::float8 as bytes
+    from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'public' and c.relkind = 'r'`);
   await handle.close();
   await db.drop();
   if (summary.blocks.new !== blocks || summary.rowsRejected !== 0) throw new Error(`ingest stored ${summary.blocks.new} of ${blocks} blocks, rejected ${summary.rowsRejected}`);
@@ -60,6 +64,9 @@ export async function ingestBench(serverUrl: string, blocks: number, dir: string
     copy: { seconds: Number(copySeconds.toFixed(1)), blocksPerSecond: Math.round(blocks / copySeconds) },
     tally: { seconds: Number(ingestSeconds.toFixed(1)), blocksPerSecond: Math.round(blocks / ingestSeconds), peakRssMb: Math.round(peakRss / 1e6) },
     ratioToCopy: Number((copySeconds / ingestSeconds).toFixed(2)),
-    ledger: { projects: summary.projects.new, issuances: summary.issuances.new, events: summary.events.new, rawRecords: summary.rawRecords.new },
+    ledger: {
+      projects: summary.projects.new, issuances: summary.issuances.new, events: summary.events.new, rawRecords: summary.rawRecords.new,
+      diskMb: Math.round(size!.bytes / 1e6), diskMbPerMillionBlocks: Math.round((size!.bytes / 1e6) * (1e6 / blocks)),
+    },
   };
 }

@@ -36,7 +36,7 @@ The database is DATABASE_URL when set, else the embedded one in TALLY_DATA_DIR.`
 type Command = (config: Config, args: string[]) => Promise<void>;
 
 async function openMigrated(config: Config): Promise<DatabaseHandle> {
-  const options = { url: config.databaseUrl, dataDir: config.dataDir };
+  const options = { url: config.databaseUrl, readUrl: config.databaseReadUrl, dataDir: config.dataDir };
   const handle = await openDatabase(options);
   await migrateDatabase(handle, options);
   return handle;

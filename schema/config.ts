@@ -9,6 +9,11 @@ const blankAsUnset = (value: unknown) => (value === '' ? undefined : value);
 const Settings = z.object({
   /** A PostgreSQL server (postgres://user:pass@host:5432/db). Unset: embedded PGlite in `TALLY_DATA_DIR`. */
   DATABASE_URL: z.preprocess(blankAsUnset, z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional()),
+  /**
+   * A streaming replica of DATABASE_URL (postgres://…): GraphQL queries and downloads read from it, while
+   * writes, migrations, checks and the scheduler use DATABASE_URL (README, "Running at scale").
+   */
+  DATABASE_READ_URL: z.preprocess(blankAsUnset, z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional()),
   /** Folder for the embedded database, relative to the working directory unless absolute. */
   TALLY_DATA_DIR: z.preprocess(blankAsUnset, z.string().default('tally-data')),
   PORT: z.preprocess(blankAsUnset, z.coerce.number().int().min(0).max(65535).default(4000)),
@@ -36,6 +41,7 @@ const Settings = z.object({
 
 export type Config = {
   databaseUrl: string | undefined;
+  databaseReadUrl: string | undefined;
   dataDir: string;
   port: number;
   host: string;
@@ -83,7 +89,8 @@ export function readArchiveLimits(env: NodeJS.ProcessEnv = process.env): Archive
 /** Reads the configuration; a bad value stops the process with a message naming the variable. */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const s = settings(env);
-  return { databaseUrl: s.DATABASE_URL, dataDir: s.TALLY_DATA_DIR, port: s.PORT, host: s.HOST, logLevel: s.LOG_LEVEL, loadSamples: s.TALLY_LOAD_SAMPLES === 'true', sourcesFile: s.TALLY_SOURCES,
+  if (s.DATABASE_READ_URL && !s.DATABASE_URL) throw new Error('invalid configuration: DATABASE_READ_URL: a replica needs DATABASE_URL, the primary it replicates');
+  return { databaseUrl: s.DATABASE_URL, databaseReadUrl: s.DATABASE_READ_URL, dataDir: s.TALLY_DATA_DIR, port: s.PORT, host: s.HOST, logLevel: s.LOG_LEVEL, loadSamples: s.TALLY_LOAD_SAMPLES === 'true', sourcesFile: s.TALLY_SOURCES,
     checkSchedule: s.TALLY_CHECK_SCHEDULE === 'off' ? undefined : s.TALLY_CHECK_SCHEDULE,
     api: {
       rateLimitPerMinute: s.TALLY_RATE_LIMIT, maxUploadBytes: Math.round(s.TALLY_MAX_UPLOAD_MB * MB),

@@ -14,6 +14,7 @@ import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import * as schema from './db/index.ts';
 import { seedReferenceData } from './reference-data.ts';
+import { log } from './log.ts';
 
 // The one way to reach the ledger: a drizzle database over embedded PGlite (no DATABASE_URL) or a
 // PostgreSQL server through postgres.js. Both run the same migrations and the same queries.
@@ -39,6 +40,16 @@ export type DatabaseHandle = {
    * interrupt one: there it is the same database, bounded by the limits on what a request may ask.
    */
   withStatementTimeout(ms: number): Database;
+  /**
+   * Where a request's reads go, with its statement timeout: the read replica (`DATABASE_READ_URL`) when
+   * there is one and it has replayed `writer`'s last write (read-your-writes), else this database. A
+   * replica that cannot be asked sends the reads here too.
+   */
+  forReads(ms: number, writer: string | null): Promise<Database>;
+  /** Notes where `writer`'s last write ended in the write-ahead log, when there is a replica to wait for. */
+  wrote(writer: string): Promise<void>;
+  /** The read replica, for logs: its URL without the password. */
+  replicaLocation?: string | undefined;
   close(): Promise<void>;
 };
 
@@ -85,6 +96,8 @@ const casing = 'snake_case' as const;
 export type OpenOptions = {
   /** A postgres:// URL; when absent, PGlite is used. */
   url?: string | undefined;
+  /** A postgres:// URL of a streaming replica of `url` for read-only work; only with `url`. */
+  readUrl?: string | undefined;
   /** PGlite data folder; when absent too, PGlite runs in memory (tests). */
   dataDir?: string | undefined;
   /** Called with every statement drizzle sends (tests count the queries one API request costs). */
@@ -101,7 +114,22 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
     const db = drizzlePostgres({ client, schema, casing, logger }) as unknown as Database;
     // Other clients this handle opens on demand, closed with it.
     const clients: postgres.Sql[] = [client];
-    const bounded = new Map<number, Database>();
+    const timed = (target: string) => {
+      const bounded = new Map<number, Database>();
+      return (ms: number) => {
+        let found = bounded.get(ms);
+        if (!found) {
+          const pool = postgres(target, { onnotice: () => {}, max: 10, connection: { statement_timeout: ms } });
+          clients.push(pool);
+          found = drizzlePostgres({ client: pool, schema, casing, logger }) as unknown as Database;
+          bounded.set(ms, found);
+        }
+        return found;
+      };
+    };
+    const withStatementTimeout = timed(url);
+    const replica = options.readUrl ? readReplica(options.readUrl, timed(options.readUrl)) : undefined;
+    if (replica) clients.push(replica.client);
     // The liveness lock lives on a connection of its own that never ends while the process does.
     const liveness = postgres(url, { onnotice: () => {}, max: 1, max_lifetime: null, idle_timeout: 0 });
     clients.push(liveness);
@@ -129,16 +157,22 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
           connection.release();
         }
       }),
-      withStatementTimeout(ms) {
-        let found = bounded.get(ms);
-        if (!found) {
-          const timed = postgres(url, { onnotice: () => {}, max: 10, connection: { statement_timeout: ms } });
-          clients.push(timed);
-          found = drizzlePostgres({ client: timed, schema, casing, logger }) as unknown as Database;
-          bounded.set(ms, found);
+      withStatementTimeout,
+      async forReads(ms, writer) {
+        const replayed = await replica?.replayed();
+        if (!replica || !replayed) return withStatementTimeout(ms);
+        if (writer) {
+          const [mark] = await client`select lsn::pg_lsn <= ${replayed}::pg_lsn as replayed from write_positions where writer = ${writer}`;
+          if (mark && !mark.replayed) return withStatementTimeout(ms);
         }
-        return found;
+        return replica.withStatementTimeout(ms);
       },
+      async wrote(writer) {
+        if (!replica) return;
+        await client`insert into write_positions (writer, lsn) values (${writer}, pg_current_wal_lsn()::text)
+          on conflict (writer) do update set lsn = excluded.lsn, updated_at = now()`;
+      },
+      replicaLocation: replica ? redactUrl(replica.url) : undefined,
       close: async () => {
         await Promise.all(clients.map((c) => c.end({ timeout: 5 })));
       },
@@ -160,8 +194,36 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
     location: dataDir ?? 'memory',
     withLock: inProcessLocks(),
     withStatementTimeout: () => db,
+    forReads: async () => db,
+    wrote: async () => {},
     close: () => client.close(),
   };
+}
+
+/** How long what a read replica says of its replay is taken as current. */
+const REPLICA_PROBE_MS = 1_000;
+
+/**
+ * A streaming replica: its pools, and how far it has replayed the primary's write-ahead log, asked at
+ * most once a second for every request of the process. A replica that does not answer, or is not
+ * replaying (not a standby), has replayed nothing: reads then go to the primary.
+ */
+function readReplica(url: string, withStatementTimeout: (ms: number) => Database) {
+  const client = postgres(url, { onnotice: () => {}, max: 2, connect_timeout: 2 });
+  let probe: { at: number; lsn: Promise<string | null> } | undefined;
+  const replayed = (): Promise<string | null> => {
+    if (probe && Date.now() - probe.at < REPLICA_PROBE_MS) return probe.lsn;
+    const lsn = client`select pg_last_wal_replay_lsn()::text as lsn`.then(([row]) => {
+      if (!row?.lsn) log.warn({ replica: redactUrl(url) }, 'DATABASE_READ_URL is not replaying a primary; reading from the primary');
+      return (row?.lsn as string | null | undefined) ?? null;
+    }, (error: unknown) => {
+      log.warn({ err: error, replica: redactUrl(url) }, 'the read replica did not answer; reading from the primary');
+      return null;
+    });
+    probe = { at: Date.now(), lsn };
+    return lsn;
+  };
+  return { url, client, withStatementTimeout, replayed };
 }
 
 // Any number of Tally processes may start against one server; this lock lets one migrate at a time.

@@ -9,18 +9,21 @@ import type { Locale } from '../../schema/taxonomy/index.ts';
 // request's batch loaders (one query per kind of child record per request, never one per parent).
 
 export type Context = {
-  /** Reads, with the caller's statement timeout. */
+  /** Reads, with the caller's statement timeout: the read replica for a query when there is one. */
   db: Database;
-  /** Writes that may run long (an upload's batches). */
+  /** The primary, with the caller's statement timeout: a mutation's `db`. */
+  primary: Database;
+  /** Writes that may run long (an upload's batches), on the primary. */
   writer: Database;
   viewer: Viewer;
   locale: Locale;
   loaders: Loaders;
 };
 
-export function createContext(db: Database, writer: Database, viewer: Viewer, acceptLanguage: string | null | undefined): Context {
+export function createContext(databases: { reads: Database; primary: Database; writer: Database }, viewer: Viewer, acceptLanguage: string | null | undefined): Context {
   const locale: Locale = /^ja\b/i.test(acceptLanguage ?? '') ? 'ja' : 'en';
-  return { db, writer, viewer, locale, loaders: createLoaders(db, viewer) };
+  const { reads, primary, writer } = databases;
+  return { db: reads, primary, writer, viewer, locale, loaders: createLoaders(reads, viewer) };
 }
 
 /** A root field's `locale` argument, when given, sets the locale of every label below it. */

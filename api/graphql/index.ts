@@ -8,12 +8,13 @@ import { createSchema, createYoga } from 'graphql-yoga';
 import type { ApiLimits } from '../../schema/config.ts';
 import type { DatabaseHandle } from '../../schema/database.ts';
 import { log } from '../../schema/log.ts';
-import type { Viewer } from '../auth.ts';
+import { writerOf, type Viewer } from '../auth.ts';
 import { BodyTooLarge, maxUploadBody } from '../body.ts';
 import { graphqlOperations } from '../metrics.ts';
 import { adminResolvers } from './admin.ts';
 import { article6Resolvers } from './article6.ts';
 import { createContext, type Context } from './context.ts';
+import { createLoaders } from './loaders.ts';
 import { findingResolvers } from './findings.ts';
 import { useInputLimits } from './limits.ts';
 import { lookupResolvers } from './lookup.ts';
@@ -128,12 +129,19 @@ export function createGraphqlHandler(handle: DatabaseHandle, limits: ApiLimits) 
       }),
       useInputLimits(),
       {
-        onExecute({ args }: { args: { document: DocumentNode; operationName?: string | null } }) {
+        onExecute({ args }: { args: { document: DocumentNode; operationName?: string | null; contextValue: unknown } }) {
           const operation = operationName(args.document, args.operationName);
+          // A mutation reads and writes on the primary; once done, the caller's next reads wait for a
+          // replica that has replayed it.
+          const context = args.contextValue as Context;
+          const mutation = getOperationAST(args.document, args.operationName)?.operation === 'mutation';
+          if (mutation) Object.assign(context, { db: context.primary, loaders: createLoaders(context.primary, context.viewer) });
           return {
-            onExecuteDone({ result }: { result: unknown }) {
+            async onExecuteDone({ result }: { result: unknown }) {
               const failed = typeof result === 'object' && result !== null && 'errors' in result && Array.isArray(result.errors) && result.errors.length > 0;
               graphqlOperations.inc({ operation, outcome: failed ? 'error' : 'ok' });
+              const writer = writerOf(context.viewer);
+              if (mutation && writer) await handle.wrote(writer);
             },
           };
         },
@@ -141,12 +149,14 @@ export function createGraphqlHandler(handle: DatabaseHandle, limits: ApiLimits) 
     ],
     // The caller was verified before the request reached GraphQL (api/app.ts). Its reads run with its
     // statement timeout; an upload writes through the database without one (its size is what bounds it).
-    context(initial): Context {
+    // Queries read from the replica when there is one (schema/database.ts `forReads`).
+    async context(initial): Promise<Context> {
       // Express hands yoga its response object beside the request.
       const { request, res } = initial as typeof initial & { res: Response };
       const viewer = res.locals.viewer as Viewer;
       const timeout = viewer.apiKeyId === null ? limits.statementTimeoutMs.anonymous : limits.statementTimeoutMs.key;
-      return createContext(handle.withStatementTimeout(timeout), handle.db, viewer, request.headers.get('accept-language'));
+      const reads = await handle.forReads(timeout, writerOf(viewer));
+      return createContext({ reads, primary: handle.withStatementTimeout(timeout), writer: handle.db }, viewer, request.headers.get('accept-language'));
     },
   });
 }

@@ -52,3 +52,16 @@ export const apiKeys = pgTable('api_keys', {
 
 export type Organization = typeof organizations.$inferSelect;
 export type ApiKey = typeof apiKeys.$inferSelect;
+
+/**
+ * Where each writer's last write ended in the primary's write-ahead log (`pg_current_wal_lsn()` after it
+ * committed), for read-your-writes with a read replica: a writer's reads go to the replica only once it
+ * has replayed past this position. Written only when a replica is configured (`DATABASE_READ_URL`).
+ */
+export const writePositions = pgTable('write_positions', {
+  /** `org:<id>` for an organization's keys, `key:<id>` for a key without one. */
+  writer: text().primaryKey(),
+  /** A `pg_lsn`, as text. */
+  lsn: text().notNull(),
+  updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+});

@@ -8,7 +8,7 @@ import { migrationStatus, rows } from '../../schema/database.ts';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
 const ledgerTables = [
-  'registries', 'organizations', 'organization_parties', 'api_keys', 'projects', 'project_links', 'labels', 'label_blocks', 'ratings',
+  'registries', 'organizations', 'organization_parties', 'api_keys', 'write_positions', 'projects', 'project_links', 'labels', 'label_blocks', 'ratings',
   'issuances', 'unit_blocks', 'mirror_records', 'stated_totals', 'events', 'trend_facts', 'raw_records', 'record_lineage', 'batches', 'connector_state',
   'findings', 'finding_subjects', 'finding_status_changes', 'aef_submissions', 'aef_authorizations',
   'aef_actions', 'aef_holdings', 'aef_authorized_entities', 'corresponding_adjustments',
