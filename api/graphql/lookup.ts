@@ -1,6 +1,6 @@
-import { sql, type SQL } from 'drizzle-orm';
+import { eq, sql, type SQL } from 'drizzle-orm';
 import { readSerial, serialRegistries } from '../../connectors/serials.ts';
-import { unitBlocks } from '../../schema/db/index.ts';
+import { projects, unitBlocks } from '../../schema/db/index.ts';
 import { rows, type Database } from '../../schema/database.ts';
 import { refuse, useLocale, visible, type Context } from './context.ts';
 
@@ -32,21 +32,25 @@ function overlapping(alias: string, readings: Reading[], rangeOf: (a: string, r:
   }), sql` or `);
 }
 
-// The common lookup (one serial, read in one number space) as a prepared statement, built once.
-const blockIdsStatements = new WeakMap<Database, ReturnType<typeof prepareBlockIds>>();
-function prepareBlockIds(db: Database) {
+// The common lookup (one serial, read in one number space) as a prepared statement, built once: the
+// blocks with their projects in one round trip, handed to the request's loaders, so that an exchange's
+// check of a unit costs the database one query.
+const blockStatements = new WeakMap<Database, ReturnType<typeof prepareBlocks>>();
+function prepareBlocks(db: Database) {
   const p = sql.placeholder;
-  return db.select({ id: unitBlocks.id }).from(unitBlocks)
+  const visibleTo = (t: typeof unitBlocks | typeof projects) => sql`(not ${t.isPrivate} or ${t.ownerOrganizationId} is not distinct from ${p('viewer')}::bigint)`;
+  return db.select({ block: unitBlocks, project: projects }).from(unitBlocks)
+    .innerJoin(projects, eq(projects.id, unitBlocks.projectId))
     .where(sql`((${unitBlocks.numberSpace} = ${p('space')} and ${unitBlocks.serialRange} && int8range(${p('start')}::bigint, ${p('end')}::bigint, '[]'))
       or ${unitBlocks.serialRaw} = ${p('raw')})
-      and (not ${unitBlocks.isPrivate} or ${unitBlocks.ownerOrganizationId} is not distinct from ${p('viewer')}::bigint)`)
+      and ${visibleTo(unitBlocks)} and ${visibleTo(projects)}`)
     .orderBy(sql`${unitBlocks.supersededInBatchId} nulls first`, unitBlocks.numberSpace, unitBlocks.serialStart, unitBlocks.id)
     .limit(MAX_BLOCKS)
     .prepare('tally_lookup_blocks');
 }
-function blockIdsInSpace(db: Database) {
-  let statement = blockIdsStatements.get(db);
-  if (!statement) blockIdsStatements.set(db, (statement = prepareBlockIds(db)));
+function blocksInSpace(db: Database) {
+  let statement = blockStatements.get(db);
+  if (!statement) blockStatements.set(db, (statement = prepareBlocks(db)));
   return statement;
 }
 
@@ -67,10 +71,14 @@ export const lookupResolvers = {
       const blocks = once(async () => {
         const [only] = readings;
         if (readings.length === 1 && only!.numberSpace) {
-          const ids = await blockIdsInSpace(context.db).execute({
+          const found = await blocksInSpace(context.db).execute({
             space: only!.numberSpace, start: only!.start, end: only!.end, raw: serial, viewer: context.viewer.organizationId,
           });
-          return (await context.loaders.block.loadMany(ids.map((r) => r.id))).filter((b) => b && !(b instanceof Error));
+          for (const { block, project } of found) {
+            context.loaders.block.prime(block.id, block);
+            context.loaders.project.prime(project.id, project);
+          }
+          return found.map((r) => r.block);
         }
         const match = readings.length > 0
           ? sql`(${overlapping('b', readings, (a, r) => sql`${sql.raw(a)}.serial_range && int8range(${r.start}::bigint, ${r.end}::bigint, '[]')`)}) or b.serial_raw = ${serial}`
