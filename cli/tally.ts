@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import { createApp } from '../api/app.ts';
 import { readConfig, type Config } from '../schema/config.ts';
@@ -35,11 +36,37 @@ The database is DATABASE_URL when set, else the embedded one in TALLY_DATA_DIR.`
 
 type Command = (config: Config, args: string[]) => Promise<void>;
 
+const databaseOptions = (config: Config) => ({ url: config.databaseUrl, readUrl: config.databaseReadUrl, dataDir: config.dataDir });
+
 async function openMigrated(config: Config): Promise<DatabaseHandle> {
-  const options = { url: config.databaseUrl, readUrl: config.databaseReadUrl, dataDir: config.dataDir };
+  const options = databaseOptions(config);
   const handle = await openDatabase(options);
   await migrateDatabase(handle, options);
   return handle;
+}
+
+/**
+ * Serves the API on HOST:PORT until SIGINT or SIGTERM, then closes the database after `beforeClose`
+ * (the scheduler, in the process that runs it). Worker processes of TALLY_WORKERS share the port.
+ */
+async function serveApi(config: Config, handle: DatabaseHandle, beforeClose: () => Promise<void> = async () => {}): Promise<void> {
+  const app = createApp(handle, config.api);
+  const server: Server = await new Promise((resolveServer, reject) => {
+    const s = app.listen(config.port, config.host, () => resolveServer(s));
+    s.once('error', reject);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  if (cluster.isPrimary) log.info({ database: handle.kind, location: handle.location, replica: handle.replicaLocation, url: `http://${config.host}:${port}` }, 'Tally is serving');
+  const stop = async (signal: string) => {
+    log.info({ signal }, 'shutting down');
+    server.close();
+    await beforeClose();
+    await handle.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
 }
 
 const commands: Record<string, Command> = {
@@ -50,6 +77,8 @@ const commands: Record<string, Command> = {
   },
 
   async serve(config) {
+    // A worker process serves the API only; the first process migrates, schedules and starts workers.
+    if (cluster.isWorker) return serveApi(config, await openDatabase(databaseOptions(config)));
     const handle = await openMigrated(config);
     const interrupted = await failInterruptedBatches(handle.db);
     if (interrupted > 0) log.warn({ batches: interrupted }, 'batches left running by a process that stopped are marked failed (interrupted)');
@@ -60,17 +89,30 @@ const commands: Record<string, Command> = {
     const sources = config.sourcesFile ? readSources(config.sourcesFile) : [];
     const scheduler = startScheduler(handle, sources, { checkSchedule: config.checkSchedule });
     log.info({ sources: sources.map((s) => `${s.registry} (${s.schedule})`) }, sources.length ? 'scheduler started' : 'scheduler idle: no TALLY_SOURCES configured');
-    const app = createApp(handle, config.api);
-    const server: Server = await new Promise((resolveServer, reject) => {
-      const s = app.listen(config.port, config.host, () => resolveServer(s));
-      s.once('error', reject);
+    if (config.workers === 1) return serveApi(config, handle, () => scheduler.stop());
+
+    let stopping = false;
+    const start = () => cluster.fork().once('exit', (code, signal) => {
+      if (stopping) return;
+      log.error({ code, signal }, 'an API process stopped; starting another');
+      start();
     });
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : config.port;
-    log.info({ database: handle.kind, location: handle.location, url: `http://${config.host}:${port}` }, 'Tally is serving');
+    for (let i = 0; i < config.workers; i++) start();
+    let listening = 0;
+    cluster.on('listening', (_worker, address) => {
+      listening += 1;
+      if (listening === config.workers) {
+        log.info({ database: handle.kind, location: handle.location, replica: handle.replicaLocation, workers: config.workers, url: `http://${config.host}:${address.port}` }, 'Tally is serving');
+      }
+    });
     const stop = async (signal: string) => {
       log.info({ signal }, 'shutting down');
-      server.close();
+      stopping = true;
+      const workers = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined);
+      await Promise.all(workers.map((w) => (w.isDead() ? undefined : new Promise((done) => {
+        w.once('exit', done);
+        w.kill('SIGTERM');
+      }))));
       await scheduler.stop();
       await handle.close();
       process.exit(0);

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import cron from 'node-cron';
 import { z } from 'zod';
 
@@ -36,6 +37,11 @@ const Settings = z.object({
   /** Milliseconds one database statement of an API request may run: with an API key, and without one. */
   TALLY_STATEMENT_TIMEOUT_MS: z.preprocess(blankAsUnset, z.coerce.number().int().positive().default(30_000)),
   TALLY_ANONYMOUS_STATEMENT_TIMEOUT_MS: z.preprocess(blankAsUnset, z.coerce.number().int().positive().default(5_000)),
+  /**
+   * Processes that serve the API (`auto`: one per core), sharing HOST:PORT; the scheduler runs in the
+   * first process only. More than one needs DATABASE_URL: the embedded database belongs to one process.
+   */
+  TALLY_WORKERS: z.preprocess(blankAsUnset, z.union([z.literal('auto'), z.coerce.number().int().min(1).max(64)]).default(1)),
   LOG_LEVEL: z.preprocess(blankAsUnset, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
 });
 
@@ -49,6 +55,8 @@ export type Config = {
   loadSamples: boolean;
   sourcesFile: string | undefined;
   checkSchedule: string | undefined;
+  /** API processes to serve with (TALLY_WORKERS, `auto` resolved to the cores available). */
+  workers: number;
   api: ApiLimits;
 };
 
@@ -90,8 +98,11 @@ export function readArchiveLimits(env: NodeJS.ProcessEnv = process.env): Archive
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const s = settings(env);
   if (s.DATABASE_READ_URL && !s.DATABASE_URL) throw new Error('invalid configuration: DATABASE_READ_URL: a replica needs DATABASE_URL, the primary it replicates');
+  const workers = s.TALLY_WORKERS === 'auto' ? availableParallelism() : s.TALLY_WORKERS;
+  if (workers > 1 && !s.DATABASE_URL) throw new Error('invalid configuration: TALLY_WORKERS: more than one process needs DATABASE_URL (the embedded database belongs to one process)');
   return { databaseUrl: s.DATABASE_URL, databaseReadUrl: s.DATABASE_READ_URL, dataDir: s.TALLY_DATA_DIR, port: s.PORT, host: s.HOST, logLevel: s.LOG_LEVEL, loadSamples: s.TALLY_LOAD_SAMPLES === 'true', sourcesFile: s.TALLY_SOURCES,
     checkSchedule: s.TALLY_CHECK_SCHEDULE === 'off' ? undefined : s.TALLY_CHECK_SCHEDULE,
+    workers,
     api: {
       rateLimitPerMinute: s.TALLY_RATE_LIMIT, maxUploadBytes: Math.round(s.TALLY_MAX_UPLOAD_MB * MB),
       statementTimeoutMs: { anonymous: s.TALLY_ANONYMOUS_STATEMENT_TIMEOUT_MS, key: s.TALLY_STATEMENT_TIMEOUT_MS },
