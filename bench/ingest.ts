@@ -1,4 +1,7 @@
-import { statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -57,16 +60,51 @@ export async function ingestBench(serverUrl: string, blocks: number, dir: string
   await db.drop();
   if (summary.blocks.new !== blocks || summary.rowsRejected !== 0) throw new Error(`ingest stored ${summary.blocks.new} of ${blocks} blocks, rejected ${summary.rowsRejected}`);
 
+  const cli = await cliIngest(serverUrl, file);
+
   return {
     benchmark: 'ingest of a Verra VCU export file vs PostgreSQL COPY of the same blocks',
     blocks,
     fileMb: Number(fileMb.toFixed(1)),
     copy: { seconds: Number(copySeconds.toFixed(1)), blocksPerSecond: Math.round(blocks / copySeconds) },
-    tally: { seconds: Number(ingestSeconds.toFixed(1)), blocksPerSecond: Math.round(blocks / ingestSeconds), peakRssMb: Math.round(peakRss / 1e6) },
+    tally: {
+      seconds: Number(ingestSeconds.toFixed(1)), blocksPerSecond: Math.round(blocks / ingestSeconds), peakRssMb: Math.round(peakRss / 1e6),
+      // The same file through the command itself, in a process of its own (startup and the check after the batch included).
+      cli: { command: 'tally ingest <file>', seconds: Number(cli.seconds.toFixed(1)), peakRssMb: cli.peakRssMb },
+    },
     ratioToCopy: Number((copySeconds / ingestSeconds).toFixed(2)),
     ledger: {
       projects: summary.projects.new, issuances: summary.issuances.new, events: summary.events.new, rawRecords: summary.rawRecords.new,
       diskMb: Math.round(size!.bytes / 1e6), diskMbPerMillionBlocks: Math.round((size!.bytes / 1e6) * (1e6 / blocks)),
     },
   };
+}
+
+/** The peak resident memory of process `pid` so far (Linux: VmHWM), in MB; undefined where /proc does not say. */
+function peakRssOf(pid: number): number | undefined {
+  try {
+    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb ? Math.round(Number(kb) / 1024) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `tally ingest <file>` in a child process on a fresh database: its wall time and peak RSS. */
+async function cliIngest(serverUrl: string, file: string): Promise<{ seconds: number; peakRssMb: number | null }> {
+  const db = await createScratchDatabase(serverUrl, 'tally_bench_cli');
+  try {
+    const env = { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'warn' };
+    const root = fileURLToPath(new URL('..', import.meta.url));
+    const started = performance.now();
+    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/tally.ts', 'ingest', file], { cwd: root, env, stdio: 'ignore' });
+    let peak: number | undefined;
+    const sampler = setInterval(() => { peak = peakRssOf(child.pid!) ?? peak; }, 100);
+    const [code] = await once(child, 'exit') as [number | null];
+    clearInterval(sampler);
+    if (code !== 0) throw new Error(`tally ingest exited with ${code}`);
+    return { seconds: (performance.now() - started) / 1000, peakRssMb: peak ?? null };
+  } finally {
+    await db.drop();
+  }
 }

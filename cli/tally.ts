@@ -1,6 +1,5 @@
 import cluster from 'node:cluster';
 import type { Server } from 'node:http';
-import { createApp } from '../api/app.ts';
 import { readConfig, type Config } from '../schema/config.ts';
 import { migrateDatabase, openDatabase, type DatabaseHandle } from '../schema/database.ts';
 import { log } from '../schema/log.ts';
@@ -50,6 +49,8 @@ async function openMigrated(config: Config): Promise<DatabaseHandle> {
  * (the scheduler, in the process that runs it). Worker processes of TALLY_WORKERS share the port.
  */
 async function serveApi(config: Config, handle: DatabaseHandle, beforeClose: () => Promise<void> = async () => {}): Promise<void> {
+  // The API is loaded by the command that serves it only: `tally ingest` does not carry it.
+  const { createApp } = await import('../api/app.ts');
   const app = createApp(handle, config.api);
   const server: Server = await new Promise((resolveServer, reject) => {
     const s = app.listen(config.port, config.host, () => resolveServer(s));

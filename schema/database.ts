@@ -2,13 +2,8 @@ import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
-import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
-import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { sql, type SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
@@ -183,6 +178,10 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
     dataDir = resolve(options.dataDir);
     mkdirSync(dataDir, { recursive: true });
   }
+  // The embedded database is loaded only when it is used: a process on a server never holds its engine.
+  const [{ PGlite }, { btree_gist }, { pg_trgm }, { drizzle: drizzlePglite }] = await Promise.all([
+    import('@electric-sql/pglite'), import('@electric-sql/pglite/contrib/btree_gist'), import('@electric-sql/pglite/contrib/pg_trgm'), import('drizzle-orm/pglite'),
+  ]);
   const client = await PGlite.create({ dataDir, extensions: { btree_gist, pg_trgm } });
   const db = drizzlePglite({ client, schema, casing, logger }) as unknown as Database;
   // The embedded database belongs to one process at a time: its own token is the only live one.
@@ -242,6 +241,7 @@ export async function migrateDatabase(handle: DatabaseHandle, options: OpenOptio
       await client.end({ timeout: 5 });
     }
   } else {
+    const { migrate: migratePglite } = await import('drizzle-orm/pglite/migrator');
     await migratePglite(handle.db as never, { migrationsFolder });
   }
   await seedReferenceData(handle.db);
