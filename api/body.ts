@@ -12,10 +12,12 @@ export const MAX_JSON_BYTES = 256 * 1024;
 export const maxUploadBody = (maxUploadBytes: number) => maxUploadBytes + MAX_JSON_BYTES;
 
 /**
- * After a refusal, the rest of a body is read and thrown away, up to this many bytes or this long, before
- * the connection is cut: a client that is still sending reads the answer only once it has sent (as most
- * do), and one that never stops is cut off. Bytes, not only time, bound it, so that a busy client is given
- * the time it needs to read the answer and a fast one cannot send without end.
+ * After a refusal, the rest of a body is read and thrown away, up to this many bytes, so that a client
+ * that reads the answer only once it has sent (as many do) still reads it. Past that the server stops
+ * reading: TCP holds a client that is still sending, at no cost, and it reads the answer when it gets to
+ * it. The connection is cut after this long unless the body has ended. The answer does not say
+ * `Connection: close`: Node would then close the socket as soon as the answer is out, and a client that
+ * is still sending would take the reset (EPIPE) before it had read the answer.
  */
 const LINGER_BYTES = 8 * 1024 * 1024;
 const LINGER_MS = 10_000;
@@ -28,15 +30,16 @@ export class BodyTooLarge extends Error {
 
 /** Answers 413, then reads what is still coming without keeping it, for a while, and closes. */
 function refuse(req: Request, res: Response, error: BodyTooLarge): void {
-  if (!res.headersSent) res.status(413).set('connection', 'close').json({ errors: [{ message: error.message, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+  if (!res.headersSent) res.status(413).json({ errors: [{ message: error.message, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
   req.removeAllListeners('data');
   let drained = 0;
   req.on('data', (chunk: Buffer) => {
     drained += chunk.length;
-    if (drained > LINGER_BYTES) req.socket.destroy();
+    if (drained > LINGER_BYTES) req.pause();
   });
   req.resume();
-  setTimeout(() => req.socket.destroy(), LINGER_MS).unref();
+  const cut = setTimeout(() => req.socket.destroy(), LINGER_MS).unref();
+  req.once('end', () => clearTimeout(cut));
 }
 
 /** Calls `onChunk` with each chunk of `req` until more than `max` bytes have come, then `onTooLarge` once. */
@@ -58,7 +61,7 @@ export function boundedBody(maxUploadBytes: number) {
     if (Number(req.get('content-length') ?? 0) > max) return refuse(req, res, new BodyTooLarge(max));
     if (multipart) {
       // The upload parser reads this stream instead of the request. Past the bound it is told so only
-      // once the answer is out and the connection closed: told at once, it would tear the connection
+      // once the answer is out: told at once, it would tear the connection
       // down under the answer.
       const body = new PassThrough();
       let refused = false;

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -78,6 +79,32 @@ describe('request limits', () => {
       // The server stopped reading long before the end of the large body (socket buffers took the rest of the small one).
       if (size > 10 * 1024 * 1024) expect(sent).toBeLessThan(size / 2);
     }
+    await healthy();
+  });
+
+  it('when a client sends its whole oversized body before it reads, then it still reads the 413', async () => {
+    // Many clients read the answer only once they have sent. The server reads the rest of a refused body
+    // (up to a bound) instead of closing under the client, whose write would otherwise fail first.
+    const url = new URL(api.url);
+    const size = 4 * 1024 * 1024;
+    const socket = connect(Number(url.port), url.hostname);
+    const received: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => received.push(chunk));
+    const closed = new Promise<Error | undefined>((resolve) => {
+      socket.on('error', resolve);
+      socket.on('close', () => resolve(undefined));
+    });
+    await new Promise<void>((resolve) => socket.once('connect', resolve));
+    socket.write(`POST /graphql HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\nContent-Length: ${size}\r\n\r\n`);
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    for (let sent = 0; sent < size; sent += chunk.length) {
+      if (!socket.write(chunk)) await new Promise((resolve) => socket.once('drain', resolve));
+    }
+    await new Promise<void>((resolve) => socket.end(resolve));
+    expect(await closed).toBeUndefined();
+    const answer = Buffer.concat(received).toString('utf8');
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(answer).toContain('PAYLOAD_TOO_LARGE');
     await healthy();
   });
 
