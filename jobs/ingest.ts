@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { setImmediate } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import { CanonicalRecord, type BlockRecord, type EventRecord, type IssuanceRecord, type LabelRecord, type MirrorRecord, type ProjectRecord, type StatedRecord } from '../schema/canonical.ts';
@@ -89,6 +90,8 @@ export class BatchRejected extends Error {
 
 const MAX_STORED_ERRORS = 1000;
 const ANALYZE_AFTER_ROWS = 10_000;
+/** Rows prepared between two turns of the event loop. */
+const PREPARE_SLICE = 50;
 
 const specs = {
   raw: { table: rawRecords, key: ['contentHash', 'stream', 'registryId', 'ownerOrganizationId'] },
@@ -259,7 +262,7 @@ class LedgerBatch {
     let records: RawRecord[] = [];
     let writing: Promise<void> = Promise.resolve();
     const hand = async (next: RawRecord[]) => {
-      const chunk = this.prepare(next);
+      const chunk = await this.prepare(next);
       await writing;
       writing = this.persist(tx, chunk);
       writing.catch(() => {}); // awaited before the next chunk or after the last
@@ -282,40 +285,54 @@ class LedgerBatch {
     return this.#recordsHash.digest('hex');
   }
 
-  /** The CPU half of a chunk: hashes, mapping, validation. Rows with errors are reported and left out. */
-  prepare(records: RawRecord[]): Chunk {
+  /**
+   * The CPU half of a chunk: hashes, mapping, validation. Rows with errors are reported and left out.
+   * It gives way to the event loop every few hundred rows, so that the previous chunk's statements go
+   * out as soon as the database answers the one before, instead of waiting for the whole chunk.
+   */
+  async prepare(records: RawRecord[]): Promise<Chunk> {
     const { summary } = this;
     summary.rowsRead += records.length;
-    const hashes = records.map((raw) => sha256(stableJson(raw.payload)));
+    const hashes: string[] = [];
     const found: Found = { project: [], issuance: [], block: [], event: [], label: [], mirror: [], stated: [] };
-    records.forEach((record, rawIndex) => {
-      let mapped: Mapped;
-      try {
-        mapped = this.input.map(record);
-        if (this.uploader) mapped = asMirrors(mapped, record.locator, this.uploader);
-      } catch (error) {
-        mapped = { records: [], errors: [{ locator: record.locator, code: 'unreadable-row', message: `${record.locator}: ${(error as Error).message}` }] };
+    for (let start = 0; start < records.length; start += PREPARE_SLICE) {
+      if (start > 0) await setImmediate();
+      for (let rawIndex = start; rawIndex < Math.min(start + PREPARE_SLICE, records.length); rawIndex += 1) {
+        hashes.push(sha256(stableJson(records[rawIndex]!.payload)));
+        this.#validate(records[rawIndex]!, rawIndex, found);
       }
-      const rowErrors = [...mapped.errors];
-      const valid: CanonicalRecord[] = [];
-      for (const candidate of mapped.records) {
-        const parsed = CanonicalRecord.safeParse(candidate);
-        if (parsed.success) valid.push(parsed.data);
-        else rowErrors.push({ locator: record.locator, code: 'invalid-record', message: `${record.locator}: ${candidate.type} ${zodMessage(parsed.error)}` });
-      }
-      if (rowErrors.length > 0) {
-        // A row with an error contributes nothing: half a row would be worse than none.
-        summary.rowsRejected += 1;
-        summary.errors.push(...rowErrors);
-        return;
-      }
-      summary.warnings.push(...mapped.warnings ?? []);
-      for (const canonical of valid) {
-        this.#recordsHash.update(`${stableJson(canonical)}\n`);
-        (found[canonical.type] as Valid<CanonicalRecord>[]).push({ record: canonical, rawIndex });
-      }
-    });
+    }
     return { records, hashes, found, rawIds: [], lineage: new Map() };
+  }
+
+  /** Maps and validates one record into `found`; a row with an error is reported and contributes nothing. */
+  #validate(record: RawRecord, rawIndex: number, found: Found): void {
+    const { summary } = this;
+    let mapped: Mapped;
+    try {
+      mapped = this.input.map(record);
+      if (this.uploader) mapped = asMirrors(mapped, record.locator, this.uploader);
+    } catch (error) {
+      mapped = { records: [], errors: [{ locator: record.locator, code: 'unreadable-row', message: `${record.locator}: ${(error as Error).message}` }] };
+    }
+    const rowErrors = [...mapped.errors];
+    const valid: CanonicalRecord[] = [];
+    for (const candidate of mapped.records) {
+      const parsed = CanonicalRecord.safeParse(candidate);
+      if (parsed.success) valid.push(parsed.data);
+      else rowErrors.push({ locator: record.locator, code: 'invalid-record', message: `${record.locator}: ${candidate.type} ${zodMessage(parsed.error)}` });
+    }
+    if (rowErrors.length > 0) {
+      // A row with an error contributes nothing: half a row would be worse than none.
+      summary.rowsRejected += 1;
+      summary.errors.push(...rowErrors);
+      return;
+    }
+    summary.warnings.push(...mapped.warnings ?? []);
+    for (const canonical of valid) {
+      this.#recordsHash.update(`${stableJson(canonical)}\n`);
+      (found[canonical.type] as Valid<CanonicalRecord>[]).push({ record: canonical, rawIndex });
+    }
   }
 
   /** The database half of a chunk: raw records, then the ledger rows they yield, then lineage. */

@@ -64,15 +64,24 @@ const keyOf = (row: Record<string, unknown>, key: readonly string[]) => JSON.str
 
 const isEmpty = (v: unknown) => v === undefined || v === null || (Array.isArray(v) && v.length === 0);
 
-/** Rows with the same natural key in one chunk are merged first: one statement may not touch a row twice. */
-function mergeDuplicates(rows: Record<string, unknown>[], spec: WriteSpec): Record<string, unknown>[] {
+/**
+ * Rows with the same natural key in one chunk are merged first: one statement may not touch a row twice.
+ * `keys` holds each row's natural key. A row is copied only when another is merged into it.
+ */
+function mergeDuplicates(rows: Record<string, unknown>[], keys: string[], spec: WriteSpec): Record<string, unknown>[] {
   const merged = new Map<string, Record<string, unknown>>();
-  for (const row of rows) {
-    const k = keyOf(row, spec.key);
-    const existing = merged.get(k);
+  const copied = new Set<string>();
+  rows.forEach((row, i) => {
+    const k = keys[i]!;
+    let existing = merged.get(k);
     if (!existing) {
-      merged.set(k, { ...row });
-      continue;
+      merged.set(k, row);
+      return;
+    }
+    if (!copied.has(k)) {
+      existing = { ...existing };
+      merged.set(k, existing);
+      copied.add(k);
     }
     for (const [column, rule] of Object.entries(spec.merge ?? {})) {
       const incoming = row[column];
@@ -84,7 +93,7 @@ function mergeDuplicates(rows: Record<string, unknown>[], spec: WriteSpec): Reco
         if (isEmpty(current) || (!isEmpty(incoming) && String(incoming) < String(current))) existing[column] = incoming;
       }
     }
-  }
+  });
   return [...merged.values()];
 }
 
@@ -112,7 +121,8 @@ function mergeExpression(table: string, column: ColumnInfo, rule: Merge, insertD
 export async function writeRows(db: Database, spec: WriteSpec, input: Record<string, unknown>[]): Promise<WriteResult> {
   if (input.length === 0) return { ids: [], inserted: 0, updated: 0, distinct: 0, keys: [] };
   const { table, columns } = describe(spec.table);
-  const rows = mergeDuplicates(input, spec);
+  const keys = input.map((row) => keyOf(row, spec.key));
+  const rows = mergeDuplicates(input, keys, spec);
 
   const used = [...columns.values()].filter((c) => !c.generated && rows.some((r) => r[c.key] !== undefined));
   for (const k of spec.key) if (!used.some((c) => c.key === k)) used.push(columns.get(k)!);
@@ -144,7 +154,7 @@ export async function writeRows(db: Database, spec: WriteSpec, input: Record<str
     returning (xmax = 0) as inserted`);
   const inserted = written.filter((r) => r.inserted).length;
   if (spec.returnIds === false) {
-    return { ids: [], inserted, updated: written.length - inserted, distinct: rows.length, keys: input.map((row) => keyOf(row, spec.key)) };
+    return { ids: [], inserted, updated: written.length - inserted, distinct: rows.length, keys };
   }
 
   const keyColumns = sql.raw(keyNames.map((n) => `t.${n}`).join(', '));
@@ -164,7 +174,7 @@ export async function writeRows(db: Database, spec: WriteSpec, input: Record<str
     if (id === undefined) throw new Error(`${table}: row ${keyOf(row, spec.key)} was written but not found again`);
     return id;
   });
-  return { ids, inserted, updated: written.length - inserted, distinct: rows.length, keys: input.map((row) => keyOf(row, spec.key)) };
+  return { ids, inserted, updated: written.length - inserted, distinct: rows.length, keys };
 }
 
 /** Key values come back from the drivers as strings or numbers (bigint ids); compare them as text. */
