@@ -826,13 +826,17 @@ function unitRecords(p: Project): CanonicalInput[] {
 
 /**
  * Feeds every source of the world through the ingest job, one batch each, as an upload would: raw
- * records (the canonical records themselves), mapping, validation, taxonomy, ledger. The checks are
- * left to the caller (`runChecks(db)` once, over the whole ledger). Throws if any record is rejected:
- * a world the ledger does not take whole is a broken world.
+ * records (the canonical records themselves), mapping, validation, taxonomy, ledger. Throws if any
+ * record is rejected: a world the ledger does not take whole is a broken world.
+ *
+ * By default the checks are left to the caller (`runChecks(db)` once, over the whole ledger). With
+ * `byBatch`, each source comes in two batches, cut between two projects near its middle, and each batch
+ * is checked as it commits over what it wrote: anomalies then span batches as well as sit inside one.
  */
-export async function ingestWorld(db: Database, world: World): Promise<IngestSummary[]> {
+export async function ingestWorld(db: Database, world: World, options: { byBatch?: boolean } = {}): Promise<IngestSummary[]> {
   const summaries: IngestSummary[] = [];
-  for (const source of world.sources) {
+  const batches = world.sources.flatMap((source) => (options.byBatch ? halves(source) : [source]));
+  for (const source of batches) {
     async function* records(): AsyncGenerator<RawRecord> {
       for (const [i, record] of source.records.entries()) {
         yield { stream: `${record.type}s`, locator: `item ${i + 1}`, payload: record as unknown as Record<string, unknown> };
@@ -845,11 +849,22 @@ export async function ingestWorld(db: Database, world: World): Promise<IngestSum
       source: source.name,
       records: records(),
       map: (raw) => ({ records: [raw.payload as unknown as CanonicalInput], errors: [] }),
-    }, { check: false });
+    }, { check: options.byBatch ?? false });
     if (summary.errors.length > 0) {
       throw new Error(`${source.name}: ${summary.rowsRejected} records rejected, e.g. ${summary.errors.slice(0, 3).map((e) => e.message).join(' | ')}`);
     }
     summaries.push(summary);
   }
   return summaries;
+}
+
+/** A source's records in two, cut at the first change of project after the middle. */
+function halves(source: WorldSource): WorldSource[] {
+  const projectOf = (record: CanonicalInput) => (record as { registryProjectId?: string }).registryProjectId;
+  let cut = Math.floor(source.records.length / 2);
+  while (cut > 0 && cut < source.records.length && projectOf(source.records[cut]!) === projectOf(source.records[cut - 1]!)) cut += 1;
+  return [
+    { ...source, name: `${source.name} (first part)`, records: source.records.slice(0, cut) },
+    { ...source, name: `${source.name} (second part)`, records: source.records.slice(cut) },
+  ].filter((part) => part.records.length > 0);
 }

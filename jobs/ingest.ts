@@ -77,6 +77,11 @@ export type IngestSummary = {
   failure?: string;
   /** How the source was read (for a file: format, generations, unread columns). */
   details?: Record<string, unknown>;
+  /**
+   * Where the batch's time went: wall milliseconds per step, summed over its chunks. `prepare` (mapping,
+   * validation, hashes) overlaps the database steps of the chunk before.
+   */
+  milliseconds: Record<string, number>;
   /** What the integrity rules found in what the batch wrote. */
   check?: CheckSummary;
   checkFailure?: string;
@@ -229,6 +234,7 @@ class LedgerBatch {
     this.summary = {
       batchId, status: 'failed', digest: null, rowsRead: 0, rowsRejected: 0, rawRecords: { new: 0, seen: 0 },
       projects: tally(), issuances: tally(), blocks: { ...tally(), superseded: 0 }, labels: tally(), mirrors: tally(), events: { new: 0, existing: 0 }, errors: [], warnings: [],
+      milliseconds: {},
       ...(input.details ? { details: input.details } : {}),
     };
   }
@@ -262,7 +268,7 @@ class LedgerBatch {
     let records: RawRecord[] = [];
     let writing: Promise<void> = Promise.resolve();
     const hand = async (next: RawRecord[]) => {
-      const chunk = await this.prepare(next);
+      const chunk = await this.#timed('prepare', () => this.prepare(next));
       await writing;
       writing = this.persist(tx, chunk);
       writing.catch(() => {}); // awaited before the next chunk or after the last
@@ -278,7 +284,7 @@ class LedgerBatch {
     await writing;
     await this.input.afterRead?.(this.summary.rowsRead);
     await writeStatedTotals(tx, this.input.stated?.() ?? [], this.#ownership, this.batchId);
-    await this.derive(tx);
+    await this.#timed('derive', () => this.derive(tx));
     if (this.options.rejectOnRowErrors && this.summary.errors.length > 0) {
       throw new Error(`${this.summary.errors.length} row(s) have errors; nothing from this file was stored`);
     }
@@ -339,23 +345,23 @@ class LedgerBatch {
   async persist(tx: Database, chunk: Chunk): Promise<void> {
     if (chunk.records.length === 0) return;
     const { summary, batchId, input } = this;
-    const raw = await writeRows(tx, specs.raw, chunk.records.map((r, i) => ({
+    const raw = await this.#timed('rawRecords', () => writeRows(tx, specs.raw, chunk.records.map((r, i) => ({
       batchId, registryId: input.registry ?? null, stream: r.stream, source: input.source, locator: r.locator,
       recordKey: r.recordKey ?? null, contentHash: chunk.hashes[i], payload: r.payload, ...this.#ownership,
-    })));
+    }))));
     summary.rawRecords.new += raw.inserted;
     summary.rawRecords.seen += chunk.records.length;
     chunk.rawIds = raw.ids;
-    await this.writeProjects(tx, chunk);
-    await this.resolveProjects(tx, [...chunk.found.issuance, ...chunk.found.block, ...chunk.found.event].map((v) => v.record));
-    await this.writeIssuances(tx, chunk);
-    const blockIds = await this.writeBlocks(tx, chunk);
-    await this.writeEvents(tx, chunk, blockIds);
-    await this.writeLabels(tx, chunk, blockIds);
-    await this.writeMirrors(tx, chunk);
+    await this.#timed('projects', () => this.writeProjects(tx, chunk));
+    await this.#timed('projects', () => this.resolveProjects(tx, [...chunk.found.issuance, ...chunk.found.block, ...chunk.found.event].map((v) => v.record)));
+    await this.#timed('issuances', () => this.writeIssuances(tx, chunk));
+    const blockIds = await this.#timed('blocks', () => this.writeBlocks(tx, chunk));
+    await this.#timed('events', () => this.writeEvents(tx, chunk, blockIds));
+    await this.#timed('labels', () => this.writeLabels(tx, chunk, blockIds));
+    await this.#timed('mirrors', () => this.writeMirrors(tx, chunk));
     // Figures the source states about the registry's totals (jobs/reconcile.ts reconciles with them).
     await writeStatedTotals(tx, chunk.found.stated.map((v) => ({ record: v.record, stream: chunk.records[v.rawIndex]!.stream, rawRecordId: chunk.rawIds[v.rawIndex]! })), this.#ownership, batchId);
-    await this.writeLineage(tx, chunk);
+    await this.#timed('lineage', () => this.writeLineage(tx, chunk));
     this.options.onProgress?.({ rowsRead: summary.rowsRead });
   }
 
@@ -373,6 +379,16 @@ class LedgerBatch {
     }
     await sumIssuancesFromBlocks(tx, batchId);
     summary.events.new += await appendStateEvents(tx, batchId);
+  }
+
+  /** Runs one step of the batch, adding its wall time to `summary.milliseconds[step]`. */
+  async #timed<T>(step: string, work: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      return await work();
+    } finally {
+      this.summary.milliseconds[step] = (this.summary.milliseconds[step] ?? 0) + performance.now() - started;
+    }
   }
 
   // Lineage links each raw record to the most specific rows it yielded: its blocks, else its issuances,

@@ -132,6 +132,8 @@ export const unitBlocks = pgTable('unit_blocks', {
   index('unit_blocks_issuance').on(t.issuanceId),
   index('unit_blocks_registry_status').on(t.registryId, t.status),
   index('unit_blocks_serial_raw').on(t.serialRaw),
+  // What one batch wrote (its events, issuance sums and the check after it) is found without a pass over the ledger.
+  index('unit_blocks_last_batch').on(t.lastBatchId),
   // Integrity rules 6, 8 and 13 read the few blocks that name a bridge, an authorization, or a committed adjustment.
   index('unit_blocks_tokenized').on(t.id).where(sql`${t.tokenizationMarker} is not null`),
   index('unit_blocks_article6').on(t.article6Authorization).where(sql`${t.article6Authorization} is not null`),

@@ -1,0 +1,1 @@
+CREATE INDEX "unit_blocks_last_batch" ON "unit_blocks" USING btree ("last_batch_id");
