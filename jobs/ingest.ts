@@ -293,7 +293,7 @@ class LedgerBatch {
 
   /**
    * The CPU half of a chunk: hashes, mapping, validation. Rows with errors are reported and left out.
-   * It gives way to the event loop every few hundred rows, so that the previous chunk's statements go
+   * It gives way to the event loop every PREPARE_SLICE rows, so that the previous chunk's statements go
    * out as soon as the database answers the one before, instead of waiting for the whole chunk.
    */
   async prepare(records: RawRecord[]): Promise<Chunk> {
