@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
@@ -97,20 +97,52 @@ function peakRssOf(pid: number): number | undefined {
   }
 }
 
+/** Process `pid` and every process below it (Linux: /proc/<pid>/task/<tid>/children). */
+function processTree(pid: number): number[] {
+  let children: number[] = [];
+  try {
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      children = children.concat(readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(' ').filter(Boolean).map(Number));
+    }
+  } catch {
+    return [pid];
+  }
+  return [pid, ...children.flatMap(processTree)];
+}
+
+/**
+ * Samples the peak memory of a command's processes (tally ingest runs its work in a child of its own):
+ * the sum over every process seen of its own peak, an upper bound of what they held at once.
+ */
+function treePeakSampler(pid: number) {
+  const peaks = new Map<number, number>();
+  const timer = setInterval(() => {
+    for (const p of processTree(pid)) {
+      const peak = peakRssOf(p);
+      if (peak !== undefined) peaks.set(p, Math.max(peaks.get(p) ?? 0, peak));
+    }
+  }, 100);
+  return {
+    stop(): number | null {
+      clearInterval(timer);
+      return peaks.size === 0 ? null : [...peaks.values()].reduce((a, b) => a + b, 0);
+    },
+  };
+}
+
 /** `tally ingest <file>` in a child process on a fresh database: its wall time and peak RSS. */
-async function cliIngest(serverUrl: string, file: string): Promise<{ seconds: number; peakRssMb: number | null }> {
+export async function cliIngest(serverUrl: string, file: string): Promise<{ seconds: number; peakRssMb: number | null }> {
   const db = await createScratchDatabase(serverUrl, 'tally_bench_cli');
   try {
     const env = { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'warn' };
     const root = fileURLToPath(new URL('..', import.meta.url));
     const started = performance.now();
     const child = spawn(process.execPath, ['--import', 'tsx', 'cli/tally.ts', 'ingest', file], { cwd: root, env, stdio: 'ignore' });
-    let peak: number | undefined;
-    const sampler = setInterval(() => { peak = peakRssOf(child.pid!) ?? peak; }, 100);
+    const sampler = treePeakSampler(child.pid!);
     const [code] = await once(child, 'exit') as [number | null];
-    clearInterval(sampler);
+    const peakRssMb = sampler.stop();
     if (code !== 0) throw new Error(`tally ingest exited with ${code}`);
-    return { seconds: (performance.now() - started) / 1000, peakRssMb: peak ?? null };
+    return { seconds: (performance.now() - started) / 1000, peakRssMb };
   } finally {
     await db.drop();
   }
