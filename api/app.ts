@@ -6,13 +6,14 @@ import { DEFAULT_API_LIMITS, type ApiLimits } from '../schema/config.ts';
 import type { DatabaseHandle } from '../schema/database.ts';
 import { authenticate, InvalidApiKey, tokenOf, type Viewer } from './auth.ts';
 import { boundedBody } from './body.ts';
+import { downloadsRouter } from './downloads.ts';
 import { exportRouter } from './export.ts';
 import { createGraphqlHandler } from './graphql/index.ts';
 import { healthHandler } from './health.ts';
 import { measureRequests, metricsHandler } from './metrics.ts';
 import { unitsRouter } from './units.ts';
 
-/** The verified caller of a request to /graphql, /export or /v1 (set by the authentication step below). */
+/** The verified caller of a request to /graphql, /export, /data or /v1 (set by the authentication step below). */
 export const viewerOf = (res: express.Response): Viewer => res.locals.viewer as Viewer;
 
 const refuse = (res: express.Response, status: number, message: string, code: string) =>
@@ -20,10 +21,10 @@ const refuse = (res: express.Response, status: number, message: string, code: st
 
 /**
  * The HTTP application: the dashboard at /, the GraphQL API (with GraphiQL at GET /graphql), CAD Trust
- * downloads under /export, a unit's provenance at /v1/units/{serial}, /health and /metrics, behind
+ * downloads under /export, whole-dataset downloads under /data, a unit's provenance at /v1/units/{serial}, /health and /metrics, behind
  * security headers, request size limits, and rate limits per address and per verified API key.
  */
-export function createApp(handle: DatabaseHandle, limits: ApiLimits = DEFAULT_API_LIMITS): express.Express {
+export function createApp(handle: DatabaseHandle, limits: ApiLimits = DEFAULT_API_LIMITS, downloadsDir?: string): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
@@ -44,7 +45,7 @@ export function createApp(handle: DatabaseHandle, limits: ApiLimits = DEFAULT_AP
   app.get('/health', healthHandler(handle));
   app.get('/metrics', metricsHandler);
 
-  const api = ['/graphql', '/export', '/v1'];
+  const api = ['/graphql', '/export', '/data', '/v1'];
   const address = (req: express.Request) => `address:${ipKeyGenerator(req.ip ?? 'unknown')}`;
   const perMinute = limits.rateLimitPerMinute;
   // However many keys one address holds, it gets a bounded share.
@@ -73,6 +74,7 @@ export function createApp(handle: DatabaseHandle, limits: ApiLimits = DEFAULT_AP
   const graphql = createGraphqlHandler(handle, limits);
   app.use('/graphql', graphql as unknown as express.RequestHandler);
   app.use('/export', exportRouter(handle, limits));
+  app.use('/data', downloadsRouter(handle, limits, downloadsDir));
   app.use('/v1', unitsRouter(graphql));
   app.use(dashboardRouter());
   return app;

@@ -52,7 +52,7 @@ async function ledgerVersion(db: Database): Promise<{ tag: string; modified: Dat
  * (weak comparison), or, without If-None-Match, If-Modified-Since is no earlier than Last-Modified. An
  * origin server answers the condition whatever Cache-Control the request carries for caches.
  */
-function unchanged(req: express.Request, etag: string, modified: Date | null): boolean {
+export function unchanged(req: express.Request, etag: string, modified: Date | null): boolean {
   const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
   const match = req.get('if-none-match');
   if (match !== undefined) return match.trim() === '*' || match.split(',').some((tag) => opaque(tag) === opaque(etag));

@@ -72,7 +72,7 @@ const verraSerial = (n: SQL, start: SQL, end: SQL, project: SQL, country: SQL, y
     || '-' || (1 + ${n} % 16) || '-' || ${project} || '-0101' || ${year} || '-3112' || ${year} || '-' || (${n} % 5 = 0)::int`;
 
 /** Projects, issuances, blocks and events of the ledger described above; `blocks` blocks in all. */
-async function buildLedger(db: Database, blocks: number): Promise<{ projects: number; issuances: number; blocks: number; events: number }> {
+export async function buildLedger(db: Database, blocks: number): Promise<{ projects: number; issuances: number; blocks: number; events: number }> {
   const projects = Math.max(20, Math.min(MAX_PROJECTS, Math.ceil(blocks / 500)));
   const [batch] = await rows<{ id: number }>(db, sql`insert into batches (kind, registry_id, connector, source)
     values ('sync', 'verra', 'bench', 'generated ledger') returning id::float8 as id`);

@@ -130,19 +130,24 @@ function treePeakSampler(pid: number) {
   };
 }
 
+/** `tally <args>` in a child process on the database at `databaseUrl`: its wall time and the peak RSS of its processes. */
+export async function tallyCommand(databaseUrl: string, args: string[]): Promise<{ seconds: number; peakRssMb: number | null }> {
+  const env = { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' };
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const started = performance.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/tally.ts', ...args], { cwd: root, env, stdio: 'ignore' });
+  const sampler = treePeakSampler(child.pid!);
+  const [code] = await once(child, 'exit') as [number | null];
+  const peakRssMb = sampler.stop();
+  if (code !== 0) throw new Error(`tally ${args[0]} exited with ${code}`);
+  return { seconds: (performance.now() - started) / 1000, peakRssMb };
+}
+
 /** `tally ingest <file>` in a child process on a fresh database: its wall time and peak RSS. */
-export async function cliIngest(serverUrl: string, file: string): Promise<{ seconds: number; peakRssMb: number | null }> {
+async function cliIngest(serverUrl: string, file: string): Promise<{ seconds: number; peakRssMb: number | null }> {
   const db = await createScratchDatabase(serverUrl, 'tally_bench_cli');
   try {
-    const env = { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'warn' };
-    const root = fileURLToPath(new URL('..', import.meta.url));
-    const started = performance.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/tally.ts', 'ingest', file], { cwd: root, env, stdio: 'ignore' });
-    const sampler = treePeakSampler(child.pid!);
-    const [code] = await once(child, 'exit') as [number | null];
-    const peakRssMb = sampler.stop();
-    if (code !== 0) throw new Error(`tally ingest exited with ${code}`);
-    return { seconds: (performance.now() - started) / 1000, peakRssMb };
+    return await tallyCommand(db.url, ['ingest', file]);
   } finally {
     await db.drop();
   }

@@ -4,7 +4,7 @@
 //   BENCH_DATABASE_URL=postgres://…/db  run on a PostgreSQL server (scratch databases are created there);
 //                                       the ingest benchmark needs one
 //   BENCH_BLOCKS=1000000                 ledger size (default 1,000,000 on a server, 200,000 embedded)
-//   BENCH_ONLY=ingest|lookup|integrity|api  run one benchmark
+//   BENCH_ONLY=ingest|lookup|integrity|api|downloads  run one benchmark
 //   BENCH_API_SERVER=in-process          serve the API from the benchmark's own process (default on a
 //                                       server: a child process, so the load generator does not share its CPU)
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createScratchDatabase, migrateDatabase, openDatabase, type Database, type DatabaseHandle, type OpenOptions } from '../schema/database.ts';
 import { apiBench } from './api.ts';
+import { downloadsBench } from './downloads.ts';
 import { ingestBench } from './ingest.ts';
 import { integrityBench } from './integrity.ts';
 import { serialLookupBench } from './serial-lookup.ts';
@@ -37,6 +38,13 @@ async function main(): Promise<void> {
   }
   if (only === undefined || only === 'integrity') {
     await onScratchDatabase(server, async (db, kind) => console.log(JSON.stringify({ database: kind, ...await integrityBench(db, blocks) }, null, 2)));
+  }
+  if (only === undefined || only === 'downloads') {
+    if (!server) {
+      console.log(JSON.stringify({ benchmark: 'downloads', skipped: 'set BENCH_DATABASE_URL: the downloads benchmark compares with COPY on a PostgreSQL server' }));
+    } else {
+      await onScratchDatabase(server, async (_db, kind, scratch) => console.log(JSON.stringify({ database: kind, ...await downloadsBench(scratch.handle, scratch.url!, blocks) }, null, 2)));
+    }
   }
   if (only === undefined || only === 'api') {
     await onScratchDatabase(server, async (_db, kind, scratch) => console.log(JSON.stringify({ database: kind, ...await apiBench(scratch.handle, scratch.url, blocks) }, null, 2)));

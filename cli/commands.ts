@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
 import type { Server } from 'node:http';
+import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { readConfig, type Config } from '../schema/config.ts';
 import { migrateDatabase, openDatabase, type DatabaseHandle } from '../schema/database.ts';
@@ -11,6 +12,7 @@ import { readSources, startScheduler } from '../jobs/scheduler.ts';
 import { syncCommand } from './sync.ts';
 import { article6Command } from './article6.ts';
 import { checkCommand } from './check.ts';
+import { dumpCommand } from './dump.ts';
 import { exportCommand } from './export.ts';
 import { keyCommand, orgCommand } from './keys.ts';
 import { reconcileCommand } from './reconcile.ts';
@@ -26,6 +28,7 @@ commands:
   sync      pull a registry's API into the ledger now: tally sync <registry> [--check]
   article6  a Party's Article 6 position, AEF consistency checks and export: tally article6 <party> [--year <y>] [--export <file.xlsx|json> [--layout cadt|aef]]
   export    a slice of the ledger in CAD Trust form: tally export --format cadt-v1|cadt-v2 --out <path> [--registry …] [--vintage …]
+  dump      the whole-dataset downloads (projects and credits, CSV and Parquet, manifest) into a folder: tally dump --out <dir> [--organization <slug>]
   check     run the integrity rules over the whole ledger, record and list findings: tally check [--evidence]
   reconcile each registry's stated totals beside Tally's, every difference explained or listed: tally reconcile [<registry>]
   org       add or list organizations: tally org add <slug> --name <name> [--country JP]
@@ -52,7 +55,7 @@ async function openMigrated(config: Config): Promise<DatabaseHandle> {
 async function serveApi(config: Config, handle: DatabaseHandle, beforeClose: () => Promise<void> = async () => {}): Promise<void> {
   // The API is loaded by the command that serves it only: `tally ingest` does not carry it.
   const { createApp } = await import('../api/app.ts');
-  const app = createApp(handle, config.api);
+  const app = createApp(handle, config.api, join(config.dataDir, 'downloads'));
   const server: Server = await new Promise((resolveServer, reject) => {
     const s = app.listen(config.port, config.host, () => resolveServer(s));
     s.once('error', reject);
@@ -89,7 +92,10 @@ const commands: Record<string, Command> = {
       if (loaded > 0) log.info({ files: loaded }, 'empty embedded database: loaded the bundled registry samples');
     }
     const sources = config.sourcesFile ? readSources(config.sourcesFile) : [];
-    const scheduler = startScheduler(handle, sources, { checkSchedule: config.checkSchedule });
+    const scheduler = startScheduler(handle, sources, {
+      checkSchedule: config.checkSchedule,
+      snapshots: config.snapshots && { ...config.snapshots, dir: join(config.dataDir, 'snapshots') },
+    });
     log.info({ sources: sources.map((s) => `${s.registry} (${s.schedule})`) }, sources.length ? 'scheduler started' : 'scheduler idle: no TALLY_SOURCES configured');
     if (config.workers === 1) return serveApi(config, handle, () => scheduler.stop());
 
@@ -172,6 +178,15 @@ const commands: Record<string, Command> = {
     const handle = await openMigrated(config);
     try {
       process.exitCode = await exportCommand(handle.db, args);
+    } finally {
+      await handle.close();
+    }
+  },
+
+  async dump(config, args) {
+    const handle = await openMigrated(config);
+    try {
+      process.exitCode = await dumpCommand(handle.db, args);
     } finally {
       await handle.close();
     }

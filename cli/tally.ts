@@ -3,14 +3,14 @@ import { constants } from 'node:os';
 
 // `tally <command>`: the one entry point for people and for npm scripts (`npm start` is `tally serve`).
 //
-// The commands that stream a source into the ledger (`ingest`, `sync`) hold one chunk of it at a time,
-// yet with V8's default heap limit (a share of the machine's memory) the heap grows long before it is
-// collected, and peak memory follows the machine rather than the work. They run in a child process
-// with a heap limit instead, so that V8 collects sooner: peak RSS stays flat whatever the file's size
-// (bench/ingest.ts measures it). A limit given in NODE_OPTIONS or on node's command line wins: an upload
+// The commands that stream a source into the ledger (`ingest`, `sync`) or the ledger into files (`dump`)
+// hold one chunk of it at a time, yet with V8's default heap limit (a share of the machine's memory)
+// the heap grows long before it is collected, and peak memory follows the machine rather than the work.
+// They run in a child process with a heap limit instead, so that V8 collects sooner: peak RSS stays flat
+// whatever the file's size (bench/ingest.ts and bench/downloads.ts measure it). A limit given in NODE_OPTIONS or on node's command line wins: an upload
 // that holds itself whole (a CAD Trust v1 upload maps its tables together) may need a larger one.
 
-const STREAMING_COMMANDS = new Set(['ingest', 'sync']);
+const STREAMING_COMMANDS = new Set(['ingest', 'sync', 'dump']);
 const HEAP_MB = 256;
 const STREAMING_HEAP = [`--max-old-space-size=${HEAP_MB}`, '--max-semi-space-size=2'];
 

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { DatabaseHandle } from '../schema/database.ts';
 import { rows } from '../schema/database.ts';
 import { log } from '../schema/log.ts';
+import { writeSnapshot } from './downloads.ts';
 import { runChecks, type CheckSummary } from './integrity/index.ts';
 import { apiConnector, sourceConfig, syncSource } from './sync.ts';
 
@@ -46,6 +47,8 @@ export function readSources(path: string): SourceSchedule[] {
 export type SchedulerOptions = {
   /** Cron expression for a full integrity check (`tally check`), or undefined for none. */
   checkSchedule?: string;
+  /** Snapshots of the public downloads (jobs/downloads.ts) into `dir` on a schedule, keeping the newest `keep`. */
+  snapshots?: { schedule: string; dir: string; keep: number } | undefined;
   /** First retry after a failure; doubles with every further failure. */
   retryBaseMs?: number;
   retryMaxMs?: number;
@@ -58,6 +61,8 @@ export type Scheduler = {
   runNow(registry: string): Promise<RunOutcome>;
   /** Runs the full integrity check now, as its schedule would: under its lock, so two never overlap. */
   checkNow(): Promise<CheckSummary | undefined>;
+  /** Writes a snapshot of the downloads now, as its schedule would; undefined when another is being written. */
+  snapshotNow(): Promise<string | undefined>;
   stop(): Promise<void>;
 };
 
@@ -117,6 +122,18 @@ export function startScheduler(handle: DatabaseHandle, sources: SourceSchedule[]
     return running;
   }
 
+  function snapshotNow(): Promise<string | undefined> {
+    const snapshots = options.snapshots;
+    if (stopped || !snapshots) return Promise.resolve(undefined);
+    const running = handle.withLock('snapshot', () => writeSnapshot(handle.db, snapshots.dir, snapshots.keep)).then((dir) => {
+      if (dir) log.info({ dir }, 'snapshot of the downloads written');
+      return dir;
+    });
+    const tracked = running.then(() => 'committed' as const, () => 'failed' as const).finally(() => inFlight.delete(tracked));
+    inFlight.add(tracked);
+    return running;
+  }
+
   const tasks: ScheduledTask[] = sources.map((source) =>
     cron.schedule(source.schedule, () => run(source.registry).then(() => undefined).catch((error: unknown) => {
       log.error({ registry: source.registry, err: error }, 'scheduler error');
@@ -127,9 +144,16 @@ export function startScheduler(handle: DatabaseHandle, sources: SourceSchedule[]
     }), { name: 'check', noOverlap: true }));
   }
 
+  if (options.snapshots) {
+    tasks.push(cron.schedule(options.snapshots.schedule, () => snapshotNow().then(() => undefined).catch((error: unknown) => {
+      log.error({ err: error }, 'snapshot of the downloads failed');
+    }), { name: 'snapshot', noOverlap: true }));
+  }
+
   return {
     runNow: run,
     checkNow,
+    snapshotNow,
     /** Stops scheduling and retrying, and waits for runs under way to finish (their batches land whole). */
     async stop() {
       stopped = true;

@@ -24,6 +24,11 @@ const Settings = z.object({
   /** When the scheduler runs every integrity rule over the whole ledger (cron), or `off`. Batches are checked as they land. */
   TALLY_CHECK_SCHEDULE: z.preprocess(blankAsUnset, z.string().default('15 4 * * *')
     .refine((v) => v === 'off' || cron.validate(v), 'must be a cron expression ("15 4 * * *") or off')),
+  /** When the scheduler writes a snapshot of the public downloads (cron), or `off`. */
+  TALLY_SNAPSHOT_SCHEDULE: z.preprocess(blankAsUnset, z.string().default('45 4 * * *')
+    .refine((v) => v === 'off' || cron.validate(v), 'must be a cron expression ("45 4 * * *") or off')),
+  /** How many snapshots of the downloads to keep; older ones are removed. */
+  TALLY_SNAPSHOTS_KEEP: z.preprocess(blankAsUnset, z.coerce.number().int().min(1).default(7)),
   /** Load the bundled registry samples when the embedded database is empty (`false` to start empty). */
   TALLY_LOAD_SAMPLES: z.preprocess(blankAsUnset, z.enum(['true', 'false']).default('true')),
   /** Requests per minute one address (or one API key) may make to the API; 0 turns the limit off. */
@@ -55,6 +60,8 @@ export type Config = {
   loadSamples: boolean;
   sourcesFile: string | undefined;
   checkSchedule: string | undefined;
+  /** Nightly snapshots of the public downloads (TALLY_SNAPSHOT_SCHEDULE, TALLY_SNAPSHOTS_KEEP), into TALLY_DATA_DIR/snapshots. */
+  snapshots: { schedule: string; keep: number } | undefined;
   /** API processes to serve with (TALLY_WORKERS, `auto` resolved to the cores available). */
   workers: number;
   api: ApiLimits;
@@ -102,6 +109,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (workers > 1 && !s.DATABASE_URL) throw new Error('invalid configuration: TALLY_WORKERS: more than one process needs DATABASE_URL (the embedded database belongs to one process)');
   return { databaseUrl: s.DATABASE_URL, databaseReadUrl: s.DATABASE_READ_URL, dataDir: s.TALLY_DATA_DIR, port: s.PORT, host: s.HOST, logLevel: s.LOG_LEVEL, loadSamples: s.TALLY_LOAD_SAMPLES === 'true', sourcesFile: s.TALLY_SOURCES,
     checkSchedule: s.TALLY_CHECK_SCHEDULE === 'off' ? undefined : s.TALLY_CHECK_SCHEDULE,
+    snapshots: s.TALLY_SNAPSHOT_SCHEDULE === 'off' ? undefined : { schedule: s.TALLY_SNAPSHOT_SCHEDULE, keep: s.TALLY_SNAPSHOTS_KEEP },
     workers,
     api: {
       rateLimitPerMinute: s.TALLY_RATE_LIMIT, maxUploadBytes: Math.round(s.TALLY_MAX_UPLOAD_MB * MB),

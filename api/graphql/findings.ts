@@ -3,7 +3,7 @@ import { findings } from '../../schema/db/index.ts';
 import { isTerm, vocabularies } from '../../schema/taxonomy/index.ts';
 import { rows, textArray } from '../../schema/database.ts';
 import { FindingStatusRefused, setFindingStatus } from '../../jobs/integrity/findings.ts';
-import { toCsv } from '../csv.ts';
+import { toCsv } from '../../jobs/csv.ts';
 import { refuse, useLocale, visible, type Context } from './context.ts';
 import { decodeCursor, encodeCursor, pageSize } from './filters.ts';
 import type { FindingRow } from './loaders.ts';

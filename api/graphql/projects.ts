@@ -1,6 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { rows } from '../../schema/database.ts';
-import { toCsv } from '../csv.ts';
+import { toCsv } from '../../jobs/csv.ts';
 import { refuse, useLocale, visible, type Context } from './context.ts';
 import { decodeCursor, encodeCursor, pageSize, projectConditions, type ProjectFilter } from './filters.ts';
 import type { BlockRow, EventRow, IssuanceRow, LinkRow, ProjectRow, SourceRow } from './loaders.ts';

@@ -1,6 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { rows, textArray } from '../../schema/database.ts';
-import { toCsv } from '../csv.ts';
+import { toCsv } from '../../jobs/csv.ts';
 import { useLocale, visible, type Context } from './context.ts';
 import { projectConditions, vintageConditions, type ProjectFilter } from './filters.ts';
 import { countryOf, projectTypeTerm, term, type Term } from './terms.ts';

@@ -1,4 +1,4 @@
-// The dashboard's one way to the data: POST /graphql, with the API key the user signed in with (kept
+// The dashboard's one way to the data: POST /graphql (and GET /data for whole files), with the API key the user signed in with (kept
 // in this browser only) and the labels' locale. Errors come back as messages a person can act on.
 
 import { getLocale } from './i18n.ts';
@@ -47,6 +47,13 @@ export async function gql<T>(query: string, variables: Record<string, unknown> =
     body: JSON.stringify({ query, variables: { locale: getLocale() === 'ja' ? 'JA' : 'EN', ...variables } }),
   });
   return answer<T>(response);
+}
+
+/** A file of GET /data (the whole-dataset downloads), fetched with the signed-in key: what it holds for this caller. */
+export async function dataFile(name: string): Promise<Response> {
+  const response = await fetch(`/data/${name}`, { headers: headers() });
+  if (!response.ok) throw new ApiError(`the server answered ${response.status} ${response.statusText}`, 'HTTP');
+  return response;
 }
 
 /** The upload mutation as a GraphQL multipart request. */

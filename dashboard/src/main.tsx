@@ -4,6 +4,7 @@ import { apiKey, setApiKey } from './api.ts';
 import { Loaded, useQuery } from './components/states.tsx';
 import { getLocale, setLocale, useI18n, type Key } from './i18n.ts';
 import { Article6 } from './pages/article6.tsx';
+import { Downloads } from './pages/downloads.tsx';
 import { Findings } from './pages/findings.tsx';
 import { Lookup } from './pages/lookup.tsx';
 import { Overview } from './pages/overview.tsx';
@@ -25,6 +26,7 @@ const PAGES: { page: string; label: Key }[] = [
   { page: 'article6', label: 'navArticle6' },
   { page: 'upload', label: 'navUpload' },
   { page: 'sources', label: 'navSources' },
+  { page: 'downloads', label: 'navDownloads' },
 ];
 
 function SignIn({ viewer, onChange }: { viewer: Viewer | undefined; onChange(): void }) {
@@ -63,6 +65,7 @@ function App() {
     case 'article6': page = <Article6 route={route} viewer={viewer.data?.viewer} />; break;
     case 'upload': page = <Upload viewer={viewer.data?.viewer} />; break;
     case 'sources': page = <Sources />; break;
+    case 'downloads': page = <Downloads />; break;
     default: page = <Overview />;
   }
   return (

@@ -27,7 +27,7 @@ const fixture = (path: string) => new URL(`../fixtures/${path}`, import.meta.url
 
 const PAGES = [
   ['overview', ''], ['projects', '#/projects'], ['project', '#/project/verra:1528'], ['lookup', '#/lookup'], ['findings', '#/findings'],
-  ['article6', '#/article6/GUY'], ['upload', '#/upload'], ['sources', '#/sources'],
+  ['article6', '#/article6/GUY'], ['upload', '#/upload'], ['sources', '#/sources'], ['downloads', '#/downloads'],
 ] as const;
 
 describe.skipIf(!CHROMIUM && !REQUIRED)('dashboard in a browser', () => {
@@ -226,6 +226,21 @@ describe.skipIf(!CHROMIUM && !REQUIRED)('dashboard in a browser', () => {
     const signedIn = await open('#/project/a64-mechanism:A6.4-PoA-10471', { key: publisherKey });
     expect(await signedIn.page.locator('h1').textContent()).toContain('Installation of Energy Efficient Cookstoves in Myanmar');
     await signedIn.page.context().close();
+  });
+
+  it('the Downloads page lists each file with the rows the manifest counts, the organization\'s private rows only when signed in', async () => {
+    const rowsShown = async (key?: string) => {
+      const { page } = await open('#/downloads', { locale: 'ja', key });
+      const cells = await page.getByTestId('download-files').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [tr.children[0]!.textContent, tr.children[1]!.textContent]));
+      await page.context().close();
+      return Object.fromEntries(cells.map(([name, n]) => [name, Number(n!.replace(/[^\d]/g, ''))]));
+    };
+    const manifest = async (key?: string) => (await (await fetch(`${api.url}/data/manifest.json`, { headers: key ? { authorization: `Bearer ${key}` } : {} })).json()) as { files: { name: string; rows: number }[] };
+    const signedOut = await rowsShown();
+    expect(signedOut).toEqual(Object.fromEntries((await manifest()).files.map((f) => [f.name, f.rows])));
+    const signedIn = await rowsShown(publisherKey);
+    expect(signedIn).toEqual(Object.fromEntries((await manifest(publisherKey)).files.map((f) => [f.name, f.rows])));
+    expect(signedIn['credits.csv']).toBeGreaterThan(signedOut['credits.csv']!);
   });
 
   it.each(['overview', 'projects', 'lookup', 'findings'] as const)('at phone width, %s fits the screen', async (name) => {

@@ -1,6 +1,6 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSources, startScheduler } from '../../jobs/scheduler.ts';
@@ -104,6 +104,22 @@ describe('scheduler', () => {
       expect(Object.keys(ran[0]!.rules)).toEqual(['serial-overlap', 'unnetted-conversion', 'same-activity-overlap', 'cdm-overlap',
         'retired-twice', 'tokenized-after-retirement', 'export-not-imported', 'mirror-disagrees',
         'ca-unreported-first-transfer', 'ca-quantity-mismatch', 'ca-range-mismatch', 'ca-mirror-missing', 'ca-unauthorized-use', 'ca-status-overdue', 'contribution-claim-overlap']);
+    } finally {
+      await scheduler.stop();
+    }
+  });
+
+  it('when snapshots of the downloads are due, then each is a dated folder of every file and its manifest, and only the newest are kept', async () => {
+    const snapshotDir = join(dir, 'snapshots');
+    const scheduler = startScheduler(t.handle, [], { snapshots: { schedule: '0 0 1 1 *', dir: snapshotDir, keep: 2 } });
+    try {
+      const written: string[] = [];
+      for (let n = 0; n < 3; n++) written.push((await scheduler.snapshotNow())!);
+      expect(readdirSync(snapshotDir).sort()).toEqual(written.slice(1).map((d) => basename(d)));
+      expect(readdirSync(written[2]!).sort()).toEqual(['credits.csv', 'credits.parquet', 'manifest.json', 'projects.csv', 'projects.parquet']);
+      const manifest = JSON.parse(readFileSync(join(written[2]!, 'manifest.json'), 'utf8')) as { organization: string | null; files: { name: string }[] };
+      expect(manifest.organization).toBeNull();
+      expect(manifest.files).toHaveLength(4);
     } finally {
       await scheduler.stop();
     }

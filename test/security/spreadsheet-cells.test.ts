@@ -2,7 +2,7 @@ import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { toCsv } from '../../api/csv.ts';
+import { toCsv } from '../../jobs/csv.ts';
 import { cadtV1Workbook } from '../../jobs/cadt-export.ts';
 import { safeCell } from '../../jobs/safe-cell.ts';
 import { cellText } from '../../connectors/runtime/xlsx.ts';

@@ -2,7 +2,7 @@
 
 export const en = {
   navLabel: 'Pages', navOverview: 'Overview', navProjects: 'Projects', navLookup: 'Serial lookup', navFindings: 'Integrity', navArticle6: 'Article 6',
-  navUpload: 'Upload', navSources: 'Sources', language: 'Language', footer: 'Tally — one ledger over many carbon-credit registries. Data as each registry publishes it; the sources are linked on every record.',
+  navUpload: 'Upload', navSources: 'Sources', navDownloads: 'Downloads', language: 'Language', footer: 'Tally — one ledger over many carbon-credit registries. Data as each registry publishes it; the sources are linked on every record.',
   signIn: 'Sign in', signOut: 'Sign out', apiKey: 'API key',
   role_anonymous: 'Not signed in', role_reader: 'Reader', role_publisher: 'Publisher', role_admin: 'Administrator',
   loading: 'Loading…', retry: 'Try again', noData: 'No data for these filters.', none: 'None.', all: 'All', private: 'private',
@@ -71,6 +71,11 @@ export const en = {
   reconMeasure_issued: 'issued (t)', reconMeasure_retired: 'retired (t)', reconMeasure_cancelled: 'cancelled (t)', reconMeasure_records: 'records',
   reconCause_rows_rejected: 'rows not taken in', reconCause_superseded_blocks: 'superseded blocks', reconCause_partial_listing: 'the source lists only some blocks',
   reconCause_stated_older_than_ledger: 'figure older than the ledger',
+  downloadsTitle: 'Downloads', downloadsLead: 'The whole dataset as files: every project, and every transaction (issuances, retirements, cancellations, conversions) as one row, in CSV and in Parquet. Signed in, the files also hold your organization\'s private rows.',
+  downloadsGenerated: 'Made {time} from the ledger as of batch {version}.', downloadsFile: 'File', downloadsRows: 'Rows', downloadsSize: 'Size', downloadsSha: 'SHA-256',
+  downloadsGet: 'Download', downloadsColumns: 'Columns of {name}', downloadsColumn: 'Column', downloadsType: 'Type', downloadsMeaning: 'Meaning',
+  downloadsFreshness: 'Last successful pull of each source', downloadsLastPull: 'Last pull', downloadsAge: 'Age', downloadsNever: 'never',
+  downloadsAgeDays: '{n} d', downloadsAgeHours: '{n} h', downloadsAgeMinutes: '{n} min',
 };
 
 export type Messages = typeof en;

@@ -4,7 +4,7 @@ import type { Messages } from './en.ts';
 
 export const ja: Messages = {
   navLabel: 'ページ', navOverview: '概要', navProjects: 'プロジェクト', navLookup: 'シリアル照会', navFindings: '整合性', navArticle6: '6条',
-  navUpload: 'アップロード', navSources: 'データソース', language: '言語', footer: 'Tally — 複数のカーボンクレジット登録簿をひとつの台帳に。データは各登録簿の公表どおりで、すべての記録に出典へのリンクがあります。',
+  navUpload: 'アップロード', navDownloads: 'ダウンロード', navSources: 'データソース', language: '言語', footer: 'Tally — 複数のカーボンクレジット登録簿をひとつの台帳に。データは各登録簿の公表どおりで、すべての記録に出典へのリンクがあります。',
   signIn: 'サインイン', signOut: 'サインアウト', apiKey: 'APIキー',
   role_anonymous: '未サインイン', role_reader: '閲覧者', role_publisher: '公開者', role_admin: '管理者',
   loading: '読み込み中…', retry: '再試行', noData: 'この条件に該当するデータはありません。', none: 'なし。', all: 'すべて', private: '非公開',
@@ -73,4 +73,9 @@ export const ja: Messages = {
   reconMeasure_issued: '発行量（t）', reconMeasure_retired: '償却量（t）', reconMeasure_cancelled: '取消量（t）', reconMeasure_records: '件数',
   reconCause_rows_rejected: '取り込まれなかった行', reconCause_superseded_blocks: '置き換えられたブロック', reconCause_partial_listing: 'ソースが一部のブロックのみを掲載',
   reconCause_stated_older_than_ledger: '公表値が台帳より古い',
+  downloadsTitle: 'ダウンロード', downloadsLead: 'データセット全体をファイルで提供します。すべてのプロジェクトと、すべての取引（発行・償却・無効化・転換）を1行ずつ、CSVとParquetで。サインインすると、所属組織の非公開の行も含まれます。',
+  downloadsGenerated: '{time}に、バッチ{version}時点の台帳から作成。', downloadsFile: 'ファイル', downloadsRows: '行数', downloadsSize: 'サイズ', downloadsSha: 'SHA-256',
+  downloadsGet: 'ダウンロード', downloadsColumns: '{name} の列', downloadsColumn: '列', downloadsType: '型', downloadsMeaning: '意味',
+  downloadsFreshness: '各ソースの最終取得成功', downloadsLastPull: '最終取得', downloadsAge: '経過', downloadsNever: 'なし',
+  downloadsAgeDays: '{n}日', downloadsAgeHours: '{n}時間', downloadsAgeMinutes: '{n}分',
 };

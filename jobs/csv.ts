@@ -1,4 +1,4 @@
-import { safeCell } from '../jobs/safe-cell.ts';
+import { safeCell } from './safe-cell.ts';
 
 // CSV for exports (RFC 4180): a header from the first row's keys, fields quoted when they hold a comma,
 // quote or line break, CRLF line ends. Every field is made safe for spreadsheets (jobs/safe-cell.ts),
@@ -11,8 +11,10 @@ function field(value: unknown): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
+/** One CSV line of `values`, with its CRLF end. */
+export const csvLine = (values: readonly unknown[]): string => `${values.map(field).join(',')}\r\n`;
+
 export function toCsv(rows: readonly Record<string, unknown>[], columns?: readonly string[]): string {
   const header = columns ?? Object.keys(rows[0] ?? {});
-  const lines = [header.map(field).join(','), ...rows.map((row) => header.map((h) => field(row[h])).join(','))];
-  return `${lines.join('\r\n')}\r\n`;
+  return [csvLine(header), ...rows.map((row) => csvLine(header.map((h) => row[h])))].join('');
 }
