@@ -240,9 +240,12 @@ export type Manifest = {
   columns: Record<string, readonly Column[]>;
 };
 
-/** The last committed batch: the files of one version hold the same rows. */
-export async function ledgerVersion(db: Database): Promise<number> {
-  const [v] = await rows<{ batch: number | null }>(db, sql`select max(id)::float8 as batch from batches where status = 'committed'`);
+/**
+ * The last committed batch `viewer` may see: the files of one version hold the same rows. Another
+ * organization's private batch leaves it as it was, so nothing about the files tells of that batch.
+ */
+export async function ledgerVersion(db: Database, viewer: number | null): Promise<number> {
+  const [v] = await rows<{ batch: number | null }>(db, sql`select max(id)::float8 as batch from batches b where b.status = 'committed' and ${visibleTo('b', viewer)}`);
   return v?.batch ?? 0;
 }
 
@@ -252,7 +255,7 @@ export async function ledgerVersion(db: Database): Promise<number> {
  */
 export async function writeDownloads(db: Database, dir: string, viewer: { organizationId: number | null; organization: string | null }): Promise<Manifest> {
   await mkdir(dir, { recursive: true });
-  const version = await ledgerVersion(db);
+  const version = await ledgerVersion(db, viewer.organizationId);
   const files: WrittenFile[] = [];
   for (const dataset of DATASETS) files.push(...await writeDataset(db, viewer.organizationId, dataset, dir));
   const generatedAt = new Date();
@@ -285,7 +288,7 @@ export class DownloadCache {
 
   async current(db: Database, viewer: { organizationId: number | null; organization: string | null }): Promise<{ dir: string; manifest: Manifest }> {
     const who = viewer.organizationId === null ? 'public' : `organization-${viewer.organizationId}`;
-    const dir = join(this.root, `${who}-${await ledgerVersion(db)}`);
+    const dir = join(this.root, `${who}-${await ledgerVersion(db, viewer.organizationId)}`);
     let making = this.#making.get(dir);
     if (!making) {
       making = this.#make(db, viewer, who, dir).finally(() => this.#making.delete(dir));

@@ -39,6 +39,7 @@ describe('whole-dataset downloads', () => {
   let t: TestDatabase;
   let api: Api;
   let vanuatuKey: string;
+  let privateBatch: number;
   const dir = mkdtempSync(join(tmpdir(), 'tally-downloads-test-'));
 
   const get = (file: string, key?: string, headers: Record<string, string> = {}) =>
@@ -61,6 +62,7 @@ describe('whole-dataset downloads', () => {
     api = await startApi(t.handle);
     const uploaded = await api.upload(A64.map((f) => ({ name: f, content: readFileSync(fixture(`cad-trust/${f}`)) })), { key: vanuatuKey, private: true });
     expect(uploaded.data!.upload).toMatchObject({ accepted: true, errors: [] });
+    privateBatch = Number(uploaded.data!.upload.batches[0].id);
   }, 180_000);
   afterAll(async () => {
     await api?.close();
@@ -96,6 +98,9 @@ describe('whole-dataset downloads', () => {
     expect((await projects(vanuatuKey)).filter((p) => privateKeys.has(p.project_key!)).length).toBe(privateKeys.size);
     const manifest = await (await get('manifest.json')).text();
     expect(manifest).not.toMatch(/vanuatu/i);
+    // The private batch is the last one; only its organization's files are of its version.
+    expect((JSON.parse(manifest) as { ledger_version: number }).ledger_version).toBeLessThan(privateBatch);
+    expect((await (await get('manifest.json', vanuatuKey)).json() as { ledger_version: number }).ledger_version).toBe(privateBatch);
   });
 
   it('when credits.parquet is read by another Parquet reader, then it holds the CSV\'s rows with typed columns and dictionary-encoded strings', async () => {
