@@ -231,7 +231,7 @@ async function writeDataset(db: Database, viewer: number | null, dataset: Datase
 
 export type Manifest = {
   generated_at: string;
-  /** The last committed batch the files include. */
+  /** How many committed batches the files include (ledgerVersion). */
   ledger_version: number;
   /** Whose rows besides the public ones the files hold. */
   organization: string | null;
@@ -241,12 +241,13 @@ export type Manifest = {
 };
 
 /**
- * The last committed batch `viewer` may see: the files of one version hold the same rows. Another
- * organization's private batch leaves it as it was, so nothing about the files tells of that batch.
+ * How many committed batches `viewer` may see: it grows with every commit, in whatever order batches
+ * started, so the files of one version hold the same rows. Another organization's private batch
+ * leaves it as it was, so nothing about the files tells of that batch.
  */
 export async function ledgerVersion(db: Database, viewer: number | null): Promise<number> {
-  const [v] = await rows<{ batch: number | null }>(db, sql`select max(id)::float8 as batch from batches b where b.status = 'committed' and ${visibleTo('b', viewer)}`);
-  return v?.batch ?? 0;
+  const [v] = await rows<{ batches: number }>(db, sql`select count(*)::int as batches from batches b where b.status = 'committed' and ${visibleTo('b', viewer)}`);
+  return v?.batches ?? 0;
 }
 
 /**

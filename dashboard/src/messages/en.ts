@@ -72,7 +72,7 @@ export const en = {
   reconCause_rows_rejected: 'rows not taken in', reconCause_superseded_blocks: 'superseded blocks', reconCause_partial_listing: 'the source lists only some blocks',
   reconCause_stated_older_than_ledger: 'figure older than the ledger',
   downloadsTitle: 'Downloads', downloadsLead: 'The whole dataset as files: every project, and every transaction (issuances, retirements, cancellations, conversions) as one row, in CSV and in Parquet. Signed in, the files also hold your organization\'s private rows.',
-  downloadsGenerated: 'Made {time} from the ledger as of batch {version}.', downloadsFile: 'File', downloadsRows: 'Rows', downloadsSize: 'Size', downloadsSha: 'SHA-256',
+  downloadsGenerated: 'Made {time} from the ledger after {version} batches.', downloadsFile: 'File', downloadsRows: 'Rows', downloadsSize: 'Size', downloadsSha: 'SHA-256',
   downloadsGet: 'Download', downloadsColumns: 'Columns of {name}', downloadsColumn: 'Column', downloadsType: 'Type', downloadsMeaning: 'Meaning',
   downloadsFreshness: 'Last successful pull of each source', downloadsLastPull: 'Last pull', downloadsAge: 'Age', downloadsNever: 'never',
   downloadsAgeDays: '{n} d', downloadsAgeHours: '{n} h', downloadsAgeMinutes: '{n} min',

@@ -74,7 +74,7 @@ export const ja: Messages = {
   reconCause_rows_rejected: '取り込まれなかった行', reconCause_superseded_blocks: '置き換えられたブロック', reconCause_partial_listing: 'ソースが一部のブロックのみを掲載',
   reconCause_stated_older_than_ledger: '公表値が台帳より古い',
   downloadsTitle: 'ダウンロード', downloadsLead: 'データセット全体をファイルで提供します。すべてのプロジェクトと、すべての取引（発行・償却・無効化・転換）を1行ずつ、CSVとParquetで。サインインすると、所属組織の非公開の行も含まれます。',
-  downloadsGenerated: '{time}に、バッチ{version}時点の台帳から作成。', downloadsFile: 'ファイル', downloadsRows: '行数', downloadsSize: 'サイズ', downloadsSha: 'SHA-256',
+  downloadsGenerated: '{time}に、{version}件のバッチを取り込んだ台帳から作成。', downloadsFile: 'ファイル', downloadsRows: '行数', downloadsSize: 'サイズ', downloadsSha: 'SHA-256',
   downloadsGet: 'ダウンロード', downloadsColumns: '{name} の列', downloadsColumn: '列', downloadsType: '型', downloadsMeaning: '意味',
   downloadsFreshness: '各ソースの最終取得成功', downloadsLastPull: '最終取得', downloadsAge: '経過', downloadsNever: 'なし',
   downloadsAgeDays: '{n}日', downloadsAgeHours: '{n}時間', downloadsAgeMinutes: '{n}分',
