@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { sql, type SQL } from 'drizzle-orm';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import { rows, visibleTo, type Database } from '../schema/database.ts';
@@ -285,7 +285,11 @@ export async function writeDownloads(db: Database, dir: string, viewer: { organi
  */
 export class DownloadCache {
   readonly #making = new Map<string, Promise<string>>();
-  constructor(readonly root: string) {}
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
 
   async current(db: Database, viewer: { organizationId: number | null; organization: string | null }): Promise<{ dir: string; manifest: Manifest }> {
     const who = viewer.organizationId === null ? 'public' : `organization-${viewer.organizationId}`;

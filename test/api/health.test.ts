@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app.ts';
@@ -57,8 +57,9 @@ describe('the README start command (tally serve)', () => {
   });
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  it('when started on a fresh machine without DATABASE_URL, then it loads the registry samples and serves /health from the embedded database', async () => {
-    const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', TALLY_DATA_DIR: dataDir, LOG_LEVEL: 'info' };
+  it('when started on a fresh machine without DATABASE_URL, then it loads the registry samples and serves /health and the downloads from the embedded database', async () => {
+    // TALLY_DATA_DIR as a path relative to the working directory, as its default is.
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', TALLY_DATA_DIR: relative(process.cwd(), dataDir), LOG_LEVEL: 'info' };
     delete env.DATABASE_URL;
     const child = spawn(process.execPath, ['--import', 'tsx', 'cli/tally.ts', 'serve'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
     try {
@@ -76,6 +77,9 @@ describe('the README start command (tally serve)', () => {
       const response = await fetch(`${url}/health`);
       expect(response.status).toBe(200);
       expect(await response.json()).toMatchObject({ status: 'ok', database: { kind: 'pglite' } });
+      const credits = await fetch(`${url}/data/credits.csv`);
+      expect(credits.status).toBe(200);
+      expect((await credits.text()).split('\r\n')[0]).toMatch(/^transaction_type,quantity,registry,project_key,/);
     } finally {
       child.kill('SIGTERM');
     }
