@@ -1,11 +1,10 @@
 import { parseArgs } from 'node:util';
 import { writeFile } from 'node:fs/promises';
-import { eq } from 'drizzle-orm';
-import { organizations } from '../schema/db/index.ts';
 import type { Database } from '../schema/database.ts';
 import { AEF_WORKBOOK_LAYOUTS, AefNotFound, aefWorkbook, exportAef, type AefWorkbookLayout } from '../jobs/article6/aef-export.ts';
 import { consistencyChecks } from '../jobs/article6/consistency.ts';
 import { partySummary } from '../jobs/article6/summary.ts';
+import { organizationOf } from './organization.ts';
 
 // `tally article6 <party> [--year <y>] [--export <file.json|file.xlsx> [--layout cadt|aef]] [--organization <slug>]`:
 // a Party's Article 6 position by year, the consistency checks of its AEF, and its AEF for a year.
@@ -39,12 +38,9 @@ export async function article6Command(db: Database, argv: string[]): Promise<num
   }
   let viewer: number | null = null;
   if (values.organization) {
-    const [org] = await db.select({ id: organizations.id }).from(organizations).where(eq(organizations.slug, values.organization));
-    if (!org) {
-      console.error(`tally article6: no organization "${values.organization}"`);
-      return 2;
-    }
-    viewer = org.id;
+    const org = await organizationOf(db, 'tally article6', values.organization);
+    if (org === undefined) return 2;
+    viewer = org;
   }
   const years = await partySummary(db, party, viewer);
   console.log(`${party}         authorized  first-transf.        held        used    CA added  CA subtr.  open gaps`);

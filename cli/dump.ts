@@ -1,8 +1,7 @@
 import { parseArgs } from 'node:util';
-import { eq } from 'drizzle-orm';
-import { organizations } from '../schema/db/index.ts';
 import type { Database } from '../schema/database.ts';
 import { writeDownloads } from '../jobs/downloads.ts';
+import { organizationOf } from './organization.ts';
 
 // `tally dump --out <dir> [--organization <slug>]`: the files GET /data/* serves (jobs/downloads.ts),
 // written into a folder: projects and credits as CSV and Parquet, and manifest.json.
@@ -26,12 +25,9 @@ export async function dumpCommand(db: Database, argv: string[]): Promise<number>
   }
   let organizationId: number | null = null;
   if (values.organization) {
-    const [org] = await db.select({ id: organizations.id }).from(organizations).where(eq(organizations.slug, values.organization));
-    if (!org) {
-      console.error(`tally dump: no organization "${values.organization}"`);
-      return 2;
-    }
-    organizationId = org.id;
+    const org = await organizationOf(db, 'tally dump', values.organization);
+    if (org === undefined) return 2;
+    organizationId = org;
   }
   const manifest = await writeDownloads(db, values.out, { organizationId, organization: values.organization ?? null });
   for (const file of manifest.files) console.log(`${file.name.padEnd(18)} ${String(file.rows).padStart(10)} rows  ${String(file.bytes).padStart(12)} bytes  sha256 ${file.sha256}`);

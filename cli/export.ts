@@ -1,8 +1,7 @@
 import { parseArgs } from 'node:util';
-import { eq } from 'drizzle-orm';
-import { organizations } from '../schema/db/index.ts';
 import type { Database } from '../schema/database.ts';
 import { CADT_FORMATS, CadtExportError, exportCadt, writeCadtExport, type CadtExportFilter, type CadtFormat } from '../jobs/cadt-export.ts';
+import { organizationOf } from './organization.ts';
 
 // `tally export --format cadt-v1|cadt-v2 [filters] --out <path>`: a slice of the ledger in CAD Trust form,
 // for a CAD Trust node (jobs/cadt-export.ts).
@@ -47,14 +46,11 @@ export async function exportCommand(db: Database, argv: string[]): Promise<numbe
   };
   let viewer: number | null = null;
   if (values.organization) {
-    const [org] = await db.select({ id: organizations.id }).from(organizations).where(eq(organizations.slug, values.organization));
-    if (!org) {
-      console.error(`tally export: no organization "${values.organization}"`);
-      return 2;
-    }
+    const org = await organizationOf(db, 'tally export', values.organization);
+    if (org === undefined) return 2;
     // The organization's own data, its private rows included: the export is read as that organization.
-    viewer = org.id;
-    filter.organization = org.id;
+    viewer = org;
+    filter.organization = org;
   }
   try {
     const result = await exportCadt(db, values.format as CadtFormat, filter, viewer);

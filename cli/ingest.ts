@@ -1,12 +1,11 @@
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { eq } from 'drizzle-orm';
 import cliProgress from 'cli-progress';
-import { organizations } from '../schema/db/index.ts';
 import type { Database } from '../schema/database.ts';
 import { printAefSummary, printSummary } from './output.ts';
 import { ingestFiles } from '../jobs/ingest-files.ts';
+import { organizationOf } from './organization.ts';
 
 // `tally ingest <file…> [--registry <slug>] [--organization <slug> [--private]]`: each file is one
 // batch, shown with a progress bar and summarized as rows read, records new / changed / unchanged,
@@ -49,12 +48,8 @@ export async function ingestCommand(db: Database, argv: string[]): Promise<numbe
   }
   let ownerOrganizationId: number | undefined;
   if (values.organization) {
-    const [org] = await db.select({ id: organizations.id }).from(organizations).where(eq(organizations.slug, values.organization));
-    if (!org) {
-      console.error(`tally ingest: no organization "${values.organization}"`);
-      return 2;
-    }
-    ownerOrganizationId = org.id;
+    ownerOrganizationId = await organizationOf(db, 'tally ingest', values.organization);
+    if (ownerOrganizationId === undefined) return 2;
   } else if (values.private) {
     console.error('tally ingest: --private needs --organization (a private record must have an owner)');
     return 2;

@@ -4,6 +4,7 @@ import { createApiKey, revokeApiKey, type Role } from '../api/auth.ts';
 import { apiKeys, organizationParties, organizations } from '../schema/db/index.ts';
 import type { Database } from '../schema/database.ts';
 import { partiesOf } from '../jobs/article6/aef-upload.ts';
+import { organizationOf } from './organization.ts';
 
 // `tally org add` and `tally key create|list|revoke`: how the first admin key, and any key, comes to
 // exist. The API's admin mutations do the same once an admin key exists.
@@ -40,13 +41,10 @@ export async function orgCommand(db: Database, args: string[]): Promise<number> 
       console.error(orgUsage);
       return 2;
     }
-    const [org] = await db.select({ id: organizations.id }).from(organizations).where(eq(organizations.slug, slug));
-    if (!org) {
-      console.error(`tally org grant: no organization "${slug}"`);
-      return 1;
-    }
-    await db.insert(organizationParties).values({ organizationId: org.id, party }).onConflictDoNothing();
-    console.log(`${slug} publishes for ${(await partiesOf(db, org.id)).join(', ')}`);
+    const org = await organizationOf(db, 'tally org grant', slug);
+    if (org === undefined) return 1;
+    await db.insert(organizationParties).values({ organizationId: org, party }).onConflictDoNothing();
+    console.log(`${slug} publishes for ${(await partiesOf(db, org)).join(', ')}`);
     return 0;
   }
   if (action !== 'add' || !slug || !values.name) {
@@ -96,12 +94,9 @@ export async function keyCommand(db: Database, args: string[]): Promise<number> 
   }
   let organizationId: number | null = null;
   if (values.organization) {
-    const [org] = await db.select({ id: organizations.id }).from(organizations).where(eq(organizations.slug, values.organization));
-    if (!org) {
-      console.error(`tally key create: no organization "${values.organization}" (add it with tally org add)`);
-      return 2;
-    }
-    organizationId = org.id;
+    const org = await organizationOf(db, 'tally key create', values.organization, ' (add it with tally org add)');
+    if (org === undefined) return 2;
+    organizationId = org;
   }
   if (values.role === 'publisher' && organizationId === null) {
     console.error('tally key create: a publisher key needs --organization: it writes for that organization');

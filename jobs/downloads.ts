@@ -231,7 +231,7 @@ async function writeDataset(db: Database, viewer: number | null, dataset: Datase
 
 export type Manifest = {
   generated_at: string;
-  /** How many committed batches the files include (ledgerVersion). */
+  /** How many committed batches the files include (downloadsVersion). */
   ledger_version: number;
   /** Whose rows besides the public ones the files hold. */
   organization: string | null;
@@ -245,7 +245,7 @@ export type Manifest = {
  * started, so the files of one version hold the same rows. Another organization's private batch
  * leaves it as it was, so nothing about the files tells of that batch.
  */
-export async function ledgerVersion(db: Database, viewer: number | null): Promise<number> {
+export async function downloadsVersion(db: Database, viewer: number | null): Promise<number> {
   const [v] = await rows<{ batches: number }>(db, sql`select count(*)::int as batches from batches b where b.status = 'committed' and ${visibleTo('b', viewer)}`);
   return v?.batches ?? 0;
 }
@@ -256,7 +256,7 @@ export async function ledgerVersion(db: Database, viewer: number | null): Promis
  */
 export async function writeDownloads(db: Database, dir: string, viewer: { organizationId: number | null; organization: string | null }): Promise<Manifest> {
   await mkdir(dir, { recursive: true });
-  const version = await ledgerVersion(db, viewer.organizationId);
+  const version = await downloadsVersion(db, viewer.organizationId);
   const files: WrittenFile[] = [];
   for (const dataset of DATASETS) files.push(...await writeDataset(db, viewer.organizationId, dataset, dir));
   const generatedAt = new Date();
@@ -293,7 +293,7 @@ export class DownloadCache {
 
   async current(db: Database, viewer: { organizationId: number | null; organization: string | null }): Promise<{ dir: string; manifest: Manifest }> {
     const who = viewer.organizationId === null ? 'public' : `organization-${viewer.organizationId}`;
-    const dir = join(this.root, `${who}-${await ledgerVersion(db, viewer.organizationId)}`);
+    const dir = join(this.root, `${who}-${await downloadsVersion(db, viewer.organizationId)}`);
     let making = this.#making.get(dir);
     if (!making) {
       making = this.#make(db, viewer, who, dir).finally(() => this.#making.delete(dir));

@@ -7,6 +7,7 @@ import { parquetMetadata } from 'hyparquet';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../api/auth.ts';
+import { dumpCommand } from '../../cli/dump.ts';
 import { ingestFiles } from '../../jobs/ingest-files.ts';
 import { organizations } from '../../schema/db/index.ts';
 import { rows } from '../../schema/database.ts';
@@ -151,6 +152,17 @@ describe('whole-dataset downloads', () => {
     expect(after.headers.get('etag')).not.toBe(etag);
     const rows = parse(await after.text(), { columns: true }) as Credit[];
     expect(rows.some((c) => c.registry === 'socialcarbon')).toBe(true);
+  });
+
+  it('when tally dump writes the files, then they are the files the API serves, for the public and for an organization', async () => {
+    for (const [organization, key] of [[undefined, undefined], ['vanuatu', vanuatuKey]] as const) {
+      const out = join(dir, `dump-${organization ?? 'public'}`);
+      expect(await dumpCommand(t.handle.db, ['--out', out, ...(organization ? ['--organization', organization] : [])])).toBe(0);
+      const served = await (await get('manifest.json', key)).json() as { files: { name: string; sha256: string }[] };
+      const dumped = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { files: { name: string; sha256: string }[] };
+      expect(dumped.files.map((f) => [f.name, f.sha256])).toEqual(served.files.map((f) => [f.name, f.sha256]));
+    }
+    expect(await dumpCommand(t.handle.db, ['--out', join(dir, 'nobody'), '--organization', 'nobody'])).toBe(2);
   });
 
   it('when a file that does not exist is asked for, then 404 names the files there are', async () => {
