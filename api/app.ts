@@ -8,6 +8,7 @@ import { authenticate, InvalidApiKey, tokenOf, type Viewer } from './auth.ts';
 import { boundedBody } from './body.ts';
 import { downloadsRouter } from './downloads.ts';
 import { exportRouter } from './export.ts';
+import { watchFreshness } from './freshness-metrics.ts';
 import { createGraphqlHandler } from './graphql/index.ts';
 import { healthHandler } from './health.ts';
 import { measureRequests, metricsHandler } from './metrics.ts';
@@ -43,6 +44,7 @@ export function createApp(handle: DatabaseHandle, limits: ApiLimits = DEFAULT_AP
   }));
   app.use(measureRequests);
   app.get('/health', healthHandler(handle));
+  watchFreshness(handle.db);
   app.get('/metrics', metricsHandler);
 
   const api = ['/graphql', '/export', '/data', '/v1'];

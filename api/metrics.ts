@@ -2,7 +2,8 @@ import type { NextFunction, Request, Response } from 'express';
 import { Counter, Histogram, collectDefaultMetrics, Registry } from 'prom-client';
 
 // Prometheus metrics (prom-client) at GET /metrics: the process's own (CPU, memory, event loop lag),
-// HTTP request durations by route and status, and GraphQL operations by outcome.
+// HTTP request durations by route and status, and GraphQL operations by outcome; each registry's
+// freshness is added by api/freshness-metrics.ts.
 
 export const metrics = new Registry();
 collectDefaultMetrics({ register: metrics, prefix: 'tally_' });

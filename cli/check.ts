@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
 import { rows, type DatabaseHandle } from '../schema/database.ts';
 import { runChecks, type CheckSummary } from '../jobs/integrity/index.ts';
+import { renderDeep } from '../schema/messages/index.ts';
 
 // `tally check [--evidence] [--limit N]`: runs every integrity rule over the whole ledger, records the
 // findings, and lists the open ones, largest first.
@@ -34,7 +35,7 @@ export async function checkCommand(handle: DatabaseHandle, args: string[]): Prom
   if (open.length > 0) console.log('\nopen findings, largest first:');
   for (const f of open) {
     console.log(`  #${f.id} [${f.severity}] ${f.kind}: ${f.title} — ${f.tonnes.toLocaleString('en-US')} t${f.inferred ? ' (rests on an inferred link)' : ''}${f.status === 'acknowledged' ? ' (acknowledged)' : ''}`);
-    if (values.evidence) console.log(`    ${JSON.stringify(f.evidence, null, 2).replace(/\n/g, '\n    ')}`);
+    if (values.evidence) console.log(`    ${JSON.stringify(renderDeep('en', f.evidence), null, 2).replace(/\n/g, '\n    ')}`);
   }
   return 0;
 }

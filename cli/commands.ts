@@ -2,7 +2,7 @@ import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
-import { readConfig, type Config } from '../schema/config.ts';
+import { readConfig, readWebhookSettings, type Config } from '../schema/config.ts';
 import { migrateDatabase, openDatabase, type DatabaseHandle } from '../schema/database.ts';
 import { log } from '../schema/log.ts';
 import { ingestCommand } from './ingest.ts';
@@ -95,6 +95,8 @@ const commands: Record<string, Command> = {
     const scheduler = startScheduler(handle, sources, {
       checkSchedule: config.checkSchedule,
       snapshots: config.snapshots && { ...config.snapshots, dir: join(config.dataDir, 'snapshots') },
+      webhooks: readWebhookSettings(),
+      downloads: join(config.dataDir, 'downloads'),
     });
     log.info({ sources: sources.map((s) => `${s.registry} (${s.schedule})`) }, sources.length ? 'scheduler started' : 'scheduler idle: no TALLY_SOURCES configured');
     if (config.workers === 1) return serveApi(config, handle, () => scheduler.stop());

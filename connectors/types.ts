@@ -18,12 +18,17 @@ export type RawRecord = {
   payload: Record<string, unknown>;
 };
 
-/** A problem with one row, in words the person who sent the file can act on. */
+/**
+ * A problem with one row, in words the person who sent the file can act on. `message` is in English;
+ * where the catalogues (schema/messages) word the code (`rowError.<code>`), `params` holds what its
+ * message needs besides the locator and field, so that readers get it in their language.
+ */
 export type RowError = {
   locator: string;
   field?: string;
   code: string;
   message: string;
+  params?: Record<string, string | number>;
 };
 
 /** A row's canonical records, its errors (the row is rejected), and warnings (the row is kept; a value was left out). */

@@ -3,6 +3,7 @@ import { batches } from '../schema/db/index.ts';
 import { RUNNER_LOCK_CLASS, rows, runnerToken, type Database } from '../schema/database.ts';
 import { sha256, stableJson } from '../schema/hash.ts';
 import { log } from '../schema/log.ts';
+import { queueBatchCommitted } from './webhooks.ts';
 
 // Batches are the unit of atomicity and the links of a tamper-evident chain (DESIGN §3):
 // digest = sha256(previous batch's digest + this batch's records digest). Sealing takes a
@@ -78,6 +79,7 @@ async function sealBatch(tx: Database, batchId: number, recordsDigest: string, o
   }).where(and(eq(batches.id, batchId), eq(batches.status, 'running'))).returning({ id: batches.id });
   // Another process took this batch for interrupted (its runner lock was lost with its connection).
   if (sealed.length === 0) throw new Error(`batch ${batchId} was marked interrupted while it ran; nothing from it was stored`);
+  await queueBatchCommitted(tx, batchId);
   return { digest, previousBatchId };
 }
 

@@ -26,8 +26,17 @@ export type Dataset = {
   select(viewer: number | null): SQL;
 };
 
-/** Codes of what a record is eligible for or labelled with, `;`-separated (vocabulary `eligibility`). */
-const TAGS_COLUMN: Column = { name: 'tags', type: 'string', en: 'Eligibility codes, `;`-separated (vocabulary eligibility: corsia-first-phase, ccp-approved, gx-ets…)', ja: '適格性コード（「;」区切り。語彙 eligibility：corsia-first-phase、ccp-approved、gx-ets など）' };
+/** Tag codes the caller may see (vocabulary `tag`, schema/db/tags.ts), `;`-separated in code order. */
+const PROJECT_TAGS_COLUMN: Column = {
+  name: 'tags', type: 'string',
+  en: 'Tag codes of the project and of its issuances and blocks, `;`-separated (vocabulary tag: corsia:first-phase, ccp:approved, article6:authorized, ca:pending, cadt-label:letter-of-authorization…); each tag\'s source is in the API (Project.tags)',
+  ja: 'プロジェクトとその発行・ブロックのタグのコード（「;」区切り。語彙 tag：corsia:first-phase、ccp:approved、article6:authorized、ca:pending、cadt-label:letter-of-authorization など）。各タグの出典はAPI（Project.tags）で確認できます',
+};
+const CREDIT_TAGS_COLUMN: Column = {
+  name: 'tags', type: 'string',
+  en: 'Tag codes of the units of the transaction, `;`-separated: its block\'s, its issuance\'s (for an issuance, also those of the issuance\'s blocks) and its project\'s own (vocabulary tag: corsia:first-phase, ccp:approved, article6:authorized…)',
+  ja: '取引のユニットのタグのコード（「;」区切り）：ブロック、発行（発行の行ではその発行のブロックのものも）、プロジェクト自身のもの（語彙 tag：corsia:first-phase、ccp:approved、article6:authorized など）',
+};
 
 const PROJECT_COLUMNS: readonly Column[] = [
   { name: 'registry', type: 'string', en: 'Registry that holds the project (Tally registry id)', ja: 'プロジェクトを管理する登録簿（Tallyの登録簿ID）' },
@@ -38,17 +47,17 @@ const PROJECT_COLUMNS: readonly Column[] = [
   { name: 'country', type: 'string', en: 'Host country, ISO 3166-1 alpha-2', ja: 'ホスト国（ISO 3166-1 alpha-2）' },
   { name: 'category', type: 'string', en: 'Project category (vocabulary category)', ja: 'プロジェクト分類（語彙 category）' },
   { name: 'project_type', type: 'string', en: 'Project type (Tally taxonomy)', ja: 'プロジェクト種類（Tallyの分類）' },
-  { name: 'reduction_removal', type: 'string', en: 'Reduction, removal or mixed', ja: '削減・除去・混合' },
+  { name: 'reduction_removal', type: 'string', en: 'Reduction, removal or mixed', ja: '削減／除去・吸収／混合' },
   { name: 'methodology', type: 'string', en: 'Methodologies, `;`-separated (Tally codes)', ja: '方法論（「;」区切り、Tallyのコード）' },
   { name: 'methodology_raw', type: 'string', en: 'Methodology as the registry writes it', ja: '登録簿の記載どおりの方法論' },
   { name: 'status', type: 'string', en: 'Project status (vocabulary projectStatus)', ja: 'プロジェクトの状態（語彙 projectStatus）' },
   { name: 'registered_on', type: 'date', en: 'Registration date', ja: '登録日' },
   { name: 'crediting_period_start', type: 'date', en: 'Start of the crediting period', ja: 'クレジット期間の開始日' },
   { name: 'crediting_period_end', type: 'date', en: 'End of the crediting period', ja: 'クレジット期間の終了日' },
-  { name: 'issued', type: 'tonnes', en: 'Tonnes issued (sum of issuance rows of credits)', ja: '発行量（トン、credits の issuance 行の合計）' },
-  { name: 'retired', type: 'tonnes', en: 'Tonnes retired', ja: '償却量（トン）' },
-  { name: 'cancelled', type: 'tonnes', en: 'Tonnes cancelled', ja: '無効化量（トン）' },
-  TAGS_COLUMN,
+  { name: 'issued', type: 'tonnes', en: 'Tonnes issued (sum of issuance rows of credits)', ja: '発行量（t-CO2e、credits の issuance 行の合計）' },
+  { name: 'retired', type: 'tonnes', en: 'Tonnes retired', ja: '無効化量（t-CO2e）' },
+  { name: 'cancelled', type: 'tonnes', en: 'Tonnes cancelled', ja: '取消量（t-CO2e）' },
+  PROJECT_TAGS_COLUMN,
 ];
 
 /** transaction_type of each event kind. */
@@ -57,8 +66,8 @@ const TRANSACTION_TYPES = sql`case e.kind when 'issued' then 'issuance' when 're
   when 'transferred' then 'transfer' when 'first-transferred' then 'first_transfer' when 'ca-applied' then 'corresponding_adjustment' end`;
 
 const CREDIT_COLUMNS: readonly Column[] = [
-  { name: 'transaction_type', type: 'string', en: 'issuance, retirement, cancellation, conversion_out, conversion_in, expiry, transfer, first_transfer or corresponding_adjustment', ja: 'issuance（発行）、retirement（償却）、cancellation（無効化）、conversion_out（転換・移出）、conversion_in（転換・移入）、expiry（失効）、transfer（移転）、first_transfer（初回移転）、corresponding_adjustment（相当調整）' },
-  { name: 'quantity', type: 'tonnes', en: 'Tonnes (tCO2e) of the transaction', ja: '取引量（tCO2e）' },
+  { name: 'transaction_type', type: 'string', en: 'issuance, retirement, cancellation, conversion_out, conversion_in, expiry, transfer, first_transfer or corresponding_adjustment', ja: 'issuance（発行）、retirement（無効化）、cancellation（取消）、conversion_out（転換（移出））、conversion_in（転換（移入））、expiry（失効）、transfer（移転）、first_transfer（初回移転）、corresponding_adjustment（相当調整）' },
+  { name: 'quantity', type: 'tonnes', en: 'Tonnes (tCO2e) of the transaction', ja: '取引量（t-CO2e）' },
   { name: 'registry', type: 'string', en: 'Registry where the transaction happened', ja: '取引が行われた登録簿' },
   { name: 'project_key', type: 'string', en: 'Tally project key (see projects)', ja: 'Tallyのプロジェクトキー（projects を参照）' },
   { name: 'vintage', type: 'int32', en: 'Vintage year', ja: 'ヴィンテージ年' },
@@ -70,10 +79,10 @@ const CREDIT_COLUMNS: readonly Column[] = [
   { name: 'unit_type', type: 'string', en: 'Unit type (vocabulary creditType: vcu, ver, cer…)', ja: 'ユニット種別（語彙 creditType：vcu、ver、cer など）' },
   { name: 'counterparty_registry', type: 'string', en: 'The other registry of a conversion or transfer', ja: '転換・移転の相手方登録簿' },
   { name: 'source', type: 'string', en: 'Source of record: the registry itself, or upload:<organization> for an organization\'s upload', ja: '記録元（登録簿自身、または組織のアップロードの場合 upload:<組織>）' },
-  { name: 'beneficiary', type: 'string', en: 'Retirement beneficiary, where the registry publishes it', ja: '償却の受益者（登録簿が公表している場合）' },
-  { name: 'purpose', type: 'string', en: 'Retirement purpose (vocabulary retirementPurpose)', ja: '償却の目的（語彙 retirementPurpose）' },
-  { name: 'purpose_details', type: 'string', en: 'Retirement reason as the registry writes it', ja: '登録簿の記載どおりの償却理由' },
-  TAGS_COLUMN,
+  { name: 'beneficiary', type: 'string', en: 'Retirement beneficiary, where the registry publishes it', ja: '無効化の受益者（登録簿が公表している場合）' },
+  { name: 'purpose', type: 'string', en: 'Retirement purpose (vocabulary retirementPurpose)', ja: '無効化の目的（語彙 retirementPurpose）' },
+  { name: 'purpose_details', type: 'string', en: 'Retirement reason as the registry writes it', ja: '登録簿の記載どおりの無効化の理由' },
+  CREDIT_TAGS_COLUMN,
 ];
 
 /** Tonnes as text with at most three decimals, as stored (numeric(20, 3)). */
@@ -89,7 +98,7 @@ export const DATASETS: readonly Dataset[] = [
         p.methodology_raw, p.status::text as status, p.registered_on::text as registered_on, p.crediting_period_start::text as crediting_period_start,
         p.crediting_period_end::text as crediting_period_end,
         ${tonnes(sql`coalesce(t.issued, 0)`)} as issued, ${tonnes(sql`coalesce(t.retired, 0)`)} as retired, ${tonnes(sql`coalesce(t.cancelled, 0)`)} as cancelled,
-        array_to_string(p.eligibility, ';') as tags
+        array_to_string(array(select distinct g.code from tags g where g.project_id = p.id and ${visibleTo('g', viewer)} order by 1), ';') as tags
       from projects p
       left join lateral (select sum(f.quantity) filter (where f.kind = 'issued') as issued, sum(f.quantity) filter (where f.kind = 'retired') as retired,
           sum(f.quantity) filter (where f.kind = 'cancelled') as cancelled
@@ -110,7 +119,13 @@ export const DATASETS: readonly Dataset[] = [
         case when e.kind in ('retired', 'cancelled') then b.retirement_beneficiary end as beneficiary,
         case when e.kind in ('retired', 'cancelled') then b.retirement_purpose::text end as purpose,
         case when e.kind in ('retired', 'cancelled') then b.retirement_reason end as purpose_details,
-        array_to_string(array(select distinct tag from unnest(coalesce(b.eligibility, '{}') || p.eligibility) tag order by tag), ';') as tags
+        array_to_string(array(select distinct c.code from (
+            select g.code from tags g where g.block_id = e.block_id and ${visibleTo('g', viewer)}
+            union all select g.code from tags g where g.issuance_id = coalesce(e.issuance_id, b.issuance_id) and ${visibleTo('g', viewer)}
+            union all select g.code from unit_blocks ub join tags g on g.block_id = ub.id
+              where e.block_id is null and ub.issuance_id = e.issuance_id and ${visibleTo('g', viewer)}
+            union all select g.code from tags g where g.project_id = e.project_id and g.block_id is null and g.issuance_id is null and ${visibleTo('g', viewer)}
+          ) c order by 1), ';') as tags
       from events e
       join projects p on p.id = e.project_id
       left join unit_blocks b on b.id = e.block_id

@@ -74,6 +74,7 @@ export function issuanceRow(record: IssuanceRecord, projectId: number, ownership
     quantity: record.quantity,
     quantityFromBlocks: record.quantityFromBlocks,
     creditType: record.creditType ?? null,
+    eligibility: record.eligibility ?? [],
     numberSpace: record.serial?.numberSpace ?? null,
     serialStart: record.serial?.start ?? null,
     serialEnd: record.serial?.end ?? null,

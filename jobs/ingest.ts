@@ -14,6 +14,7 @@ import { blockRow, eventRow, issuanceRow, labelRow, mirrorRow, projectRow, type 
 import { runChecks, type CheckSummary } from './integrity/index.ts';
 import { writeRows, type WriteSpec } from './ledger-writer.ts';
 import { writeStatedTotals, type StatedInput } from './stated-totals.ts';
+import { deriveTags } from './tags.ts';
 
 // The ingest job (DESIGN §2): one source run as one batch. Raw records are stored with their hashes,
 // mapped to canonical records and validated, the taxonomy is applied, the ledger is upserted, events
@@ -115,7 +116,7 @@ const specs = {
     table: issuances,
     key: ['projectId', 'issuanceKey'],
     merge: {
-      ...Object.fromEntries(['vintageStart', 'vintageEnd', 'vintageYear', 'quantity', 'creditType', 'numberSpace', 'serialStart', 'serialEnd',
+      ...Object.fromEntries(['vintageStart', 'vintageEnd', 'vintageYear', 'quantity', 'creditType', 'eligibility', 'numberSpace', 'serialStart', 'serialEnd',
         'serialRaw', 'bufferQuantity', 'shareOfProceedsQuantity', 'omgeQuantity', 'caReserveQuantity'].map((c) => [c, 'coalesce'])),
       quantityFromBlocks: 'replace',
       issuedOn: 'least',
@@ -126,7 +127,7 @@ const specs = {
     table: issuances,
     key: ['projectId', 'issuanceKey'],
     merge: {
-      ...Object.fromEntries(['vintageStart', 'vintageEnd', 'vintageYear', 'creditType', 'bufferQuantity', 'shareOfProceedsQuantity',
+      ...Object.fromEntries(['vintageStart', 'vintageEnd', 'vintageYear', 'creditType', 'eligibility', 'bufferQuantity', 'shareOfProceedsQuantity',
         'omgeQuantity', 'caReserveQuantity'].map((c) => [c, 'coalesce'])),
       issuedOn: 'least',
     },
@@ -228,6 +229,8 @@ class LedgerBatch {
   readonly #projectIds = new Map<string, number>();
   readonly #issuanceIds = new Map<string, number>();
   readonly #seen = { projects: new Set<string>(), issuances: new Set<string>(), labels: new Set<string>(), mirrors: new Set<string>() };
+  /** Kilograms of CO2e the batch's valid rows list: in blocks, and in issuances the source gives a figure for. */
+  readonly #kilograms = { blocks: 0, issued: 0 };
 
   constructor(readonly batchId: number, readonly input: IngestInput, readonly options: IngestOptions, readonly uploader?: string) {
     this.#ownership = { ownerOrganizationId: options.ownerOrganizationId ?? null, isPrivate: options.isPrivate ?? false };
@@ -254,6 +257,9 @@ class LedgerBatch {
           ? { mirrorsNew: s.mirrors.new, mirrorsChanged: s.mirrors.changed, mirrorsUnchanged: s.mirrors.unchanged } : {}),
         eventsNew: s.events.new, eventsExisting: s.events.existing,
         warnings: s.warnings.length,
+        // What freshness compares between two pulls of a registry (jobs/freshness.ts).
+        blockTonnes: this.#kilograms.blocks / 1000, issuedTonnes: this.#kilograms.issued / 1000,
+        ...(this.input.snapshots?.length ? { snapshotStreams: this.input.snapshots.length } : {}),
       },
       errors: [...s.errors, ...s.warnings].slice(0, MAX_STORED_ERRORS),
     };
@@ -337,6 +343,9 @@ class LedgerBatch {
     summary.warnings.push(...mapped.warnings ?? []);
     for (const canonical of valid) {
       this.#recordsHash.update(`${stableJson(canonical)}\n`);
+      // Summed in whole kilograms (tonnes carry three decimals), so the sum is exact.
+      if (canonical.type === 'block') this.#kilograms.blocks += Math.round(canonical.quantity * 1000);
+      if (canonical.type === 'issuance' && !canonical.quantityFromBlocks) this.#kilograms.issued += Math.round(canonical.quantity * 1000);
       (found[canonical.type] as Valid<CanonicalRecord>[]).push({ record: canonical, rawIndex });
     }
   }
@@ -379,6 +388,9 @@ class LedgerBatch {
     }
     await sumIssuancesFromBlocks(tx, batchId);
     summary.events.new += await appendStateEvents(tx, batchId);
+    // Eligibility, labels and Article 6 facts of what the batch wrote, as tags with their sources.
+    const labelled = summary.labels.new + summary.labels.changed + summary.labels.unchanged > 0;
+    await this.#timed('tags', () => deriveTags(tx, { batchId, owner: this.#ownership.ownerOrganizationId, labels: labelled }));
   }
 
   /** Runs one step of the batch, adding its wall time to `summary.milliseconds[step]`. */
@@ -405,7 +417,10 @@ class LedgerBatch {
     const id = this.#projectIds.get(`${r.registry}:${r.registryProjectId}`);
     if (id === undefined) {
       const locator = chunk.records[rawIndex]!.locator;
-      this.summary.errors.push({ locator, field: 'project', code: 'unknown-project', message: `${locator}: project ${r.registry}:${r.registryProjectId} is not in the ledger and this source does not describe it` });
+      this.summary.errors.push({
+        locator, field: 'project', code: 'unknown-project', params: { project: `${r.registry}:${r.registryProjectId}` },
+        message: `${locator}: project ${r.registry}:${r.registryProjectId} is not in the ledger and this source does not describe it`,
+      });
     }
     return id;
   }

@@ -1,5 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { bigintArray, rows, visibleTo, type Database } from '../schema/database.ts';
+import { msg, render, type Message } from '../schema/messages/index.ts';
 
 // Sources of record and mirrors (DESIGN §3). A unit has one source of record: the registry that issued
 // it, through its own files or API. Another source that reports the same units (CAD Trust's data
@@ -149,22 +150,29 @@ export async function matchMirrors(db: Database, scope: MirrorScope, viewer: num
 
 /** What a mirror record says that the units of record contradict: quantity or serials, status, project, vintage. */
 export function disagreements(m: MirrorMatch): string[] {
+  return disagreementMessages(m).map((d) => render('en', d));
+}
+
+/** What a matched mirror says otherwise than the record, as messages of the catalogues (schema/messages). */
+export function disagreementMessages(m: MirrorMatch): Message[] {
   if (!m.matchedBy) return [];
-  const said: string[] = [];
+  const said: Message[] = [];
+  const states = (codes: string[]) => ({ list: codes.map((code) => ({ term: 'unitStatus' as const, code, inSentence: true })), join: 'slash' as const });
+  const status = { term: 'unitStatus' as const, code: m.status, inSentence: true };
   if (m.covered < m.quantity) {
-    said.push(`${(m.quantity - m.covered).toLocaleString('en-US')} of its ${m.quantity.toLocaleString('en-US')} units lie outside every issuance of record`);
+    said.push(msg('mirror.outside', { outside: m.quantity - m.covered, quantity: m.quantity }));
   }
   if (m.status !== 'held' && m.sameStatus < m.covered) {
-    const elsewhere = m.otherStatuses.length > 0 ? `; the record has ${m.otherStatus.toLocaleString('en-US')} ${m.otherStatuses.join('/')}` : '';
-    said.push(`${(m.covered - m.sameStatus).toLocaleString('en-US')} units it reports ${m.status} are not ${m.status} in the record${elsewhere}`);
+    const elsewhere = m.otherStatuses.length > 0 ? msg('mirror.notInState.elsewhere', { units: m.otherStatus, states: states(m.otherStatuses) }) : null;
+    said.push(msg('mirror.notInState', { units: m.covered - m.sameStatus, status, elsewhere }));
   } else if (m.status === 'held' && m.otherStatus > 0) {
-    said.push(`${m.otherStatus.toLocaleString('en-US')} units it reports held are ${m.otherStatuses.join('/')} in the record`);
+    said.push(msg('mirror.heldElsewhere', { units: m.otherStatus, states: states(m.otherStatuses) }));
   }
   if (m.registryProjectId && m.projectKeys.length > 0 && m.projectKeys.some((k) => k !== m.registryProjectId)) {
-    said.push(`it names project ${m.registryProjectId}; the units of record are project ${m.projectKeys.join(', ')}`);
+    said.push(msg('mirror.otherProject', { project: m.registryProjectId, projects: { list: m.projectKeys } }));
   }
   if (m.vintageYear !== null && m.vintages.length > 0 && !m.vintages.includes(m.vintageYear)) {
-    said.push(`it says vintage ${m.vintageYear}; the record says ${m.vintages.sort().join(', ')}`);
+    said.push(msg('mirror.otherVintage', { vintage: String(m.vintageYear), vintages: { list: [...m.vintages].sort().map(String) } }));
   }
   return said;
 }

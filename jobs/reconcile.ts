@@ -1,5 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { rows, type Database } from '../schema/database.ts';
+import { msg, render, type Message, type Params } from '../schema/messages/index.ts';
 
 // Reconciliation with each registry's own figures: every total a source states about a registry
 // (stated_totals: the CDM reports' `Total` rows, Verra's `Total Vintage Quantity`) beside Tally's figure
@@ -17,7 +18,8 @@ export type ReconcileCause =
   /** Ledger rows first written by a batch newer than the one that read the figure: the figure is older than the ledger. */
   | 'stated-older-than-ledger';
 
-export type ReconcileExplanation = { cause: ReconcileCause; tonnes: number; detail: string };
+/** `detail`: what was counted, in English; `text`: the same as a message of the catalogues, for readers in any language. */
+export type ReconcileExplanation = { cause: ReconcileCause; tonnes: number; detail: string; text: Message };
 
 export type ReconcileLine = {
   registry: string;
@@ -56,7 +58,6 @@ type Stated = {
 };
 
 const round = (n: number) => Math.round(n * 1000) / 1000;
-const fmt = (n: number) => round(n).toLocaleString('en-US');
 
 /** Blocks of record in a stated figure's scope (current, or superseded), as SQL over `b`. */
 function blockScope(s: Stated): SQL {
@@ -148,23 +149,24 @@ async function reconcileLine(db: Database, s: Stated): Promise<ReconcileLine> {
   const difference = round(figures.tally - s.quantity);
   const explained: ReconcileExplanation[] = [];
   let remaining = difference;
-  const claim = (cause: ReconcileCause, tonnes: number, detail: string) => {
+  const claim = (cause: ReconcileCause, tonnes: number, params: Params) => {
     // A cause accounts for at most the part of the difference it can produce, in its direction.
     const part = remaining < 0 ? -Math.min(-remaining, tonnes) : Math.min(remaining, tonnes);
     if (round(part) === 0) return;
-    explained.push({ cause, tonnes: round(Math.abs(part)), detail });
+    const text = msg(`recon.${cause}`, params);
+    explained.push({ cause, tonnes: round(Math.abs(part)), detail: render('en', text), text });
     remaining = round(remaining - part);
   };
   if (remaining < 0) {
     // The figure counts more than the ledger holds: rows not taken in, blocks since superseded, blocks never listed.
     const left = await rowsLeftOut(db, s);
-    if (left.rows > 0) claim('rows-rejected', left.tonnes, `${left.rows} row(s) of the source left nothing in the ledger`);
-    if (figures.superseded > 0) claim('superseded-blocks', figures.superseded, `${fmt(figures.superseded)} t in blocks the registry no longer lists`);
+    if (left.rows > 0) claim('rows-rejected', left.tonnes, { rows: left.rows });
+    if (figures.superseded > 0) claim('superseded-blocks', figures.superseded, { tonnes: round(figures.superseded) });
     if (s.scope !== 'registry' && s.measure === 'issued' && figures.blocksListed > 0 && remaining < 0) {
-      claim('partial-listing', -remaining, `the source lists ${figures.blocksListed} block(s) of the scope, ${fmt(figures.tally)} t of the ${fmt(s.quantity)} t it states`);
+      claim('partial-listing', -remaining, { blocks: figures.blocksListed, tally: round(figures.tally), stated: round(s.quantity) });
     }
   } else if (remaining > 0 && figures.newer > 0) {
-    claim('stated-older-than-ledger', figures.newer, `${fmt(figures.newer)} t first written after the batch that read the figure`);
+    claim('stated-older-than-ledger', figures.newer, { tonnes: round(figures.newer) });
   }
   return {
     registry: s.registry, scope: s.scope, registryProjectId: s.project, vintageYear: s.vintage_year, vintageStart: s.vintage_start, vintageEnd: s.vintage_end,

@@ -5,9 +5,11 @@ import { z } from 'zod';
 import type { DatabaseHandle } from '../schema/database.ts';
 import { rows } from '../schema/database.ts';
 import { log } from '../schema/log.ts';
-import { writeSnapshot } from './downloads.ts';
+import { DownloadCache, writeSnapshot } from './downloads.ts';
+import { recordSchedules } from './freshness.ts';
 import { runChecks, type CheckSummary } from './integrity/index.ts';
 import { apiConnector, sourceConfig, syncSource } from './sync.ts';
+import { startDeliveries, type DeliveryOptions } from './webhooks.ts';
 
 // One schedule per configured source (TALLY_SOURCES, a JSON file). A run takes the source's lock, so
 // any number of Tally instances may schedule the same source and only one pulls it at a time; a run
@@ -52,6 +54,13 @@ export type SchedulerOptions = {
   /** First retry after a failure; doubles with every further failure. */
   retryBaseMs?: number;
   retryMaxMs?: number;
+  /**
+   * The folder the API serves the downloads from (TALLY_DATA_DIR/downloads): after a scheduled pull
+   * commits, the public files of the new ledger version are written there, so no request waits for them.
+   */
+  downloads?: string | undefined;
+  /** Sends the webhooks' queued deliveries (jobs/webhooks.ts) from this process, every `intervalMs`. */
+  webhooks?: (DeliveryOptions & { intervalMs?: number }) | undefined;
 };
 
 export type RunOutcome = 'committed' | 'failed' | 'skipped';
@@ -72,7 +81,13 @@ export function startScheduler(handle: DatabaseHandle, sources: SourceSchedule[]
   const retries = new Map<string, NodeJS.Timeout>();
   const bySource = new Map(sources.map((s) => [s.registry, s]));
   const inFlight = new Set<Promise<RunOutcome>>();
+  const deliveries = options.webhooks && startDeliveries(handle.db, options.webhooks);
+  const downloads = options.downloads === undefined ? undefined : new DownloadCache(options.downloads);
   let stopped = false;
+  // Freshness (jobs/freshness.ts) reads each source's schedule from the database, in whichever process serves the API.
+  const schedulesRecorded = recordSchedules(handle.db, sources).catch((error: unknown) => {
+    log.error({ err: error }, 'the sources\' schedules could not be recorded: freshness reports them unscheduled');
+  });
 
   /** Every run, scheduled or retried, is tracked so that stop() can wait for it to finish. */
   function run(registry: string): Promise<RunOutcome> {
@@ -87,10 +102,13 @@ export function startScheduler(handle: DatabaseHandle, sources: SourceSchedule[]
     if (!source) throw new Error(`no schedule for ${registry}`);
     clearTimeout(retries.get(registry));
     retries.delete(registry);
+    await schedulesRecorded;
     const outcome = await handle.withLock(`sync:${registry}`, async (): Promise<RunOutcome> => {
       try {
         const summary = await syncSource(handle.db, registry, { config: source.config });
         log.info({ registry, batch: summary.batchId, rows: summary.rowsRead, blocksNew: summary.blocks.new }, 'scheduled sync committed');
+        deliveries?.poke();
+        writeDownloadsAhead();
         return 'committed';
       } catch (error) {
         log.warn({ registry, reason: (error as Error).message }, 'scheduled sync failed');
@@ -108,6 +126,16 @@ export function startScheduler(handle: DatabaseHandle, sources: SourceSchedule[]
       log.info({ registry, retryInMs: delay }, 'scheduled sync will be retried');
     }
     return outcome;
+  }
+
+  /** Writes the public downloads of the ledger's new version in the background, tracked like a run. */
+  function writeDownloadsAhead(): void {
+    if (!downloads || stopped) return;
+    const writing = downloads.current(handle.db, { organizationId: null, organization: null }).then(() => 'committed' as const, (error: unknown) => {
+      log.warn({ err: error }, 'the public downloads could not be written ahead: the first request writes them');
+      return 'failed' as const;
+    }).finally(() => inFlight.delete(writing));
+    inFlight.add(writing);
   }
 
   function checkNow(): Promise<CheckSummary | undefined> {
@@ -160,7 +188,8 @@ export function startScheduler(handle: DatabaseHandle, sources: SourceSchedule[]
       for (const timer of retries.values()) clearTimeout(timer);
       retries.clear();
       await Promise.all(tasks.map((t) => t.destroy()));
-      await Promise.allSettled([...inFlight]);
+      await Promise.allSettled([...inFlight, schedulesRecorded]);
+      await deliveries?.stop();
     },
   };
 }

@@ -90,6 +90,8 @@ export const IssuanceRecord = z.object({
   /** The registry gives no figure for this issuance: it is the sum of the blocks that carry its key. */
   quantityFromBlocks: z.boolean().default(false),
   creditType: optionalText,
+  /** Vocabulary `eligibility` codes the registry states for the whole issuance (Gold Standard's `Label`). */
+  eligibility: z.array(text).optional(),
   serial: SerialRangeSchema.optional(),
   bufferQuantity: levy,
   shareOfProceedsQuantity: levy,

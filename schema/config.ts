@@ -47,6 +47,13 @@ const Settings = z.object({
    * first process only. More than one needs DATABASE_URL: the embedded database belongs to one process.
    */
   TALLY_WORKERS: z.preprocess(blankAsUnset, z.union([z.literal('auto'), z.coerce.number().int().min(1).max(64)]).default(1)),
+  /**
+   * Addresses (or CIDR ranges) a webhook may be delivered to although they are private, loopback or
+   * otherwise not public, comma-separated: `127.0.0.1`, `10.0.0.0/8`. Unset: public addresses only.
+   */
+  TALLY_WEBHOOK_ALLOW: z.preprocess(blankAsUnset, z.string().default('')),
+  /** Milliseconds before a failed webhook delivery's first retry; each further failure doubles it (at most 6 hours). */
+  TALLY_WEBHOOK_RETRY_MS: z.preprocess(blankAsUnset, z.coerce.number().int().positive().default(30_000)),
   LOG_LEVEL: z.preprocess(blankAsUnset, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
 });
 
@@ -99,6 +106,14 @@ const archiveLimitsOf = (s: z.infer<typeof Settings>): ArchiveLimits => ({
 /** The archive limits in force (read where workbooks are opened, whichever command opens them). */
 export function readArchiveLimits(env: NodeJS.ProcessEnv = process.env): ArchiveLimits {
   return archiveLimitsOf(settings(env));
+}
+
+/** Where webhooks may deliver and how they retry (read where webhooks are created and delivered). */
+export type WebhookSettings = { allow: string[]; retryBaseMs: number };
+
+export function readWebhookSettings(env: NodeJS.ProcessEnv = process.env): WebhookSettings {
+  const s = settings(env);
+  return { allow: s.TALLY_WEBHOOK_ALLOW.split(',').map((a) => a.trim()).filter(Boolean), retryBaseMs: s.TALLY_WEBHOOK_RETRY_MS };
 }
 
 /** Reads the configuration; a bad value stops the process with a message naming the variable. */

@@ -245,6 +245,9 @@ export async function migrateDatabase(handle: DatabaseHandle, options: OpenOptio
     await migratePglite(handle.db as never, { migrationsFolder });
   }
   await seedReferenceData(handle.db);
+  // A ledger written before tags existed derives them once (imported here: the job reads the ledger's modules).
+  const { backfillTags } = await import('../jobs/tags.ts');
+  await backfillTags(handle.db);
 }
 
 type Journal = { entries: { tag: string; when: number }[] };

@@ -8,11 +8,12 @@ import { refuse, requireAdmin, useLocale, visible, type Context } from './contex
 import { decodeCursor, encodeCursor, pageSize } from './filters.ts';
 import type { BatchRow, RegistryRow } from './loaders.ts';
 import { term } from './terms.ts';
+import { renderRowError, type StoredRowError } from '../../schema/messages/row-errors.ts';
 
 // Who is asking, the registries with their last sync, batch history, the taxonomy, and the admin's
 // organizations and keys.
 
-type RowErrorJson = { locator?: string; line?: number; field?: string; code?: string; message?: string };
+type RowErrorJson = StoredRowError;
 
 export const adminResolvers = {
   Query: {
@@ -107,11 +108,17 @@ export const adminResolvers = {
     lastSuccess: (r: RegistryRow, _: unknown, c: Context) => lastBatch(c, r.id, 'committed'),
   },
 
+  // Row errors, of a batch or of an upload, in the caller's language (schema/messages/row-errors.ts).
+  RowError: {
+    locator: (e: StoredRowError, _: unknown, c: Context) => renderRowError(c.locale, e).locator,
+    message: (e: StoredRowError, _: unknown, c: Context) => renderRowError(c.locale, e).message,
+  },
+
   Batch: {
     kind: (b: BatchRow) => b.kind.toUpperCase(),
     registry: (b: BatchRow, _: unknown, c: Context) => (b.registryId ? c.loaders.registry.load(b.registryId) : null),
     errors: (b: BatchRow) => (b.errors as RowErrorJson[]).map((e) => ({
-      locator: e.locator ?? (e.line !== undefined ? `line ${e.line}` : ''), field: e.field ?? null, code: e.code ?? 'error', message: e.message ?? '',
+      ...e, locator: e.locator ?? (e.line !== undefined ? `line ${e.line}` : ''), field: e.field ?? null, code: e.code ?? 'error', message: e.message ?? '',
     })),
     private: (b: BatchRow) => b.isPrivate,
     generations: (b: BatchRow) => (b.details as { generations?: string[] }).generations ?? [],

@@ -51,7 +51,7 @@ export const article6Resolvers = {
         .orderBy(asc(aefHoldings.snapshotYear), asc(aefHoldings.id));
     },
     consistency: ({ party }: Party, args: { reportYear?: number | null }, c: Context) =>
-      consistencyChecks(c.db, party, { reportYear: args.reportYear ?? undefined, viewer: c.viewer.organizationId }),
+      consistencyChecks(c.db, party, { reportYear: args.reportYear ?? undefined, viewer: c.viewer.organizationId, locale: c.locale }),
     async aef({ party }: Party, args: { reportYear: number }, c: Context) {
       try {
         return await exportAef(c.db, party, args.reportYear, c.viewer.organizationId);

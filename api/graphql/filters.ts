@@ -16,6 +16,7 @@ export type ProjectFilter = {
   reductionRemoval?: string[] | null;
   methodologies?: string[] | null;
   eligibility?: string[] | null;
+  tags?: string[] | null;
   search?: string | null;
   vintageFrom?: number | null;
   vintageTo?: number | null;
@@ -57,6 +58,13 @@ export function projectConditions(context: Context, filter: ProjectFilter | null
   if (f.methodologies?.length) parts.push(sql`p.methodologies && ${textArray(f.methodologies.map((m) => m.toLowerCase()))}`);
   vocabularyCheck('eligibility', f.eligibility, 'eligibility');
   if (f.eligibility?.length) parts.push(sql`p.eligibility @> ${textArray(f.eligibility)}`);
+  vocabularyCheck('tags', f.tags, 'tag');
+  if (f.tags?.length) {
+    // Every code, on the project or on any of its issuances or blocks, from a source the caller may see.
+    const codes = [...new Set(f.tags)];
+    parts.push(sql`p.id in (select t.project_id from tags t where t.code = any(${textArray(codes)}) and ${visible(context, 't')}
+      group by t.project_id having count(distinct t.code) = ${codes.length})`);
+  }
   const search = f.search?.trim();
   if (search) {
     const pattern = `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;

@@ -8,6 +8,8 @@ import { refuse, useLocale, visible, type Context } from './context.ts';
 import { decodeCursor, encodeCursor, pageSize } from './filters.ts';
 import type { FindingRow } from './loaders.ts';
 import { term } from './terms.ts';
+import { evidenceEntries } from '../../schema/messages/evidence.ts';
+import { isMessageKey, msg, render, renderDeep, renderStored, type Locale } from '../../schema/messages/index.ts';
 
 // Findings (DESIGN §6): filtered lists, largest tonnes at risk first, and the status decisions people
 // make on them. A finding about another organization's private record does not exist for the caller:
@@ -117,14 +119,17 @@ export const findingResolvers = {
   FindingConnection: {
     async csv(parent: { where: SQL }, _: unknown, context: Context) {
       const found = await rows<Record<string, unknown>>(context.db, sql`select f.id, f.kind::text as kind, f.severity::text as severity,
-          f.status::text as status, f.tonnes_at_risk::float8 as tonnes_at_risk, f.rests_on_inferred_link as inferred, f.title,
+          f.status::text as status, f.tonnes_at_risk::float8 as tonnes_at_risk, f.rests_on_inferred_link as inferred, f.title, f.title_message,
           f.first_seen_at, f.last_seen_at,
           (select string_agg(distinct p.key, ' ') from finding_subjects s left join unit_blocks sb on sb.id = s.block_id
              left join issuances si on si.id = s.issuance_id join projects p on p.id = coalesce(s.project_id, sb.project_id, si.project_id)
              where s.finding_id = f.id and ${visible(context, 'p')}) as projects
         from findings f where ${parent.where} order by f.tonnes_at_risk desc, f.id limit ${EXPORT_LIMIT + 1}`);
       if (found.length > EXPORT_LIMIT) throw new Error(`more than ${EXPORT_LIMIT.toLocaleString('en-US')} findings match: narrow the filter to export them`);
-      return toCsv(found.map((r) => ({ ...r, first_seen_at: new Date(r.first_seen_at as string).toISOString(), last_seen_at: new Date(r.last_seen_at as string).toISOString() })));
+      return toCsv(found.map(({ title_message: message, ...r }) => ({
+        ...r, title: renderStored(context.locale, message, r.title as string),
+        first_seen_at: new Date(r.first_seen_at as string).toISOString(), last_seen_at: new Date(r.last_seen_at as string).toISOString(),
+      })));
     },
   },
 
@@ -132,6 +137,9 @@ export const findingResolvers = {
     kind: (f: FindingRow, _: unknown, c: Context) => term(c, 'findingKind', f.kind),
     severity: (f: FindingRow, _: unknown, c: Context) => term(c, 'findingSeverity', f.severity),
     status: (f: FindingRow, _: unknown, c: Context) => term(c, 'findingStatus', f.status),
+    title: (f: FindingRow, _: unknown, c: Context) => renderStored(c.locale, f.titleMessage, f.title),
+    evidence: (f: FindingRow, _: unknown, c: Context) => renderDeep(c.locale, f.evidence),
+    evidenceFields: (f: FindingRow, _: unknown, c: Context) => evidenceEntries(c.locale, (f.evidence ?? {}) as Record<string, unknown>),
     async projects(f: FindingRow, _: unknown, c: Context) {
       const found = await c.loaders.project.loadMany(await c.loaders.findingProjects.load(f.id));
       return found.filter((p) => p && !(p instanceof Error));
@@ -141,10 +149,21 @@ export const findingResolvers = {
       return found.filter((b) => b && !(b instanceof Error));
     },
     history: async (f: FindingRow, _: unknown, c: Context) => (await c.loaders.findingHistory.load(f.id))
-      .map((h) => ({ from: h.fromStatus ?? 'new', to: h.toStatus, reason: h.reason, at: h.changedAt })),
+      .map((h) => ({ from: h.fromStatus ?? 'new', to: h.toStatus, reason: h.reason, at: h.changedAt, summary: historyLine(c.locale, h) })),
     private: (f: FindingRow) => f.isPrivate,
   },
 };
+
+/** One status change in words: `Open → Resolved (no longer found)`, a check's reason worded, a person's as written. */
+function historyLine(locale: Locale, h: { fromStatus: string | null; toStatus: string; reason: string | null; apiKeyId: number | null }): string {
+  const status = (code: string | null) => (code === null ? msg('history.new') : { term: 'findingStatus' as const, code });
+  // The checks record their reason without a key; a person's reason is theirs, whatever it says.
+  const checkReason = `history.reason.${h.reason}`;
+  const reason = h.reason === null ? null : h.apiKeyId === null && isMessageKey(checkReason) ? msg(checkReason) : h.reason;
+  return render(locale, reason === null
+    ? msg('history.change', { from: status(h.fromStatus), to: status(h.toStatus) })
+    : msg('history.changeWithReason', { from: status(h.fromStatus), to: status(h.toStatus), reason }));
+}
 
 /** Findings by id, in the given order, that the caller may see. */
 export async function loadFindings(context: Context, ids: number[]): Promise<FindingRow[]> {

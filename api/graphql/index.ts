@@ -13,16 +13,20 @@ import { BodyTooLarge, maxUploadBody } from '../body.ts';
 import { graphqlOperations } from '../metrics.ts';
 import { adminResolvers } from './admin.ts';
 import { article6Resolvers } from './article6.ts';
+import { changeResolvers } from './changes.ts';
 import { createContext, type Context } from './context.ts';
 import { createLoaders } from './loaders.ts';
 import { findingResolvers } from './findings.ts';
+import { freshnessResolvers } from './freshness.ts';
 import { useInputLimits } from './limits.ts';
 import { lookupResolvers } from './lookup.ts';
 import { mirrorResolvers } from './mirrors.ts';
 import { projectResolvers } from './projects.ts';
 import { reconciliationResolvers } from './reconciliation.ts';
+import { tagResolvers } from './tags.ts';
 import { trendResolvers } from './trends.ts';
 import { MAX_UPLOAD_FILES, uploadResolvers } from './uploads.ts';
+import { webhookResolvers } from './webhooks.ts';
 
 // The GraphQL endpoint (graphql-yoga): the SDL of each area beside its resolvers (api/graphql/<area>.graphql,
 // the root types in schema.graphql), and the limits
@@ -30,7 +34,7 @@ import { MAX_UPLOAD_FILES, uploadResolvers } from './uploads.ts';
 // Errors a resolver raises on purpose (GraphQLError) reach the caller; anything else is logged and
 // answered "Unexpected error.", so no stack, SQL or private value leaks.
 
-const SDL_FILES = ['schema', 'admin', 'projects', 'lookup', 'mirrors', 'trends', 'findings', 'article6', 'uploads', 'reconciliation'];
+const SDL_FILES = ['schema', 'admin', 'projects', 'lookup', 'mirrors', 'trends', 'findings', 'article6', 'uploads', 'reconciliation', 'freshness', 'changes', 'webhooks', 'tags'];
 export const typeDefs = SDL_FILES.map((name) => readFileSync(new URL(`./${name}.graphql`, import.meta.url), 'utf8'));
 
 /** Limits on one operation. An honest dashboard query stays well inside them. */
@@ -62,7 +66,8 @@ const JsonScalar = new GraphQLScalarType({ name: 'JSON', serialize: (value) => v
 
 const resolvers = [
   { Date: DateScalar, DateTime: DateTimeScalar, JSON: JsonScalar },
-  adminResolvers, projectResolvers, lookupResolvers, mirrorResolvers, trendResolvers, findingResolvers, article6Resolvers, uploadResolvers, reconciliationResolvers,
+  adminResolvers, projectResolvers, lookupResolvers, mirrorResolvers, trendResolvers, findingResolvers, article6Resolvers, uploadResolvers, reconciliationResolvers, freshnessResolvers,
+  changeResolvers, webhookResolvers, tagResolvers,
 ];
 
 export const schema = createSchema<Context>({ typeDefs, resolvers: resolvers as never });

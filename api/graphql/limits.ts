@@ -33,6 +33,7 @@ export const STRING_LIMITS: Readonly<Record<string, number>> = {
   reductionRemoval: 64,
   methodologies: 64,
   eligibility: 64,
+  tags: 64,
   kinds: 64,
   severities: 64,
   id: 24,

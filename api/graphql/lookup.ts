@@ -2,6 +2,7 @@ import { eq, sql, type SQL } from 'drizzle-orm';
 import { readSerial, serialRegistries } from '../../connectors/serials.ts';
 import { projects, unitBlocks } from '../../schema/db/index.ts';
 import { rows, type Database } from '../../schema/database.ts';
+import { msg, render } from '../../schema/messages/index.ts';
 import { refuse, useLocale, visible, type Context } from './context.ts';
 
 // Provenance (DESIGN §1, §5): a serial string in any registry's format, a single unit, or a bare range
@@ -105,9 +106,12 @@ export const lookupResolvers = {
         async message() {
           const [b, i] = await Promise.all([blocks(), issuances()]);
           if (b.length > 0 || i.length > 0) return null;
-          return readings.length === 0
-            ? `"${serial}" is not a serial in a format Tally reads (${serialRegistries().join(', ')}), and no block was stored with exactly this serial. For a bare unit number, give numberSpace or registry.`
-            : `No block or issuance the ledger holds contains ${readings.map((r) => `${r.start}–${r.end}${r.numberSpace ? ` in ${r.numberSpace}` : r.registry ? ` in ${r.registry}` : ''}`).join(' or ')}.`;
+          return render(context.locale, readings.length === 0
+            ? msg('lookup.unreadable', { serial, registries: { list: serialRegistries() } })
+            : msg('lookup.notFound', { ranges: { join: 'or', list: readings.map((r) => {
+              const space = r.numberSpace ?? r.registry;
+              return msg(space ? 'lookup.rangeIn' : 'lookup.range', { start: String(r.start), end: String(r.end), space });
+            }) } }));
         },
       };
     },

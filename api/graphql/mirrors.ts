@@ -1,4 +1,5 @@
-import { disagreements, matchMirrors, type MirrorMatch } from '../../jobs/mirrors.ts';
+import { disagreementMessages, matchMirrors, type MirrorMatch } from '../../jobs/mirrors.ts';
+import { render } from '../../schema/messages/index.ts';
 import type { ProjectRow } from './loaders.ts';
 import type { Context } from './context.ts';
 import type { ProjectFilter } from './filters.ts';
@@ -48,6 +49,6 @@ export const mirrorResolvers = {
     status: (m: MirrorMatch, _: unknown, context: Context) => term(context, 'unitStatus', m.status),
     unitsOfRecord: (m: MirrorMatch) => m.covered,
     projectsOfRecord: (m: MirrorMatch) => m.projectKeys,
-    disagreements: (m: MirrorMatch) => disagreements(m),
+    disagreements: (m: MirrorMatch, _: unknown, context: Context) => disagreementMessages(m).map((d) => render(context.locale, d)),
   },
 };

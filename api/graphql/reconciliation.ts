@@ -1,4 +1,5 @@
-import { reconcile, type RegistryReconciliation, type ReconcileLine } from '../../jobs/reconcile.ts';
+import { reconcile, type ReconcileExplanation, type RegistryReconciliation, type ReconcileLine } from '../../jobs/reconcile.ts';
+import { render } from '../../schema/messages/index.ts';
 import type { Context } from './context.ts';
 
 // Reconciliation with each registry's own figures (jobs/reconcile.ts). Stated figures and the ledger
@@ -24,5 +25,8 @@ export const reconciliationResolvers = {
   },
   ReconciliationLine: {
     project: (l: ReconcileLine) => l.registryProjectId,
+  },
+  ReconciliationCause: {
+    detail: (e: ReconcileExplanation, _: unknown, context: Context) => render(context.locale, e.text),
   },
 };

@@ -222,6 +222,9 @@ export const creditBlockMapper = (source: 'issuance-export' | 'retirement-export
       quantity,
       quantityFromBlocks: source === 'retirement-export',
       creditType,
+      // The issuance export's row is the issuance: its `Label` (the CCP label) and CORSIA column are the issuance's.
+      ...(source === 'issuance-export' && ((label && /\bCCP\b/.test(label)) || corsia)
+        ? { eligibility: [...(label && /\bCCP\b/.test(label) ? ['ccp-approved'] : []), ...(corsia ? [corsia] : [])] } : {}),
       serial: source === 'issuance-export' ? { numberSpace: serial.numberSpace, start: serial.start, end: serial.end, raw: serial.raw } : undefined,
     });
   }

@@ -24,19 +24,19 @@ function cellText(value: unknown): string | undefined {
  */
 export function reader(get: (field: string) => unknown, locator: string, options: { dayFirst?: boolean } = {}) {
   const errors: RowError[] = [];
-  const fail = (field: string, code: string, message: string) => {
-    errors.push({ locator, field, code, message: `${locator}: ${field}: ${message}` });
+  const fail = (field: string, code: string, message: string, params?: Record<string, string | number>) => {
+    errors.push({ locator, field, code, message: `${locator}: ${field}: ${message}`, ...(params ? { params } : {}) });
   };
   /** Reports a field the record cannot do without, unless something is already reported of it. */
   const missing = (field: string) => {
-    if (!errors.some((e) => e.field === field)) fail(field, 'missing', 'is empty');
+    if (!errors.some((e) => e.field === field)) fail(field, 'missing', 'is empty', {});
   };
   function read<T>(field: string, parse: (value: string | undefined) => T): T | undefined {
     try {
       return parse(cellText(get(field)));
     } catch (error) {
       if (!(error instanceof ValueError)) throw error;
-      fail(field, error.code, error.message);
+      fail(field, error.code, error.message, error.params);
       return undefined;
     }
   }
@@ -60,7 +60,7 @@ export function reader(get: (field: string) => unknown, locator: string, options
         return undefined;
       }
       if (!(value > 0)) {
-        fail(field, 'quantity-not-positive', `${value} is not a positive quantity`);
+        fail(field, 'quantity-not-positive', `${value} is not a positive quantity`, { value: String(value) });
         return undefined;
       }
       return value;

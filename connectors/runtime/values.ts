@@ -2,7 +2,8 @@
 // an empty cell and throws ValueError with a message naming the value for one it cannot read.
 
 export class ValueError extends Error {
-  constructor(message: string, readonly code: string) {
+  /** `params`: the values the catalogues' `rowError.<code>` message names (the value as written, a variant). */
+  constructor(message: string, readonly code: string, readonly params?: Record<string, string | number>) {
     super(message);
   }
 }
@@ -20,7 +21,7 @@ export function numberValue(value: string | undefined | null): number | undefine
   if (blank(value)) return undefined;
   const cleaned = value.trim().replace(/,(?=\d{3}(\D|$))/g, '').replace(/\s/g, '');
   if (!/^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/.test(cleaned)) {
-    throw new ValueError(`"${value.trim()}" is not a number`, 'not-a-number');
+    throw new ValueError(`"${value.trim()}" is not a number`, 'not-a-number', { value: value.trim() });
   }
   return Number(cleaned);
 }
@@ -28,7 +29,7 @@ export function numberValue(value: string | undefined | null): number | undefine
 /** A whole number of units; `11191.0` is accepted (pandas writes integers that way). */
 export function integerValue(value: string | undefined | null): number | undefined {
   const n = numberValue(value);
-  if (n !== undefined && !Number.isSafeInteger(n)) throw new ValueError(`"${value!.trim()}" is not a whole number`, 'not-an-integer');
+  if (n !== undefined && !Number.isSafeInteger(n)) throw new ValueError(`"${value!.trim()}" is not a whole number`, 'not-an-integer', { value: value!.trim() });
   return n;
 }
 
@@ -39,7 +40,7 @@ const MONTHS: Record<string, number> = {
 function iso(year: number, month: number, day: number, original: string): string {
   const date = new Date(Date.UTC(year, month - 1, day));
   if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) {
-    throw new ValueError(`"${original}" is not a calendar date`, 'bad-date');
+    throw new ValueError(`"${original}" is not a calendar date`, 'bad-date', { value: original, variant: 'calendar' });
   }
   return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
 }
@@ -74,7 +75,7 @@ export function dateValue(value: string | undefined | null, options: { dayFirst?
   }
   m = v.match(/^(\d{1,2})[ -]([A-Za-z]{3,4})[a-z]*[\s,-]+(\d{2}|\d{4})$/);
   if (m && MONTHS[m[2]!.toLowerCase()]) return iso(fullYear(m[3]!), MONTHS[m[2]!.toLowerCase()]!, Number(m[1]), v);
-  throw new ValueError(`"${v}" is not a date Tally can read (expected forms like 2026-04-03, 03/19/2026, 01 Jan 2020)`, 'bad-date');
+  throw new ValueError(`"${v}" is not a date Tally can read (expected forms like 2026-04-03, 03/19/2026, 01 Jan 2020)`, 'bad-date', { value: v });
 }
 
 /** Yes/no columns (`Yes`, `No`, `TRUE`, `1`, CAR's `Eligible` / `Not Eligible`); undefined when empty. */
@@ -83,7 +84,7 @@ export function booleanValue(value: string | undefined | null): boolean | undefi
   const v = value.trim().toLowerCase();
   if (['yes', 'y', 'true', '1', 'x', 'eligible'].includes(v)) return true;
   if (['no', 'n', 'false', '0', 'not eligible', 'ineligible'].includes(v)) return false;
-  throw new ValueError(`"${value.trim()}" is neither yes nor no`, 'not-a-boolean');
+  throw new ValueError(`"${value.trim()}" is neither yes nor no`, 'not-a-boolean', { value: value.trim() });
 }
 
 /** A JSON object (not null, not an array): an API entity or a nested record. */

@@ -48,7 +48,8 @@ export function i18n(locale: Locale) {
     t(key: Key, values: Record<string, string | number> = {}): string {
       return messages[key].replace(/\{(\w+)\}/g, (_, name: string) => String(values[name] ?? ''));
     },
-    tonnes: (n: number | null | undefined) => (n == null ? '–' : `${numbers.format(n)} t`),
+    // Tonnes of CO2e: `t` in English, `t-CO2e` in Japanese (the government's own notation).
+    tonnes: (n: number | null | undefined) => (n == null ? '–' : `${numbers.format(n)} ${locale === 'ja' ? 't-CO2e' : 't'}`),
     number: (n: number | null | undefined) => (n == null ? '–' : numbers.format(n)),
     compact: (n: number) => compact.format(n),
     date: (iso: string | null | undefined) => (iso ? dates.format(new Date(iso.length === 10 ? `${iso}T00:00:00Z` : iso)) : '–'),

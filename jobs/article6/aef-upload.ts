@@ -14,6 +14,7 @@ import { sha256, stableJson } from '../../schema/hash.ts';
 import { BatchFailed, BatchRun } from '../batches.ts';
 import { runChecks, type CheckSummary } from '../integrity/index.ts';
 import { writeRows, type WriteSpec } from '../ledger-writer.ts';
+import { deriveAefTags } from '../tags.ts';
 
 // An AEF upload (DESIGN §1, §3; reference/registries.md §5): one Party's tables T1–T5 for a reporting
 // year, from one workbook, a set of CSV files or a JSON document, as one batch. Every row is checked on
@@ -242,6 +243,8 @@ async function writeSubmission(tx: Database, batchId: number, submission: Submis
       sql`not (${target.id} = any(${bigintArray(written.ids)}))`)).returning({ id: target.id });
     summary.tables[table].removed += removed.length;
   }
+  // The units its actions and holdings reach are tagged authorized, first-transferred, adjusted (jobs/tags.ts).
+  await deriveAefTags(tx);
   return sha256(checked.map((r) => stableJson(r.values)).join('\n'));
 }
 

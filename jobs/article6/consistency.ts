@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { idRange } from '../../connectors/article6/aef.ts';
 import { rows, visibleTo, type Database } from '../../schema/database.ts';
+import { msg, render, type Locale, type Message, type Params } from '../../schema/messages/index.ts';
 
 // The checks a Party can run on its own AEF before sending it (DESIGN §1; reference/registries.md §5.2,
 // §5.3 gap types 2–4), over what Tally holds for it: per authorization, first transfers plus holdings
@@ -19,7 +20,10 @@ export type Problem = {
   party: string;
   year: number | null;
   tonnes: number;
+  /** What is wrong, in English. */
   message: string;
+  /** The same as a message of the catalogues, for readers in any language. */
+  text: Message;
   /** Stable parts naming the problem (authorization ids, ITMO ranges), for a finding's fingerprint. */
   identity: string[];
   actionIds: number[];
@@ -31,6 +35,7 @@ export type ConsistencyResult = {
   check: ConsistencyCheck;
   /** `not-applicable`: nothing to check (no counterparty data for mirrors, no corresponding adjustments uploaded). */
   outcome: 'pass' | 'fail' | 'not-applicable';
+  /** One sentence per problem, in the locale asked for (English by default). */
   problems: string[];
 };
 
@@ -42,8 +47,15 @@ type ActionRow = Owned & {
 };
 type HoldingRow = Owned & { snapshot_year: number; authorization_id: string | null; itmo_first_id: string | null; itmo_last_id: string | null; quantity: number };
 
-const fmt = (n: number) => n.toLocaleString('en-US');
-const describeRow = (a: ActionRow) => `${a.action_type}${a.action_subtype ? ` (${a.action_subtype})` : ''} ${a.itmo_first_id}…${a.itmo_last_id}, ${fmt(a.quantity)} t${a.action_date ? ` on ${a.action_date}` : ''}`;
+const describeRow = (a: ActionRow) => msg('aef.row', {
+  type: a.action_type, subtype: a.action_subtype ? msg('aef.row.subtype', { subtype: a.action_subtype }) : null, first: a.itmo_first_id, last: a.itmo_last_id,
+  quantity: a.quantity, date: a.action_date ? msg('aef.row.date', { date: a.action_date }) : null,
+});
+/** A problem's words: the message, and its English for `message`. */
+const said = (key: Parameters<typeof msg>[0], params: Params) => {
+  const text = msg(key, params);
+  return { text, message: render('en', text) };
+};
 const isFirstTransfer = (a: ActionRow) => /^first transfer/i.test(a.action_type);
 const isTransfer = (a: ActionRow) => /^(first transfer|transfer)$/i.test(a.action_type.trim());
 const isAcquisition = (a: ActionRow) => /^acquisition$/i.test(a.action_type.trim());
@@ -100,7 +112,7 @@ export async function aefProblems(db: Database, party: string, options: { report
       problems.push({
         check: 'authorized-quantity', party, year: Math.max(0, ...mine.map((t) => yearOf(t.action_date) ?? 0)) || latest || null,
         tonnes: transferred + kept - authorized, identity: [`authorization:${a.authorization_id}`], actionIds: mine.map((t) => t.id),
-        message: `${a.authorization_id}: ${fmt(transferred)} first-transferred + ${fmt(kept)} held (${latest}) = ${fmt(transferred + kept)} > ${fmt(authorized)} authorized`,
+        ...said('aef.authorized-quantity', { authorization: a.authorization_id, transferred, held: kept, year: String(latest), total: transferred + kept, authorized }),
         ...ownership(a, ...mine, ...keptRows),
       });
     }
@@ -117,7 +129,7 @@ export async function aefProblems(db: Database, party: string, options: { report
       if (transferred !== added) {
         problems.push({
           check: 'ca-applied', party, year, tonnes: Math.abs(transferred - added), identity: [`ca:${year}`], actionIds: mine.map((t) => t.id),
-          message: `${year}: ${fmt(transferred)} ITMOs first-transferred, corresponding adjustment added ${fmt(added)}`,
+          ...said('aef.ca-applied', { year: String(year), transferred, added }),
           ...ownership(...(adjustment ? [adjustment] : []), ...mine),
         });
       }
@@ -135,20 +147,21 @@ export async function aefProblems(db: Database, party: string, options: { report
       problems.push({
         check: 'first-transfer-once', party, year: yearOf(y.a.action_date), tonnes: to - from + 1,
         identity: [`itmos:${x.range!.prefix}${from}-${to}`], actionIds: [x.a.id, y.a.id],
-        message: `${fmt(to - from + 1)} ITMOs first-transferred twice: ${describeRow(x.a)} and ${describeRow(y.a)}`,
+        ...said('aef.first-transfer-once', { units: to - from + 1, first: describeRow(x.a), second: describeRow(y.a) }),
         ...ownership(x.a, y.a),
       });
     }
   }
 
   for (const r of [...own.map((a) => ({ ...a, label: describeRow(a), actionId: a.id as number | undefined, year: yearOf(a.action_date) })),
-    ...holdings.map((h) => ({ ...h, label: `holding ${h.itmo_first_id}…${h.itmo_last_id} (${h.snapshot_year})`, actionId: undefined, year: h.snapshot_year }))]) {
+    ...holdings.map((h) => ({ ...h, label: msg('aef.holding', { first: h.itmo_first_id, last: h.itmo_last_id, year: String(h.snapshot_year) }), actionId: undefined, year: h.snapshot_year }))]) {
     const range = idRange(r.itmo_first_id, r.itmo_last_id);
     const size = range ? range.end - range.start + 1 : undefined;
     if (size !== r.quantity) {
       problems.push({
         check: 'range-quantity', party, year: r.year, tonnes: Math.abs((size ?? 0) - r.quantity), identity: [`range:${r.itmo_first_id}-${r.itmo_last_id}`],
-        actionIds: r.actionId === undefined ? [] : [r.actionId], message: `${r.label}: the range holds ${size === undefined ? 'an unreadable number of' : fmt(size)} ITMOs`, ...ownership(r),
+        actionIds: r.actionId === undefined ? [] : [r.actionId], ...ownership(r),
+        ...(size === undefined ? said('aef.range-quantity.unreadable', { row: r.label }) : said('aef.range-quantity', { row: r.label, size })),
       });
     }
   }
@@ -165,7 +178,8 @@ export async function aefProblems(db: Database, party: string, options: { report
     if (theirs.length === 0) {
       problems.push({
         check: 'mirror', party, year: yearOf(a.action_date), tonnes: a.quantity, identity: [`mirror:${a.itmo_first_id}-${a.itmo_last_id}:${counterparty}`],
-        actionIds: [a.id], message: `${describeRow(a)}: ${counterparty} reports no ${isTransfer(a) ? 'acquisition' : 'transfer'} of these ITMOs`, ...ownership(a),
+        actionIds: [a.id], ...ownership(a),
+        ...said('aef.mirror', { row: describeRow(a), counterparty, what: msg(isTransfer(a) ? 'aef.mirror.acquisition' : 'aef.mirror.transfer') }),
       });
     }
   }
@@ -176,10 +190,10 @@ export async function aefProblems(db: Database, party: string, options: { report
  * Runs the checks for one Party (its AEF rows visible to `viewer`, the organization asking; public rows
  * and its own private ones), over the reporting years up to `reportYear` when given.
  */
-export async function consistencyChecks(db: Database, party: string, options: { reportYear?: number; viewer?: number | null } = {}): Promise<ConsistencyResult[]> {
+export async function consistencyChecks(db: Database, party: string, options: { reportYear?: number; viewer?: number | null; locale?: Locale } = {}): Promise<ConsistencyResult[]> {
   const { problems, checked } = await aefProblems(db, party, options);
   return CONSISTENCY_CHECKS.map((check) => {
-    const found = problems.filter((p) => p.check === check).map((p) => p.message);
-    return { check, outcome: found.length > 0 ? 'fail' : checked.has(check) ? 'pass' : 'not-applicable', problems: found };
+    const found = problems.filter((p) => p.check === check);
+    return { check, outcome: found.length > 0 ? 'fail' : checked.has(check) ? 'pass' : 'not-applicable', problems: found.map((p) => render(options.locale ?? 'en', p.text)) };
   });
 }

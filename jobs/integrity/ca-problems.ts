@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { rows, type Database } from '../../schema/database.ts';
 import { aefProblems, type ConsistencyCheck, type Problem } from '../article6/consistency.ts';
+import { msg } from '../../schema/messages/index.ts';
 import type { FindingCandidate } from './findings.ts';
 
 // What rules 9–11 share: the problems the pre-submission checks find in every Party's AEF, over all
@@ -14,13 +15,13 @@ export async function allAefProblems(db: Database): Promise<Problem[]> {
 }
 
 /** A finding for one problem of the given checks. */
-export function problemFindings(problems: Problem[], kind: FindingCandidate['kind'], checks: readonly ConsistencyCheck[], severity: FindingCandidate['severity']): FindingCandidate[] {
+export function problemFindings(problems: Problem[], kind: 'ca-quantity-mismatch' | 'ca-range-mismatch' | 'ca-mirror-missing', checks: readonly ConsistencyCheck[], severity: FindingCandidate['severity']): FindingCandidate[] {
   return problems.filter((p) => checks.includes(p.check)).map((p) => ({
     kind,
     severity,
-    title: `${p.party}: ${p.message}`,
+    title: msg(`finding.${kind}`, { party: p.party, problem: p.text }),
     tonnesAtRisk: p.tonnes,
-    evidence: { party: p.party, year: p.year, check: p.check, problem: p.message, aefActionIds: p.actionIds },
+    evidence: { party: p.party, year: p.year, check: p.check, problem: p.text, aefActionIds: p.actionIds },
     subjects: p.actionIds.map((aefActionId) => ({ aefActionId })),
     identity: [p.party, p.check, ...p.identity],
     ownerOrganizationId: p.owner,

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { readUnitRange } from '../../connectors/serials.ts';
 import { rows, type Database } from '../../schema/database.ts';
+import { msg } from '../../schema/messages/index.ts';
 import type { FindingCandidate, RuleRun } from './findings.ts';
 import { problemFindings } from './ca-problems.ts';
 
@@ -52,7 +53,9 @@ export async function unitRangeFindings(db: Database): Promise<FindingCandidate[
     found.push({
       kind: 'ca-range-mismatch',
       severity: 'high',
-      title: `${a.party}: ${a.action_type} of units ${a.unit_first_id} … ${a.unit_last_id}: ${missing.toLocaleString('en-US')} of ${units.toLocaleString('en-US')} are in no ${reading.registry} block Tally holds`,
+      title: msg('finding.ca-range-mismatch.units', {
+        party: a.party, action: a.action_type, first: a.unit_first_id, last: a.unit_last_id, missing, units, registry: reading.registry,
+      }),
       tonnesAtRisk: missing,
       evidence: {
         party: a.party, year: a.action_date ? Number(a.action_date.slice(0, 4)) : null, check: 'registry-units', authorization: a.authorization_id,

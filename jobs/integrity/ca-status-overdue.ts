@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { bigintArray, rows } from '../../schema/database.ts';
 import { PARTY_OF_COUNTRY } from './evidence.ts';
+import { msg } from '../../schema/messages/index.ts';
 import type { FindingCandidate, RuleRun } from './findings.ts';
 
 // Rule 13 (DESIGN §6): corresponding adjustment committed but not completed after the deadline. A unit
@@ -14,6 +15,9 @@ type Row = {
   id: number; project_id: number; registry: string; block_key: string; project: string; url: string | null; party: string | null;
   quantity: number; status: string; status_date: string; deadline: string; ca_status: string | null; authorization: string | null; owner: number | null; private: boolean;
 };
+
+/** How the units were used up, as the title's verb. */
+const usedAs = (status: string) => msg(status === 'retired' || status === 'cancelled' || status === 'exported' ? `verb.${status}` : 'verb.used');
 
 export async function findCaStatusOverdue({ db, scope }: RuleRun): Promise<FindingCandidate[]> {
   if (scope && scope.blockIds.length === 0) return [];
@@ -30,7 +34,7 @@ export async function findCaStatusOverdue({ db, scope }: RuleRun): Promise<Findi
   return found.map((b) => ({
     kind: 'ca-status-overdue',
     severity: 'high',
-    title: `${b.quantity.toLocaleString('en-US')} units of ${b.project} ${b.status} on ${b.status_date} with a committed corresponding adjustment not completed by ${b.deadline}`,
+    title: msg('finding.ca-status-overdue', { units: b.quantity, project: b.project, status: usedAs(b.status), date: b.status_date, deadline: b.deadline }),
     tonnesAtRisk: b.quantity,
     evidence: {
       party: b.party, year: Number(b.status_date.slice(0, 4)), deadline: b.deadline,

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { bigintArray, rows } from '../../schema/database.ts';
 import { PARTY_OF_COUNTRY } from './evidence.ts';
+import { msg } from '../../schema/messages/index.ts';
 import type { FindingCandidate, RuleRun } from './findings.ts';
 
 
@@ -35,13 +36,16 @@ export async function findCaUnauthorizedUse({ db, scope }: RuleRun): Promise<Fin
   return found.map((b) => ({
     kind: 'ca-unauthorized-use',
     severity: 'medium',
-    title: `${b.quantity.toLocaleString('en-US')} units of ${b.project} ${b.status} for ${b.purpose === 'corsia' ? 'CORSIA' : 'an NDC'} with no authorization by ${b.party ?? 'the host'} known`,
+    title: msg('finding.ca-unauthorized-use', {
+      units: b.quantity, project: b.project, status: msg(b.status === 'cancelled' ? 'verb.cancelled' : 'verb.retired'),
+      use: msg(b.purpose === 'corsia' ? 'finding.ca-unauthorized-use.corsia' : 'finding.ca-unauthorized-use.ndc'), party: b.party ?? msg('word.theHost'),
+    }),
     tonnesAtRisk: b.quantity,
     evidence: {
       party: b.party, year: b.status_date ? Number(b.status_date.slice(0, 4)) : b.vintage,
       block: { registry: b.registry, project: b.project, serial: b.block_key, quantity: b.quantity, status: b.status, statusDate: b.status_date,
         vintage: b.vintage, purpose: b.purpose, reason: b.reason, details: b.details, registryUrl: b.url },
-      authorization: 'none on the block, and no AEF authorization of the host covering its vintage in Tally',
+      authorization: msg('value.authorization.none-known'),
     },
     subjects: [{ blockId: b.id }, { projectId: b.project_id }],
     identity: [`${b.registry}:${b.block_key}`],

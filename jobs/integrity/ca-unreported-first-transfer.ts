@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { rows, type Database } from '../../schema/database.ts';
 import { PARTY_OF_COUNTRY } from './evidence.ts';
+import { msg } from '../../schema/messages/index.ts';
 import type { FindingCandidate, RuleRun } from './findings.ts';
 
 // Rule 8 (DESIGN §6): authorized units whose first-transfer trigger happened with no AEF first-transfer
@@ -71,7 +72,7 @@ async function authorizedBlockFindings(db: Database): Promise<FindingCandidate[]
     return {
       kind: 'ca-unreported-first-transfer' as const,
       severity: 'high' as const,
-      title: `${r.party} ${r.authorization_id} ${r.year}: ${missing.toLocaleString('en-US')} units first transferred (${r.definition}) in the registries are not in the AEF`,
+      title: msg('finding.ca-unreported-first-transfer', { party: r.party, authorization: r.authorization_id, year: String(r.year), units: missing, definition: r.definition }),
       tonnesAtRisk: missing,
       evidence: {
         party: r.party, year: r.year, authorization: r.authorization_id, firstTransferDefinition: r.definition, reportDue: r.deadline,
@@ -117,14 +118,15 @@ async function registryTransferFindings(db: Database): Promise<FindingCandidate[
     from due d where d.deadline < current_date`);
   return found.filter((r) => r.registry_tonnes > r.reported_tonnes).map((r) => {
     const missing = r.registry_tonnes - r.reported_tonnes;
+    // The identity keeps the English words it was first fingerprinted with.
     const to = r.acquiring || 'another Party';
     return {
       kind: 'ca-unreported-first-transfer' as const,
       severity: 'high' as const,
-      title: `${r.party} ${r.year}: ${missing.toLocaleString('en-US')} units first transferred to ${to} in the registries are not in the AEF`,
+      title: msg('finding.ca-unreported-first-transfer.registry', { party: r.party, year: String(r.year), units: missing, to: r.acquiring || msg('word.anotherParty') }),
       tonnesAtRisk: missing,
       evidence: {
-        party: r.party, year: r.year, acquiringParty: r.acquiring || null, firstTransferDefinition: 'transfer recorded by the registry', reportDue: r.deadline,
+        party: r.party, year: r.year, acquiringParty: r.acquiring || null, firstTransferDefinition: msg('value.firstTransferDefinition.recorded-by-registry'), reportDue: r.deadline,
         registryTonnes: r.registry_tonnes, aefFirstTransferTonnes: r.reported_tonnes,
         transfers: r.transfers.map(({ projectId: _p, issuanceId: _i, ...t }) => t),
       },

@@ -6,6 +6,7 @@ import {
   issuanceEvidence, issuancePeriods, linkEvidence, linksOf, overlappingIssuances, privacyOf, projectEvidence, projectFacts,
   type IssuancePeriod, type ProjectFacts,
 } from './evidence.ts';
+import { msg } from '../../schema/messages/index.ts';
 import type { FindingCandidate, RuleRun } from './findings.ts';
 
 // Rule 4 (DESIGN §6): CDM → VCS / GS / A6.4 overlap. A CDM activity that also issues in another
@@ -152,7 +153,7 @@ export async function findCdmOverlaps({ db, scope }: RuleRun): Promise<FindingCa
     return [{
       kind: 'cdm-overlap' as const,
       severity: inferred ? 'medium' as const : 'high' as const,
-      title: `CDM ${c.registryProjectId} and ${o.key} credited the same period (${overlap.from} to ${overlap.to}) without enough CERs cancelled`,
+      title: msg('finding.cdm-overlap', { cdm: c.registryProjectId, other: o.key, from: overlap.from, to: overlap.to }),
       tonnesAtRisk: tonnes,
       evidence: {
         link: linkEvidence(link),

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { bigintArray, rows } from '../../schema/database.ts';
 import { PARTY_OF_COUNTRY } from './evidence.ts';
+import { msg } from '../../schema/messages/index.ts';
 import type { FindingCandidate, RuleRun } from './findings.ts';
 
 // Rule 14 (DESIGN §6): contribution-claim overlap, reported apart from corresponding-adjustment gaps.
@@ -39,11 +40,14 @@ export async function findContributionClaimOverlaps({ db, scope }: RuleRun): Pro
   return found.map((b) => ({
     kind: 'contribution-claim-overlap',
     severity: 'info',
-    title: `${b.quantity.toLocaleString('en-US')} units of ${b.project} retired${b.beneficiary ? ` for ${b.beneficiary}` : ''} while counting toward ${b.party ?? 'the host'}'s NDC, with no authorization`,
+    title: msg('finding.contribution-claim-overlap', {
+      units: b.quantity, project: b.project, party: b.party ?? msg('word.theHost'),
+      beneficiary: b.beneficiary ? msg('finding.contribution-claim-overlap.for', { beneficiary: b.beneficiary }) : null,
+    }),
     tonnesAtRisk: b.quantity,
     evidence: {
       party: b.party, year: b.status_date ? Number(b.status_date.slice(0, 4)) : b.vintage,
-      why: b.inside_ndc ? 'the project is inside the host NDC and the retirement is voluntary' : 'the retirement names a buyer\'s claim and the host NDC together',
+      why: msg(b.inside_ndc ? 'value.why.inside-ndc' : 'value.why.claim-and-ndc'),
       block: { registry: b.registry, project: b.project, serial: b.block_key, quantity: b.quantity, retiredOn: b.status_date, vintage: b.vintage,
         beneficiary: b.beneficiary, reason: b.reason, details: b.details, registryUrl: b.url },
     },

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { rows } from '../../schema/database.ts';
 import { conversions } from './conversions.ts';
 import { linkEvidence, privacyOf, projectEvidence } from './evidence.ts';
+import { msg } from '../../schema/messages/index.ts';
 import type { FindingCandidate, RuleRun } from './findings.ts';
 
 // Rule 7 (DESIGN §6): exported but never imported. A cancellation for export or conversion names its
@@ -27,7 +28,7 @@ export async function findExportsNotImported({ db, scope }: RuleRun): Promise<Fi
     return [{
       kind: 'export-not-imported' as const,
       severity: 'info' as const,
-      title: `${tonnes.toLocaleString('en-US')} t converted from ${c.source.key} to ${c.registry} have no matching issuance there`,
+      title: msg('finding.export-not-imported', { tonnes, source: c.source.key, registry: c.registry }),
       tonnesAtRisk: tonnes,
       evidence: {
         source: projectEvidence(c.source),

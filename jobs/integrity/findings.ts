@@ -2,7 +2,9 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import { findingStatusChanges, findings, findingSubjects } from '../../schema/db/index.ts';
 import { bigintArray, rows, textArray, type Database } from '../../schema/database.ts';
 import { sha256 } from '../../schema/hash.ts';
+import { render, type Message } from '../../schema/messages/index.ts';
 import type { Problem } from '../article6/consistency.ts';
+import { queueFindingChanges } from '../webhooks.ts';
 import type { OverlapPair } from './serial-overlap.ts';
 
 // Findings are kept, not recomputed: a rule reports what it sees as candidates, each with a fingerprint
@@ -20,7 +22,8 @@ export type FindingSubject = { projectId?: number; issuanceId?: number; blockId?
 export type FindingCandidate = {
   kind: FindingKind;
   severity: Severity;
-  title: string;
+  /** The title as a message of the catalogues (schema/messages), shown in each reader's language. */
+  title: Message;
   tonnesAtRisk: number;
   /** What a person needs to check it without Tally: serials, dates, quantities, links. */
   evidence: Record<string, unknown>;
@@ -74,12 +77,14 @@ export async function recordRun(db: Database, kind: FindingKind, candidates: Fin
       .from(findings).where(inArray(findings.fingerprint, fingerprints));
     const byFingerprint = new Map(existing.map((f) => [f.fingerprint, f]));
     const now = new Date();
+    const changes: number[] = [];
     for (const [i, candidate] of candidates.entries()) {
       const fingerprint = fingerprints[i]!;
       const found = byFingerprint.get(fingerprint);
       const content = {
         severity: candidate.severity,
-        title: candidate.title,
+        title: render('en', candidate.title),
+        titleMessage: candidate.title,
         tonnesAtRisk: candidate.tonnesAtRisk,
         evidence: candidate.evidence,
         restsOnInferredLink: candidate.restsOnInferredLink ?? false,
@@ -92,12 +97,12 @@ export async function recordRun(db: Database, kind: FindingKind, candidates: Fin
         if (candidate.subjects.length > 0) {
           await tx.insert(findingSubjects).values(candidate.subjects.map((s) => ({ findingId: row!.id, ...s }))).onConflictDoNothing();
         }
-        await tx.insert(findingStatusChanges).values({ findingId: row!.id, fromStatus: null, toStatus: 'open', reason: 'found' });
+        changes.push(await statusChange(tx, { findingId: row!.id, fromStatus: null, toStatus: 'open', reason: 'found' }));
         byFingerprint.set(fingerprint, { id: row!.id, fingerprint, status: 'open' });
         outcome.opened += 1;
       } else if (found.status === 'resolved') {
         await tx.update(findings).set({ ...content, status: 'open', resolvedAt: null }).where(eq(findings.id, found.id));
-        await tx.insert(findingStatusChanges).values({ findingId: found.id, fromStatus: 'resolved', toStatus: 'open', reason: 'found again' });
+        changes.push(await statusChange(tx, { findingId: found.id, fromStatus: 'resolved', toStatus: 'open', reason: 'found again' }));
         found.status = 'open';
         outcome.reopened += 1;
       } else {
@@ -113,11 +118,18 @@ export async function recordRun(db: Database, kind: FindingKind, candidates: Fin
       where f.kind = ${kind} and f.status in ('open', 'acknowledged') and f.fingerprint <> all(${textArray(fingerprints)}) and ${inScope}`);
     for (const f of gone) {
       await tx.update(findings).set({ status: 'resolved', resolvedAt: now }).where(eq(findings.id, f.id));
-      await tx.insert(findingStatusChanges).values({ findingId: f.id, fromStatus: f.status, toStatus: 'resolved', reason: 'no longer found' });
+      changes.push(await statusChange(tx, { findingId: f.id, fromStatus: f.status, toStatus: 'resolved', reason: 'no longer found' }));
       outcome.resolved += 1;
     }
+    await queueFindingChanges(tx, changes);
   });
   return outcome;
+}
+
+/** Records a status change of a finding; its id lets the change be announced (jobs/webhooks.ts). */
+async function statusChange(tx: Database, change: typeof findingStatusChanges.$inferInsert): Promise<number> {
+  const [row] = await tx.insert(findingStatusChanges).values(change).returning({ id: findingStatusChanges.id });
+  return row!.id;
 }
 
 export class FindingStatusRefused extends Error {}

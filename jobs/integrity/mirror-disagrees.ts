@@ -1,4 +1,5 @@
-import { disagreements, matchMirrors } from '../mirrors.ts';
+import { msg } from '../../schema/messages/index.ts';
+import { disagreementMessages, matchMirrors } from '../mirrors.ts';
 import type { FindingCandidate, RuleRun } from './findings.ts';
 
 // Rule 15 (DESIGN §3, §6): a mirror disagrees with the source of record. A source that reports another
@@ -14,14 +15,17 @@ export async function findMirrorDisagreements(run: RuleRun): Promise<FindingCand
   // A batch's run covers the mirror records of the projects it touched (its own mirrors' projects included: batchScope).
   const matches = await matchMirrors(run.db, run.scope ? { projectIds: run.scope.projectIds } : { all: true }, 'everyone');
   return matches.flatMap((m): FindingCandidate[] => {
-    const said = disagreements(m);
+    const said = disagreementMessages(m);
     if (said.length === 0) return [];
     const inQuestion = Math.max(m.quantity - m.covered, m.status === 'held' ? m.otherStatus : m.covered - m.sameStatus, 0) || m.quantity;
-    const range = m.serialStart !== null ? ` ${m.serialStart}–${m.serialEnd}` : '';
+    const range = m.serialStart !== null ? msg('finding.mirror-disagrees.range', { start: String(m.serialStart), end: String(m.serialEnd) }) : null;
     return [{
       kind: 'mirror-disagrees',
       severity: 'medium',
-      title: `${m.reportedBy} reports ${m.quantity.toLocaleString('en-US')} ${m.registry} units${range} as ${m.status}: ${said.join('; ')}`,
+      title: msg('finding.mirror-disagrees', {
+        reportedBy: m.reportedBy, quantity: m.quantity, registry: m.registry, range, status: { term: 'unitStatus', code: m.status, inSentence: true },
+        disagreements: { list: said, join: 'semicolon' },
+      }),
       tonnesAtRisk: inQuestion,
       evidence: {
         mirror: {

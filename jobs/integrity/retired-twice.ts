@@ -1,3 +1,4 @@
+import { msg } from '../../schema/messages/index.ts';
 import type { FindingCandidate, RuleRun } from './findings.ts';
 import { bothUsed, overlapCandidate } from './serial-overlap.ts';
 
@@ -14,7 +15,10 @@ export async function findRetiredTwice(run: RuleRun): Promise<FindingCandidate[]
   const pairs = (await run.overlaps()).filter(bothUsed);
   return pairs.map((pair) => {
     const units = pair.end - pair.start + 1;
-    const dates = [pair.a.date, pair.b.date].map((d) => d ?? 'no date').join(' and ');
-    return overlapCandidate(pair, 'retired-twice', `${units.toLocaleString('en-US')} units (${pair.start}–${pair.end}) of ${pair.numberSpace} are ${pair.a.status === pair.b.status ? pair.a.status : 'used'} twice (${dates})`);
+    const [first, second] = [pair.a.date, pair.b.date].map((d) => d ?? msg('word.noDate'));
+    const status = pair.a.status === pair.b.status && (pair.a.status === 'retired' || pair.a.status === 'cancelled') ? pair.a.status : 'used';
+    return overlapCandidate(pair, 'retired-twice', msg('finding.retired-twice', {
+      units, start: String(pair.start), end: String(pair.end), numberSpace: pair.numberSpace, status: msg(`verb.${status}`), dates: msg('word.dates', { first, second }),
+    }));
   });
 }

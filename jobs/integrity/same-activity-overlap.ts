@@ -1,6 +1,7 @@
 import {
   issuanceEvidence, issuancePeriods, linkEvidence, linksOf, overlappingIssuances, privacyOf, projectEvidence, projectFacts,
 } from './evidence.ts';
+import { msg } from '../../schema/messages/index.ts';
 import type { FindingCandidate, RuleRun } from './findings.ts';
 
 // Rule 3 (DESIGN §6): the same activity in two registries with overlapping periods. Two projects that
@@ -33,7 +34,10 @@ export async function findSameActivityOverlaps({ db, scope }: RuleRun): Promise<
     return [{
       kind: 'same-activity-overlap' as const,
       severity: inferred ? 'medium' as const : 'high' as const,
-      title: `${a.key} and ${b.key} issued for the same period (${overlap.from} to ${overlap.to})${inferred ? `; link inferred, score ${link.score}` : ''}`,
+      title: msg('finding.same-activity-overlap', {
+        first: a.key, second: b.key, from: overlap.from, to: overlap.to,
+        inferred: inferred ? msg('finding.same-activity-overlap.inferred', { score: link.score === null ? null : String(link.score) }) : null,
+      }),
       tonnesAtRisk: tonnes,
       evidence: {
         link: linkEvidence(link),

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { bigintArray, rows, type Database } from '../../schema/database.ts';
+import { msg, type Message } from '../../schema/messages/index.ts';
 import type { FindingCandidate, RuleRun, Scope } from './findings.ts';
 
 // Rule 1 (DESIGN §6): serial overlap. Two current blocks whose serial ranges overlap inside one number
@@ -75,7 +76,7 @@ export const blockEvidence = (s: Side) => ({
 });
 
 /** What rules 1 and 5 share: the finding for one overlapping pair. */
-export function overlapCandidate(pair: OverlapPair, kind: 'serial-overlap' | 'retired-twice', title: string): FindingCandidate {
+export function overlapCandidate(pair: OverlapPair, kind: 'serial-overlap' | 'retired-twice', title: Message): FindingCandidate {
   const units = pair.end - pair.start + 1;
   const hidden = pair.a.private ? pair.a : pair.b.private ? pair.b : undefined;
   return {
@@ -95,6 +96,6 @@ export async function findSerialOverlaps(run: RuleRun): Promise<FindingCandidate
   const pairs = (await run.overlaps()).filter((pair) => !bothUsed(pair));
   return pairs.map((pair) => {
     const units = pair.end - pair.start + 1;
-    return overlapCandidate(pair, 'serial-overlap', `${units.toLocaleString('en-US')} units (${pair.start}–${pair.end}) appear in two blocks of ${pair.numberSpace}`);
+    return overlapCandidate(pair, 'serial-overlap', msg('finding.serial-overlap', { units, start: String(pair.start), end: String(pair.end), numberSpace: pair.numberSpace }));
   });
 }

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { bigintArray, rows } from '../../schema/database.ts';
+import { msg } from '../../schema/messages/index.ts';
 import type { FindingCandidate, RuleRun } from './findings.ts';
 
 // Rule 6 (DESIGN §6): tokenized after retirement. A registry retirement whose details name a bridge
@@ -29,7 +30,9 @@ export async function findTokenizedAfterRetirement({ db, scope }: RuleRun): Prom
   return found.map((b) => ({
     kind: 'tokenized-after-retirement',
     severity: 'medium',
-    title: `${b.quantity.toLocaleString('en-US')} units of ${b.project} retired${b.status_date ? ` on ${b.status_date}` : ''} for the ${b.marker} bridge`,
+    title: msg('finding.tokenized-after-retirement', {
+      units: b.quantity, project: b.project, bridge: b.marker, on: b.status_date ? msg('finding.tokenized-after-retirement.on', { date: b.status_date }) : null,
+    }),
     tonnesAtRisk: b.quantity,
     evidence: {
       bridge: b.marker,

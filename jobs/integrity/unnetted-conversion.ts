@@ -1,5 +1,6 @@
 import { conversions } from './conversions.ts';
 import { linkEvidence, privacyOf, projectEvidence } from './evidence.ts';
+import { msg } from '../../schema/messages/index.ts';
 import type { FindingCandidate, RuleRun } from './findings.ts';
 
 // Rule 2 (DESIGN §6): the same units in two registries, not netted. Units converted from one registry
@@ -22,7 +23,7 @@ export async function findUnnettedConversions({ db, scope }: RuleRun): Promise<F
     return [{
       kind: 'unnetted-conversion' as const,
       severity: inferred ? 'medium' as const : 'high' as const,
-      title: `${tonnes.toLocaleString('en-US')} t converted from ${c.source.key} are counted as issued in ${c.source.registry} and again in ${c.destinations.map((d) => d.key).join(', ')}`,
+      title: msg('finding.unnetted-conversion', { tonnes, source: c.source.key, registry: c.source.registry, destinations: { list: c.destinations.map((d) => d.key) } }),
       tonnesAtRisk: tonnes,
       evidence: {
         source: projectEvidence(c.source),

@@ -21,7 +21,13 @@ export const findings = pgTable('findings', {
   kind: findingKind().notNull(),
   severity: findingSeverity().notNull(),
   status: findingStatus().notNull().default('open'),
+  /** The title in English, as the finding was last found (CSV, logs, clients that read no messages). */
   title: text().notNull(),
+  /**
+   * The title as a message of the catalogues (schema/messages: `{ key, params }`), which readers get in
+   * their language. Null for a finding last found before titles were kept this way: its `title` is shown.
+   */
+  titleMessage: jsonb(),
   tonnesAtRisk: tonnes().notNull().default(0),
   /** True when the finding depends on a project link Tally inferred rather than one a registry declared. */
   restsOnInferredLink: boolean().notNull().default(false),

@@ -9,3 +9,5 @@ export * from './sources.ts';
 export * from './findings.ts';
 export * from './article6.ts';
 export * from './stated-totals.ts';
+export * from './tags.ts';
+export * from './webhooks.ts';

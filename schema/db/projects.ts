@@ -110,6 +110,8 @@ export const projects = pgTable('projects', {
   index('projects_methodologies').using('gin', t.methodologies),
   index('projects_owner').on(t.ownerOrganizationId),
   index('projects_private').on(t.ownerOrganizationId).where(sql`${t.isPrivate}`),
+  // What one batch changed is found without a pass over the ledger (the changes feed).
+  index('projects_last_batch').on(t.lastBatchId),
 ]);
 
 /**

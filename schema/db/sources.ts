@@ -104,7 +104,8 @@ export const recordLineage = pgTable('record_lineage', {
 
 /**
  * What a connector remembers between runs, per stream: its cursor, and how its last run went. Saved only
- * together with the batch whose records it covers.
+ * together with the batch whose records it covers. A sync's row (stream `all`) keeps in `cursor.schedule`
+ * the cron schedule the scheduler pulls it on, for freshness (jobs/freshness.ts).
  */
 export const connectorState = pgTable('connector_state', {
   connector: text().notNull(),

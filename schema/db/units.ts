@@ -30,6 +30,8 @@ export const issuances = pgTable('issuances', {
   quantityFromBlocks: boolean().notNull().default(false),
   /** Vocabulary `creditType` (vcu, ver, cer…). */
   creditType: text(),
+  /** Vocabulary `eligibility` codes, as the registry states them for the whole issuance. */
+  eligibility: text().array().notNull().default(sql`'{}'::text[]`),
   /** Serial range of the whole issuance, where the registry gives one. Serials stay far below 2^53 in
    *  every registry seen (Verra ~10^9, Kyoto ~10^10), so they are JavaScript numbers; parsers check it. */
   numberSpace: text(),
@@ -61,6 +63,8 @@ export const issuances = pgTable('issuances', {
   index('issuances_serial_raw').on(t.serialRaw).where(sql`${t.serialRaw} is not null`),
   // Private rows are few; each batch asks whether other organizations keep any (jobs/ingest.ts).
   index('issuances_private').on(t.ownerOrganizationId).where(sql`${t.isPrivate}`),
+  // What one batch changed is found without a pass over the ledger (the changes feed).
+  index('issuances_last_batch').on(t.lastBatchId),
 ]);
 
 /**

@@ -128,7 +128,7 @@ describe('GraphQL API', () => {
       expect(byArgument.data!.project).toEqual({ status: { code: 'registered', label: '登録済み' }, country: { name: 'ガイアナ' }, registry: { name: expect.any(String) } });
       const byHeader = await api.gql(`{ taxonomy { name label terms { code label } } }`, {}, { headers: { 'accept-language': 'ja-JP' } });
       const unitStatus = byHeader.data!.taxonomy.find((v: { name: string }) => v.name === 'unitStatus');
-      expect(unitStatus.terms.find((term: { code: string }) => term.code === 'retired').label).toBe('償却済み');
+      expect(unitStatus.terms.find((term: { code: string }) => term.code === 'retired').label).toBe('無効化済み');
     });
   });
 

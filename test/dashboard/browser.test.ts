@@ -228,6 +228,25 @@ describe.skipIf(!CHROMIUM && !REQUIRED)('dashboard in a browser', () => {
     await signedIn.page.context().close();
   });
 
+  it('a project page lists its tags with their sources, and the projects list filters by tag', async () => {
+    // The organization's private Article 6.4 project: its Letter of Authorization label, and what it authorizes.
+    const { page, errors } = await open('#/project/a64-mechanism:A6.4-PoA-10471', { key: publisherKey, locale: 'ja' });
+    const table = await page.locator('table.tags').textContent();
+    expect(table).toContain('CAD Trustラベル：承認レター（Letter of Authorization）');
+    expect(table).toContain('cadt-label:letter-of-authorization');
+    expect(table).toContain('パリ協定6条の承認済み（承認レター）');
+    expect(errors).toEqual([]);
+    await page.context().close();
+    // The bundled Verra export states CORSIA's first phase for some projects: the list shows as many as the API counts.
+    const expected = await api.gql<{ projects: { totalCount: number } }>('{ projects(filter: { tags: ["corsia:first-phase"] }) { totalCount } }');
+    const count = expected.data!.projects.totalCount;
+    expect(count).toBeGreaterThan(0);
+    const list = await open('#/projects');
+    await list.page.locator('form.filters label', { hasText: 'Tag' }).locator('select').selectOption('corsia:first-phase');
+    await list.page.waitForFunction((n) => document.querySelector('[data-testid="project-count"]')?.textContent === `${n} projects`, count);
+    await list.page.context().close();
+  });
+
   it('the Downloads page lists each file with the rows the manifest counts, the organization\'s private rows only when signed in', async () => {
     const rowsShown = async (key?: string) => {
       const { page } = await open('#/downloads', { locale: 'ja', key });

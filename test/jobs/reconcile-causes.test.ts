@@ -51,7 +51,7 @@ describe('reconciliation causes', () => {
     const line = cdm!.lines.find((l) => l.source === 'administrative-cancellations')!;
     const lost = Number(data[0]!['UNIT BLOCK TOTAL']);
     expect(line).toMatchObject({ stated: Number(total['UNIT BLOCK TOTAL']), tally: Number(total['UNIT BLOCK TOTAL']) - lost, difference: -lost, unexplained: 0 });
-    expect(line.explained).toEqual([{ cause: 'rows-rejected', tonnes: lost, detail: expect.stringContaining('1 row(s)') }]);
+    expect(line.explained).toEqual([{ cause: 'rows-rejected', tonnes: lost, detail: expect.stringContaining('1 row(s)'), text: { key: 'recon.rows-rejected', params: { rows: 1 } } }]);
     await t.close();
   }, 120_000);
 

@@ -81,10 +81,11 @@ describe('scheduler', () => {
     }
   });
 
-  it('when a source is already being pulled, then a second run of it is skipped', async () => {
+  it('when a source is already being pulled, then a second run of it is skipped; the committed one has its public downloads written ahead', async () => {
     failing = false;
     slow = 300;
-    const scheduler = startScheduler(t.handle, sources());
+    const downloads = join(dir, 'downloads');
+    const scheduler = startScheduler(t.handle, sources(), { downloads });
     try {
       const [first, second] = await Promise.all([scheduler.runNow('plan-vivo'), scheduler.runNow('plan-vivo')]);
       expect([first, second].sort()).toEqual(['committed', 'skipped']);
@@ -92,6 +93,12 @@ describe('scheduler', () => {
       slow = 0;
       await scheduler.stop();
     }
+    // stop() waited for the files: the version the API would serve now is on disk, whole.
+    const [version] = await rows<{ n: number }>(t.handle.db, sql`select count(*)::int as n from batches where status = 'committed' and not is_private`);
+    expect(readdirSync(downloads)).toEqual([`public-${version!.n}`]);
+    const manifest = JSON.parse(readFileSync(join(downloads, `public-${version!.n}`, 'manifest.json'), 'utf8')) as { files: { name: string; rows: number }[] };
+    expect(manifest.files.map((f) => f.name).sort()).toEqual(['credits.csv', 'credits.parquet', 'projects.csv', 'projects.parquet']);
+    expect(manifest.files.find((f) => f.name === 'projects.csv')!.rows).toBe(capture('planvivo-projects.json').entities.length);
   });
 
   it('when the full integrity check is due, then it runs every rule under its lock, and a second one at the same time is skipped', async () => {

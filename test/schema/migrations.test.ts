@@ -11,7 +11,7 @@ const ledgerTables = [
   'registries', 'organizations', 'organization_parties', 'api_keys', 'write_positions', 'projects', 'project_links', 'labels', 'label_blocks', 'ratings',
   'issuances', 'unit_blocks', 'mirror_records', 'stated_totals', 'events', 'trend_facts', 'raw_records', 'record_lineage', 'batches', 'connector_state',
   'findings', 'finding_subjects', 'finding_status_changes', 'aef_submissions', 'aef_authorizations',
-  'aef_actions', 'aef_holdings', 'aef_authorized_entities', 'corresponding_adjustments',
+  'aef_actions', 'aef_holdings', 'aef_authorized_entities', 'corresponding_adjustments', 'tags', 'webhooks', 'webhook_deliveries',
 ];
 
 /** Everything migrations create, and the seeded rows with their tuple versions (xmin changes on any write). */

@@ -50,7 +50,7 @@ describe('vocabularies', () => {
     expect(termFromCadt('unitStatus', 'Pending Export')?.code).toBe('pending-export');
     expect(termFromCadt('projectStatus', 'De-registered')?.code).toBe('deregistered');
     expect(termFromCadt('caDeclaration', 'Not Required')?.code).toBe('not-required');
-    expect(labelOf('unitStatus', 'retired', 'ja')).toBe('償却済み');
+    expect(labelOf('unitStatus', 'retired', 'ja')).toBe('無効化済み');
     expect(labelOf('jCreditCategory', 'energy-saving', 'ja')).toBe('省エネ');
   });
 

@@ -4,7 +4,7 @@ import { useQuery } from './states.tsx';
 // The filters that the overview's charts and the project explorer share: registry, category,
 // reduction/removal and vintage years, as the API's ProjectFilter.
 
-export type Filter = { registries?: string[]; categories?: string[]; reductionRemoval?: string[]; countries?: string[]; vintageFrom?: number; vintageTo?: number; search?: string; statuses?: string[] };
+export type Filter = { registries?: string[]; categories?: string[]; reductionRemoval?: string[]; countries?: string[]; vintageFrom?: number; vintageTo?: number; search?: string; statuses?: string[]; tags?: string[] };
 
 type Term = { code: string; label: string };
 type Options = { registries: { id: string; name: string; projectCount: number }[]; taxonomy: { name: string; terms: Term[] }[] };
@@ -13,7 +13,7 @@ export function useFilterOptions() {
   return useQuery<Options>(`query FilterOptions($locale: Locale) { registries(locale: $locale) { id name projectCount } taxonomy(locale: $locale) { name terms { code label } } }`);
 }
 
-export function FilterBar({ filter, onChange, fields }: { filter: Filter; onChange(f: Filter): void; fields: ('registry' | 'category' | 'reductionRemoval' | 'vintage' | 'search' | 'status' | 'country')[] }) {
+export function FilterBar({ filter, onChange, fields }: { filter: Filter; onChange(f: Filter): void; fields: ('registry' | 'category' | 'reductionRemoval' | 'vintage' | 'search' | 'status' | 'country' | 'tag')[] }) {
   const { t } = useI18n();
   const options = useFilterOptions();
   const vocabulary = (name: string) => options.data?.taxonomy.find((v) => v.name === name)?.terms ?? [];
@@ -51,6 +51,12 @@ export function FilterBar({ filter, onChange, fields }: { filter: Filter; onChan
         <label>{t('reductionRemoval')}<select value={filter.reductionRemoval?.[0] ?? ''} onChange={(e) => onChange({ ...filter, reductionRemoval: single((e.target as HTMLSelectElement).value) })}>
           <option value="">{t('all')}</option>
           {vocabulary('reductionRemoval').map((term) => <option key={term.code} value={term.code}>{term.label}</option>)}
+        </select></label>
+      )}
+      {fields.includes('tag') && (
+        <label>{t('tag')}<select value={filter.tags?.[0] ?? ''} onChange={(e) => onChange({ ...filter, tags: single((e.target as HTMLSelectElement).value) })}>
+          <option value="">{t('all')}</option>
+          {vocabulary('tag').map((term) => <option key={term.code} value={term.code}>{term.label}</option>)}
         </select></label>
       )}
       {fields.includes('vintage') && (

@@ -7,14 +7,31 @@ import { ErrorBox } from './states.tsx';
 // One finding: what it is, the tonnes at risk, the projects involved, its evidence, and for people
 // allowed to decide, acknowledge or dismiss (with a reason).
 
+/** A field of the evidence as the API words it in the reader's language (Finding.evidenceFields). */
+type EvidenceEntry = { key: string; label: string; text?: string; entries?: EvidenceEntry[]; items?: { text?: string; entries?: EvidenceEntry[] }[] };
+
 export type FindingData = {
-  id: string; title: string; tonnesAtRisk: number; restsOnInferredLink: boolean; evidence: unknown;
+  id: string; title: string; tonnesAtRisk: number; restsOnInferredLink: boolean; evidenceFields: EvidenceEntry[];
   kind: { code: string; label: string }; severity: { code: string; label: string }; status: { code: string; label: string };
-  firstSeenAt: string; projects: { key: string; name: string }[]; history: { from: string; to: string; reason: string | null; at: string }[];
+  firstSeenAt: string; projects: { key: string; name: string }[]; history: { summary: string; to: string; at: string }[];
 };
 
-export const FINDING_FIELDS = `id title tonnesAtRisk restsOnInferredLink evidence kind { code label } severity { code label } status { code label }
-  firstSeenAt projects { key name } history { from to reason at }`;
+export const FINDING_FIELDS = `id title tonnesAtRisk restsOnInferredLink evidenceFields kind { code label } severity { code label } status { code label }
+  firstSeenAt projects { key name } history { summary to at }`;
+
+/** Evidence as nested definition lists: every label and Tally's words in the reader's language, registries' words as written. */
+function Evidence({ entries }: { entries: EvidenceEntry[] }) {
+  return (
+    <dl class="evidence">{entries.map((e) => (
+      <div key={e.key}>
+        <dt>{e.label}</dt>
+        <dd>{e.text !== undefined ? (/^https?:\/\//.test(e.text) ? <a href={e.text} rel="noopener noreferrer">{e.text}</a> : e.text)
+          : e.entries ? <Evidence entries={e.entries} />
+            : <ol>{(e.items ?? []).map((item, i) => <li key={i}>{item.entries ? <Evidence entries={item.entries} /> : item.text}</li>)}</ol>}</dd>
+      </div>
+    ))}</dl>
+  );
+}
 
 export function FindingCard({ finding, canDecide, onChanged }: { finding: FindingData; canDecide: boolean; onChanged?(): void }) {
   const { t, tonnes, date } = useI18n();
@@ -40,9 +57,9 @@ export function FindingCard({ finding, canDecide, onChanged }: { finding: Findin
       <p>{finding.projects.map((p, i) => <span key={p.key}>{i > 0 ? ', ' : ''}<a href={href('project', p.key)}>{p.name}</a> <small>({p.key})</small></span>)}</p>
       <details>
         <summary>{t('evidence')}</summary>
-        <pre>{JSON.stringify(finding.evidence, null, 2)}</pre>
+        <Evidence entries={finding.evidenceFields} />
         {finding.history.length > 0 && (
-          <ul class="history">{finding.history.map((h) => <li key={h.at + h.to}>{date(h.at)}: {h.from} → {h.to}{h.reason ? ` (${h.reason})` : ''}</li>)}</ul>
+          <ul class="history" data-testid="finding-history">{finding.history.map((h) => <li key={h.at + h.to}>{date(h.at)}: {h.summary}</li>)}</ul>
         )}
       </details>
       {canDecide && finding.status.code !== 'resolved' && (

@@ -15,7 +15,8 @@ type Manifest = {
   columns: Record<string, Column[]>;
 };
 
-function age(i18n: I18n, seconds: number | null): string {
+/** How long ago, in days, hours or minutes (the Sources page's freshness says it the same way). */
+export function age(i18n: I18n, seconds: number | null): string {
   if (seconds === null) return i18n.t('downloadsNever');
   if (seconds >= 86_400) return i18n.t('downloadsAgeDays', { n: Math.floor(seconds / 86_400) });
   if (seconds >= 3_600) return i18n.t('downloadsAgeHours', { n: Math.floor(seconds / 3_600) });

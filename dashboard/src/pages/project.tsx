@@ -10,6 +10,11 @@ import { href } from '../router.ts';
 // and the source records everything came from.
 
 type Term = { code: string; label: string } | null;
+type Tag = {
+  code: string; label: string; subject: 'PROJECT' | 'ISSUANCE' | 'BLOCK'; count: number;
+  source: { kind: 'RECORD' | 'LABEL' | 'AEF_ACTION' | 'AEF_HOLDING'; registry: string | null; text: string | null; url: string | null; private: boolean;
+    organization: { name: string } | null; record: { source: string; locator: string | null } | null };
+};
 type Project = {
   key: string; name: string; nameJa: string | null; registryProjectId: string; registry: { name: string }; proponent: string | null;
   country: { name: string } | null; region: string | null; category: Term; projectType: Term; reductionRemoval: Term; status: { label: string };
@@ -17,6 +22,7 @@ type Project = {
   registeredOn: string | null; registryUrl: string | null; coveredByNdc: Term;
   estimatedAnnualQuantity: number | null; estimatedTotalQuantity: number | null; eligibility: { label: string }[]; private: boolean;
   totals: { issued: number; retired: number; cancelled: number; convertedOut: number };
+  tags: Tag[];
   issuances: { id: string; issuanceKey: string; vintageYear: number | null; issuedOn: string | null; quantity: number; serial: string | null }[];
   events: { id: string; kind: { code: string; label: string }; occurredOn: string | null; quantity: number }[];
   blocks: BlockData[];
@@ -32,6 +38,7 @@ const QUERY = `query Project($key: String!, $locale: Locale) { project(key: $key
   reductionRemoval { code label } status { label } methodologies methodologyRaw creditingPeriodStart creditingPeriodEnd registeredOn registryUrl
   estimatedAnnualQuantity estimatedTotalQuantity
   coveredByNdc { code label } eligibility { label } private totals { issued retired cancelled convertedOut }
+  tags { code label subject count source { kind registry text url private organization { name } record { source locator } } }
   issuances { id issuanceKey vintageYear issuedOn quantity serial }
   events(first: 2000) { id kind { code label } occurredOn quantity }
   blocks(first: 200) { ${BLOCK_FIELDS} }
@@ -60,8 +67,9 @@ export function ProjectPage({ projectKey }: { projectKey: string }) {
         [t('status'), p.status.label], [t('methodology'), p.methodologyRaw ?? p.methodologies.join(', ')],
         [t('creditingPeriod'), p.creditingPeriodStart ? `${date(p.creditingPeriodStart)} – ${date(p.creditingPeriodEnd)}` : null],
         [t('registeredOn'), p.registeredOn ? date(p.registeredOn) : null], [t('coveredByNdc'), p.coveredByNdc?.label],
-        [t('expectedAnnual'), p.estimatedAnnualQuantity !== null ? tonnes(p.estimatedAnnualQuantity) : null],
-        [t('expectedTotal'), p.estimatedTotalQuantity !== null ? tonnes(p.estimatedTotalQuantity) : null],
+        // J-Credit certifies (認証) what other registries issue (発行): its expected volume has its own word.
+        [t(p.key.startsWith('j-credit:') ? 'expectedAnnualJCredit' : 'expectedAnnual'), p.estimatedAnnualQuantity !== null ? tonnes(p.estimatedAnnualQuantity) : null],
+        [t(p.key.startsWith('j-credit:') ? 'expectedTotalJCredit' : 'expectedTotal'), p.estimatedTotalQuantity !== null ? tonnes(p.estimatedTotalQuantity) : null],
         [t('eligibility'), p.eligibility.map((e) => e.label).join(', ')],
       ];
       return (
@@ -73,6 +81,8 @@ export function ProjectPage({ projectKey }: { projectKey: string }) {
           <dl class="totals">
             {(['issued', 'retired', 'cancelled', 'convertedOut'] as const).map((m) => <div key={m}><dt>{t(m)}</dt><dd>{tonnes(p.totals[m])}</dd></div>)}
           </dl>
+          <h2>{t('tags')}</h2>
+          {p.tags.length === 0 ? <Empty>{t('noTags')}</Empty> : <TagsTable tags={p.tags} />}
           <h2>{t('lifecycle')}</h2>
           <ChartFigure title={t('lifecycleByYear')} labels={years.map((y) => (y === null ? t('unknownYear') : String(y)))} series={series} />
           <h2>{t('issuances')}</h2>
@@ -99,5 +109,30 @@ export function ProjectPage({ projectKey }: { projectKey: string }) {
         </section>
       );
     }}</Loaded>
+  );
+}
+
+/** A project's tags: the code's label, what carries it, and the source that says so (a record, a label, an AEF row). */
+function TagsTable({ tags }: { tags: Tag[] }) {
+  const { t } = useI18n();
+  const appliesTo = (tag: Tag) => (tag.subject === 'PROJECT' ? t('tagOnProject') : t(tag.subject === 'ISSUANCE' ? 'tagOnIssuances' : 'tagOnBlocks', { n: tag.count }));
+  const said = (tag: Tag) => {
+    const s = tag.source;
+    const what = s.record ? t('tagRecordAt', { source: s.record.source, locator: s.record.locator ?? '' }) : s.text;
+    return [s.organization?.name ?? s.registry, what].filter(Boolean).join(' · ');
+  };
+  return (
+    <div class="scroll"><table class="list tags">
+      <caption>{t('tagsLead')}</caption>
+      <thead><tr><th scope="col">{t('tag')}</th><th scope="col">{t('tagAppliesTo')}</th><th scope="col">{t('tagSource')}</th></tr></thead>
+      <tbody>{tags.map((tag, i) => (
+        <tr key={`${tag.code}:${i}`}>
+          <td><span class="tag" title={tag.code}>{tag.label}</span> <code>{tag.code}</code></td>
+          <td>{appliesTo(tag)}</td>
+          <td>{t(`tagSource_${tag.source.kind}`)}: {tag.source.url ? <a href={tag.source.url} rel="noreferrer noopener" target="_blank">{said(tag)}</a> : said(tag)}
+            {tag.source.private ? <span class="badge">{t('private')}</span> : null}</td>
+        </tr>
+      ))}</tbody>
+    </table></div>
   );
 }

@@ -44,7 +44,7 @@ export function Projects({ route }: { route: Route }) {
   return (
     <section>
       <h1>{t('projectsTitle')}</h1>
-      <FilterBar filter={filter} onChange={change} fields={['search', 'registry', 'country', 'category', 'status', 'reductionRemoval']} />
+      <FilterBar filter={filter} onChange={change} fields={['search', 'registry', 'country', 'category', 'status', 'reductionRemoval', 'tag']} />
       <div class="toolbar">
         <label>{t('sortBy')}<select value={sort} onChange={(e) => { setSort((e.target as HTMLSelectElement).value as typeof sort); setCursors([null]); }}>
           {SORTS.map((s) => <option key={s} value={s}>{t(`sort_${s}`)}</option>)}

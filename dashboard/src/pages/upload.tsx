@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import { uploadFiles } from '../api.ts';
 import { ErrorBox, Loaded, useQuery } from '../components/states.tsx';
-import { useI18n } from '../i18n.ts';
+import { useI18n, type Key } from '../i18n.ts';
+import { en } from '../messages/en.ts';
 import type { Viewer } from '../main.tsx';
 
 // Upload (publishers): choose files, check them (a preview: counted, nothing kept), see the row errors or
@@ -60,7 +61,7 @@ export function Upload({ viewer }: { viewer: Viewer | undefined }) {
           <ul>{result.files.map((f) => (
             <li key={f.files.join()}>{f.files.join(', ')}{f.format ? <small> · {f.format}</small> : null}: {t('rowsRead', { n: number(f.rowsRead) })}
               {Object.entries(f.counts).filter(([, c]) => c.new + c.changed + c.unchanged > 0).map(([kind, c]) => (
-                <span key={kind}> · {kind}: {t('countsLine', { new: number(c.new), changed: number(c.changed), unchanged: number(c.unchanged) })}</span>
+                <span key={kind}> · {`count_${kind}` in en ? t(`count_${kind}` as Key) : kind}: {t('countsLine', { new: number(c.new), changed: number(c.changed), unchanged: number(c.unchanged) })}</span>
               ))}</li>
           ))}</ul>
           {result.batches.length > 0 && <p>{t('storedAs', { batches: result.batches.map((b) => b.id).join(', ') })}</p>}
