@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../api/auth.ts';
 import { ingestCadtV2 } from '../../jobs/cadt-upload.ts';
@@ -9,6 +9,7 @@ import { loadSamplesIfEmpty } from '../../jobs/samples.ts';
 import { organizations } from '../../schema/db/index.ts';
 import { rows, type Database } from '../../schema/database.ts';
 import { startApi } from '../helpers/api.ts';
+import { BROWSER_TESTS, launchBrowser, openDashboard, SCREENSHOTS, type DashboardOptions } from '../helpers/browser.ts';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { onceCountedIssuedByYear } from '../helpers/trends.ts';
 
@@ -17,12 +18,9 @@ import { onceCountedIssuedByYear } from '../helpers/trends.ts';
 // Every page is loaded in English and Japanese at laptop width (and the overview at phone width) and
 // saved as a screenshot under test/artifacts/screenshots/.
 
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((path) => existsSync(path));
 // Without Chromium the browser tests are skipped with one line saying how to run them, so `npm test`
 // passes on a fresh machine; CI sets TALLY_BROWSER_TESTS=required and installs it, so they always run there.
-const REQUIRED = process.env.TALLY_BROWSER_TESTS === 'required';
-if (!CHROMIUM && !REQUIRED) console.warn('browser tests skipped: no Chromium found; to run them: apt-get install chromium fonts-noto-cjk');
-const SCREENSHOTS = new URL('../artifacts/screenshots/', import.meta.url).pathname;
+if (!BROWSER_TESTS) console.warn('browser tests skipped: no Chromium found; to run them: apt-get install chromium fonts-noto-cjk');
 const fixture = (path: string) => new URL(`../fixtures/${path}`, import.meta.url).pathname;
 
 const PAGES = [
@@ -30,7 +28,7 @@ const PAGES = [
   ['article6', '#/article6/GUY'], ['upload', '#/upload'], ['sources', '#/sources'], ['downloads', '#/downloads'],
 ] as const;
 
-describe.skipIf(!CHROMIUM && !REQUIRED)('dashboard in a browser', () => {
+describe.skipIf(!BROWSER_TESTS)('dashboard in a browser', () => {
   let t: TestDatabase;
   let db: Database;
   let api: Awaited<ReturnType<typeof startApi>>;
@@ -38,8 +36,7 @@ describe.skipIf(!CHROMIUM && !REQUIRED)('dashboard in a browser', () => {
   let publisherKey: string;
 
   beforeAll(async () => {
-    if (!CHROMIUM) throw new Error("TALLY_BROWSER_TESTS=required, and there is no Chromium: apt-get install chromium fonts-noto-cjk");
-    mkdirSync(SCREENSHOTS, { recursive: true });
+    browser = await launchBrowser();
     t = await openTestDatabase();
     db = t.handle.db;
     await loadSamplesIfEmpty(db);
@@ -50,7 +47,6 @@ describe.skipIf(!CHROMIUM && !REQUIRED)('dashboard in a browser', () => {
     const a64 = ['a64-pacm-10471.json', 'a64-pacm-10471-units.json', 'a64-pacm-10471-unit-labels.json'].map((f) => fixture(`cad-trust/${f}`));
     await ingestCadtV2(db, a64, { ownerOrganizationId: a!.id, isPrivate: true });
     api = await startApi(t.handle);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   }, 180_000);
   afterAll(async () => {
     await browser?.close();
@@ -58,25 +54,7 @@ describe.skipIf(!CHROMIUM && !REQUIRED)('dashboard in a browser', () => {
     await t?.close();
   });
 
-  /** A page of the dashboard in a fresh context, with console errors collected. */
-  async function open(hash: string, options: { locale?: 'en' | 'ja'; key?: string; width?: number } = {}): Promise<{ page: Page; errors: string[] }> {
-    const context = await browser.newContext({ viewport: { width: options.width ?? 1280, height: 900 }, locale: options.locale === 'ja' ? 'ja-JP' : 'en-US' });
-    // The starting language and key, once: what the page itself stores later must survive a reload.
-    await context.addInitScript(([locale, key]) => {
-      if (sessionStorage.getItem('tally.test.started')) return;
-      sessionStorage.setItem('tally.test.started', '1');
-      localStorage.setItem('tally.locale', locale!);
-      if (key) localStorage.setItem('tally.apiKey', key);
-    }, [options.locale ?? 'en', options.key ?? ''] as const);
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-    page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(`${api.url}/${hash}`);
-    await page.waitForLoadState('networkidle');
-    await page.waitForFunction(() => !document.querySelector('[role="status"]'));
-    return { page, errors };
-  }
+  const open = (hash: string, options: DashboardOptions = {}) => openDashboard(browser, `${api.url}/${hash}`, options);
 
   for (const locale of ['en', 'ja'] as const) {
     it.each(PAGES)(`${locale}: %s loads without console errors or error boxes`, async (name, hash) => {

@@ -1,11 +1,11 @@
-import { existsSync, mkdirSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestFiles } from '../../jobs/ingest-files.ts';
 import { catalogues } from '../../schema/messages/index.ts';
 import { rows } from '../../schema/database.ts';
 import { startApi } from '../helpers/api.ts';
+import { BROWSER_TESTS, launchBrowser, openDashboard, SCREENSHOTS } from '../helpers/browser.ts';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
 // The Japanese dashboard reads a finding in Japanese: its title, the labels of its evidence and its
@@ -13,22 +13,18 @@ import { openTestDatabase, type TestDatabase } from '../helpers/database.ts';
 // registry wrote, a project's name or a beneficiary, stays as written). The finding is a real one:
 // SocialCarbon's retirements hold one unit retired by two records.
 
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((path) => existsSync(path));
-const REQUIRED = process.env.TALLY_BROWSER_TESTS === 'required';
 const sample = (name: string) => new URL(`../fixtures/registry-samples/socialcarbon/${name}`, import.meta.url).pathname;
 
-describe.skipIf(!CHROMIUM && !REQUIRED)('a finding in the Japanese dashboard', () => {
+describe.skipIf(!BROWSER_TESTS)('a finding in the Japanese dashboard', () => {
   let t: TestDatabase;
   let api: Awaited<ReturnType<typeof startApi>>;
   let browser: Browser;
 
   beforeAll(async () => {
-    if (!CHROMIUM) throw new Error('TALLY_BROWSER_TESTS=required, and there is no Chromium: apt-get install chromium fonts-noto-cjk');
-    mkdirSync(new URL('../artifacts/screenshots/', import.meta.url).pathname, { recursive: true });
+    browser = await launchBrowser();
     t = await openTestDatabase();
     await ingestFiles(t.handle.db, ['projects.json', 'issuances.json', 'retirements-page1.json', 'retirements-page2.json', 'cancellations.json'].map(sample));
     api = await startApi(t.handle);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   }, 180_000);
   afterAll(async () => {
     await browser?.close();
@@ -38,13 +34,7 @@ describe.skipIf(!CHROMIUM && !REQUIRED)('a finding in the Japanese dashboard', (
 
   it('when the dashboard is in Japanese, then the finding card\'s title, evidence labels and history are Japanese, with no English fallback', async () => {
     const [finding] = await rows<{ id: number }>(t.handle.db, sql`select id::float8 as id from findings where kind = 'retired-twice'`);
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'ja-JP' });
-    await context.addInitScript(() => localStorage.setItem('tally.locale', 'ja'));
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(`${api.url}/#/findings/${finding!.id}`);
-    await page.waitForLoadState('networkidle');
+    const { page, errors } = await openDashboard(browser, `${api.url}/#/findings/${finding!.id}`, { locale: 'ja' });
     const card = page.getByTestId('finding').filter({ hasText: '二重' }).first();
     await card.locator('summary').click();
 
@@ -77,10 +67,10 @@ describe.skipIf(!CHROMIUM && !REQUIRED)('a finding in the Japanese dashboard', (
     for (const english of ['Evidence', 'Tonnes at risk', 'first seen', 'Open', 'found', 'Retired', 'retired', 'units', 'numberSpace', 'overlap', 'statusDate', ...enOnly]) {
       expect(text.includes(english), english).toBe(false);
     }
-    await card.screenshot({ path: new URL('../artifacts/screenshots/finding-card-ja.png', import.meta.url).pathname });
+    await card.screenshot({ path: `${SCREENSHOTS}finding-card-ja.png` });
     expect(text).toContain('リスク対象量');
     expect(text).toContain('1 t-CO2e');
     expect(errors).toEqual([]);
-    await context.close();
+    await page.context().close();
   });
 });

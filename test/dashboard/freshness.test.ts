@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordSchedules } from '../../jobs/freshness.ts';
 import { ingestFile } from '../../jobs/ingest-file.ts';
 import { syncSource } from '../../jobs/sync.ts';
 import { startApi } from '../helpers/api.ts';
+import { BROWSER_TESTS, launchBrowser, openDashboard, SCREENSHOTS } from '../helpers/browser.ts';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { platformSearch, type Entity } from '../helpers/platform-emulator.ts';
 import { startReplayServer, type ReplayServer } from '../helpers/replay-server.ts';
@@ -15,22 +16,17 @@ import { startReplayServer, type ReplayServer } from '../helpers/replay-server.t
 // holding (fresh, flagged as smaller); SocialCarbon is scheduled and its only pull failed (stale); ARB
 // is only uploaded (not scheduled).
 
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((path) => existsSync(path));
-const REQUIRED = process.env.TALLY_BROWSER_TESTS === 'required';
-const SCREENSHOTS = new URL('../artifacts/screenshots/', import.meta.url).pathname;
-
 const capture = (name: string) => (JSON.parse(readFileSync(new URL(`../fixtures/api-captures/${name}`, import.meta.url), 'utf8')) as { entities: Entity[] }).entities;
 const captured = { project: capture('planvivo-projects.json'), issuances: capture('planvivo-issuances.json'), holdings: capture('planvivo-holdings.json') };
 
-describe.skipIf(!CHROMIUM && !REQUIRED)('the Sources page\'s freshness in a browser', () => {
+describe.skipIf(!BROWSER_TESTS)('the Sources page\'s freshness in a browser', () => {
   let t: TestDatabase;
   let server: ReplayServer;
   let api: Awaited<ReturnType<typeof startApi>>;
   let browser: Browser;
 
   beforeAll(async () => {
-    if (!CHROMIUM) throw new Error('TALLY_BROWSER_TESTS=required, and there is no Chromium: apt-get install chromium fonts-noto-cjk');
-    mkdirSync(SCREENSHOTS, { recursive: true });
+    browser = await launchBrowser();
     t = await openTestDatabase();
     const { db } = t.handle;
     let served = captured;
@@ -48,7 +44,6 @@ describe.skipIf(!CHROMIUM && !REQUIRED)('the Sources page\'s freshness in a brow
     await expect(syncSource(db, 'socialcarbon', { config: { baseUrl: `${server.url}/api/1.1`, ...http } })).rejects.toThrow();
     await ingestFile(db, new URL('../fixtures/registry-samples/arb/nc-arboc_issuance_sheet3.csv', import.meta.url).pathname);
     api = await startApi(t.handle);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   }, 300_000);
   afterAll(async () => {
     await browser?.close();
@@ -65,15 +60,7 @@ describe.skipIf(!CHROMIUM && !REQUIRED)('the Sources page\'s freshness in a brow
   for (const locale of ['en', 'ja'] as const) {
     it(`${locale}: each source's status is a coloured word, with a shrinking pull and its missing records beneath it`, async () => {
       const words = expected[locale];
-      const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: locale === 'ja' ? 'ja-JP' : 'en-US' });
-      await context.addInitScript((l) => localStorage.setItem('tally.locale', l), locale);
-      const page = await context.newPage();
-      const errors: string[] = [];
-      page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-      page.on('pageerror', (e) => errors.push(String(e)));
-      await page.goto(`${api.url}/#/sources`);
-      await page.waitForLoadState('networkidle');
-      await page.waitForFunction(() => !document.querySelector('[role="status"]'));
+      const { page, errors } = await openDashboard(browser, `${api.url}/#/sources`, { locale });
       const status = (registry: string) => page.locator(`[data-testid="sources"] tr[data-registry="${registry}"] .freshness`);
       expect(await status('plan-vivo').textContent()).toBe(words.fresh);
       expect(await status('socialcarbon').textContent()).toBe(words.stale);
@@ -90,7 +77,7 @@ describe.skipIf(!CHROMIUM && !REQUIRED)('the Sources page\'s freshness in a brow
       expect(planVivo).toContain(String(captured.holdings[0]!.serialNo));
       await page.screenshot({ path: `${SCREENSHOTS}${locale}-sources-freshness.png`, fullPage: true });
       expect(errors).toEqual([]);
-      await context.close();
+      await page.context().close();
     });
   }
 });
