@@ -28,14 +28,16 @@ export const UNIT_DOCUMENT = `query Unit($serial: String!, $numberSpace: String,
       events { id kind { code label } occurredOn quantity }
       findings { id kind { code label } title severity { code label } status { code label } tonnesAtRisk }
       sources { id source locator contentHash fetchedAt batchId batchDigest }
+      tags { ...unitTag }
     }
-    issuances { id serial quantity vintageYear numberSpace serialStart serialEnd project { key name } }
+    issuances { id serial quantity vintageYear numberSpace serialStart serialEnd project { key name } tags { ...unitTag } }
     reportedBy {
       reportedBy registry key project numberSpace serialStart serialEnd quantity status { code label } statusDate
       vintageYear matchedBy unitsOfRecord projectsOfRecord disagreements
     }
   }
-}`;
+}
+fragment unitTag on Tag { code label source { kind registry text url private record { source locator contentHash } } }`;
 
 /** The ledger's version: what changes whenever a lookup's answer may. */
 async function ledgerVersion(db: Database): Promise<{ tag: string; modified: Date | null }> {

@@ -52,6 +52,21 @@ describe('GET /v1/units/{serial}', () => {
     expect(ja.blocks[0].status.label).not.toBe(body.blocks[0].status.label);
   });
 
+  it('when a unit\'s registry states its eligibility or authorization, then the answer lists the tags with the line that says so', async () => {
+    // Lines 115 and 12 of the VCU export: "CORSIA – Pilot Phase, 2021-2023 Eligible" and "Article 6 Authorized – …".
+    for (const [line, code] of [[115, 'corsia:pilot-phase'], [12, 'article6:authorized']] as const) {
+      const row = vcus[line - 2]!;
+      const body = await (await get(row['Serial Number']!)).json();
+      expect(body.blocks).toHaveLength(1);
+      expect(body.blocks[0].tags).toEqual(expect.arrayContaining([
+        expect.objectContaining({ code, source: expect.objectContaining({ kind: 'RECORD', registry: 'verra', private: false, record: expect.objectContaining({ locator: `line ${line}` }) }) }),
+      ]));
+    }
+    // A unit the export states nothing for has none.
+    const plain = vcus.findIndex((r) => !r['Additional Certifications']);
+    expect((await (await get(vcus[plain]!['Serial Number']!)).json()).blocks[0].tags).toEqual([]);
+  });
+
   it('when the ETag is sent back, then the answer is 304 without a body until a batch commits', async () => {
     const first = await get(serial);
     const etag = first.headers.get('etag')!;
